@@ -1,0 +1,1 @@
+"""cheriot-gdbserver: an emulated CHERIoT microcontroller with a GDB stub."""

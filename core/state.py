@@ -1,0 +1,74 @@
+"""The shadow state shared by Python and the compiled fast path (``fastpath.c``).
+
+This ctypes layout mirrors ``core_t`` in ``fastpath.c`` field for field; change both together
+(``tests/core/test_fastpath_layout.py`` checks the offsets against the C side).
+
+The capability register file is held as (address, metadata word, tag) plus a cache of decoded
+bounds and permissions that is valid whenever the tag is set, so the fast path can authorise
+loads and stores without decoding anything.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+MAX_REGIONS = 8
+MAX_WATCH = 8
+
+# Decoded-instruction cache entry flags.
+F_BREAKPOINT = 0x01
+F_SIGNED = 0x02
+
+# Region kinds.
+REGION_RAM = 1
+REGION_MMIO = 2
+
+# Actions the Python slow path returns to the fast path.
+ACT_NATIVE = 0   # let Unicorn execute the instruction (Python did its shadow bookkeeping)
+ACT_JUMP = 1     # skip the instruction: continue at ``next_pc``
+ACT_STOP = 2     # stop emulation (with ACT_JUMP: after moving to ``next_pc``)
+
+U8, U32, I32, U64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
+
+SLOW_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
+
+
+class DecodedInsn(ctypes.Structure):
+    """One decode-cache entry per halfword of executable memory (kind 0: not decoded)."""
+
+    _fields_ = [
+        ("kind", U8), ("rd", U8), ("rs1", U8), ("rs2", U8),
+        ("width", U8), ("flags", U8), ("length", U8), ("pad", U8),
+        ("imm", I32),
+    ]
+
+
+class Region(ctypes.Structure):
+    _fields_ = [
+        ("base", U32), ("size", U32),
+        ("host", ctypes.c_void_p),   # RAM bytes; NULL for MMIO
+        ("tags", ctypes.c_void_p),   # one byte per 8-byte granule; NULL when untagged
+        ("dtab", ctypes.c_void_p),   # DecodedInsn per halfword; NULL when not executable
+        ("kind", U32), ("pad", U32),
+    ]
+
+
+class CoreState(ctypes.Structure):
+    _fields_ = [
+        ("x", U32 * 16), ("meta", U32 * 16), ("tag", U32 * 16),
+        ("base", U32 * 16), ("top", U64 * 16), ("perms", U32 * 16), ("otype", U32 * 16),
+        ("pcc_tag", U32), ("pcc_meta", U32), ("pcc_base", U32), ("pcc_perms", U32),
+        ("pcc_top", U64),
+        ("mstatus", U32), ("mshwm", U32), ("mshwmb", U32), ("xdirty", U32),
+        ("instret", U64), ("event_at", U64),
+        ("attention", U32), ("reference", U32), ("nregions", U32), ("nwatch", U32),
+        ("regions", Region * MAX_REGIONS),
+        ("watch_lo", U32 * MAX_WATCH), ("watch_hi", U32 * MAX_WATCH),
+        ("watch_mode", U32 * MAX_WATCH),
+        ("next_pc", U32), ("pad2", U32),
+        ("slow", SLOW_CALLBACK),
+        ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
+        ("emu_stop", ctypes.c_void_p),
+        ("reg_ids", I32 * 16), ("pc_reg_id", I32), ("pad3", I32),
+        ("n_slow", U64), ("n_fast", U64),
+    ]
