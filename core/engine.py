@@ -1,0 +1,622 @@
+"""The execution engine: Unicorn executes, the fast path and the reference semantics enforce CHERIoT.
+
+Per instruction, the compiled fast path (fastpath.c) either lets Unicorn run it natively after
+doing the capability bookkeeping, or calls ``Engine._slow`` which handles everything else at that
+instruction boundary, in this order: stop requests and budgets, device time and interrupts,
+breakpoints, the fetch check, watchpoints, then the reference semantics (core/semantics.py).
+Traps are delivered here (Unicorn delivers none of ours). ``run``/``step`` return a ``Stop``.
+
+Nothing above this module touches Unicorn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+import structlog
+from unicorn import (
+    UC_ARCH_RISCV,
+    UC_ERR_FETCH_PROT,
+    UC_ERR_FETCH_UNALIGNED,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_MODE_RISCV32,
+    UC_PROT_ALL,
+    Uc,
+    UcError,
+)
+from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_RISCV_REG_X1
+
+from ..errors import EngineError, RegisterWriteError
+from . import semantics
+from .capability import NULL, Cap
+from .decode import Instr, Kind, decode, disassemble
+from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
+from .memory import Memory, MmioRegion, RamRegion
+from .state import ACT_JUMP, ACT_NATIVE, ACT_STOP, F_BREAKPOINT, F_SIGNED, CoreState
+from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
+
+log = structlog.get_logger(__name__)
+
+NEVER = (1 << 64) - 1
+PAGE = 0x1000
+_UNTIL = 0xFFFF_FFFF  # odd, so never a PC: emu_start runs until we stop it
+_WATCH_MODE = {WatchKind.READ: 1, WatchKind.WRITE: 2, WatchKind.ACCESS: 3}
+_DATA_OPS = {"clc": False, "csc": True}
+
+
+class Timebase(Protocol):
+    """The devices' side of time (the machine implements it)."""
+
+    def next_event(self) -> int | None:
+        """Instruction count at which device outputs next change on their own."""
+
+    def advance(self) -> None:
+        """Bring every device up to the engine's current instruction count."""
+
+
+class Catch(Enum):
+    """Which exceptions stop the engine before they are taken (``monitor catch``)."""
+
+    NONE = "none"
+    CHERI = "cheri"
+    ALL = "all"
+
+
+@dataclass(frozen=True)
+class Watchpoint:
+    address: int
+    length: int
+    kind: WatchKind
+
+
+@dataclass
+class _PendingTrap:
+    mcause: int
+    mtval: int
+    pc: int
+    info: TrapInfo
+
+
+class Engine:
+    """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
+
+    def __init__(self, memory: Memory, *, reference: bool = False) -> None:
+        from .fastpath import FastPath  # the binding needs the library built
+
+        self.memory = memory
+        self.core = CoreState()
+        self.mtime_source: Callable[[], int] = lambda: self.core.instret
+        self.hart = Hart(self.core, memory, lambda: self.mtime_source())
+        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        # E31 has no F/D: nothing collides with CHERIoT's reuse of the FP compressed slots.
+        self.uc.ctl_set_cpu_model(UC_CPU_RISCV32_SIFIVE_E31)
+        self._mmio_callbacks: list[object] = []
+        self._map(memory)
+        memory.describe_into(self.core)
+        memory.flush_code = self._flush_code
+        memory.on_code_write = self._forget_decoded
+        self._fast = FastPath(self.uc, self.core, self._slow_entry)
+        self.core.reference = 1 if reference else 0
+        self.timebase: Timebase | None = None
+        self.catch = Catch.CHERI
+        self.breakpoints: set[int] = set()
+        self.watchpoints: list[Watchpoint] = []
+        self.store_observers: list[tuple[int, int]] = []
+        self.trap_listeners: list[Callable[[TrapInfo], None]] = []
+        self.last_trap: TrapInfo | None = None
+        self.exit_code: int | None = None
+        self.run_time = 0.0
+        self._decoded: dict[int, Instr] = {}
+        self._stop: Stop | None = None
+        self._error: BaseException | None = None
+        self._stop_requested = False
+        self._exit_requested: int | None = None
+        self._stop_at = NEVER
+        self._step_kind = StopKind.BUDGET
+        self._stepping = False
+        self._stop_on_trap = False
+        self._resume_pc: int | None = None
+        self._pending: _PendingTrap | None = None
+        self._last_trap_instret: int | None = None
+        self._device_event = NEVER
+        self.reset(0)
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def _map(self, memory: Memory) -> None:
+        import ctypes
+
+        for region in memory.regions:
+            if isinstance(region, RamRegion):
+                if region.base % PAGE or region.size % PAGE:
+                    raise EngineError(f"RAM region {region.name} must be 4 KiB aligned")
+                self.uc.mem_map_ptr(region.base, region.size, UC_PROT_ALL,
+                                    ctypes.addressof(region.buffer))
+            else:
+                self._map_mmio(region)
+
+    def _map_mmio(self, region: MmioRegion) -> None:
+        size = -(-region.size // PAGE) * PAGE
+        device = region.device
+
+        def read(uc: Uc, offset: int, size: int, _data: object) -> int:
+            try:
+                if offset + size > region.size:
+                    return 0
+                return device.read(offset, size)
+            except Exception as exc:  # a device bug must not kill the run silently
+                self._error = exc
+                self.request_stop()
+                return 0
+
+        def write(uc: Uc, offset: int, size: int, value: int, _data: object) -> None:
+            try:
+                if offset + size <= region.size:
+                    device.write(offset, size, value)
+            except Exception as exc:
+                self._error = exc
+                self.request_stop()
+
+        self._mmio_callbacks.append((read, write))
+        self.uc.mmio_map(region.base, size, read, None, write, None)
+
+    def reset(self, entry: int) -> None:
+        """Architectural reset (isa.md §7.7) with the PC at ``entry``."""
+        self.hart.reset(entry)
+        for i in range(1, 16):
+            self.uc.reg_write(UC_RISCV_REG_X1 + i - 1, 0)
+        self.uc.reg_write(UC_RISCV_REG_PC, entry)
+        self._pending = None
+        self._last_trap_instret = None
+        self.last_trap = None
+        self.exit_code = None
+        self._exit_requested = None
+        self._stop_requested = False
+        self._resume_pc = None
+        self._update_attention()
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self, max_instructions: int | None = None, *, stop_on_trap: bool = False) -> Stop:
+        """Run until something stops the hart. ``stop_on_trap`` also stops on any exception."""
+        kind = StopKind.BUDGET
+        return self._run(max_instructions, kind, stepping=False, stop_on_trap=stop_on_trap)
+
+    def step(self, count: int = 1) -> Stop:
+        """Retire ``count`` instructions (a trap taken counts as the step's end). Interrupts are
+        not delivered while stepping, as in QEMU's default single-step mode."""
+        return self._run(count, StopKind.STEP, stepping=True, stop_on_trap=False)
+
+    def request_stop(self) -> None:
+        """Stop at the next instruction boundary; safe to call from another thread."""
+        self._stop_requested = True
+        self.core.attention = 1
+
+    def _run(self, budget: int | None, kind: StopKind, *, stepping: bool,
+             stop_on_trap: bool) -> Stop:
+        if self.exit_code is not None:
+            return Stop(StopKind.EXIT, self.pc, exit_code=self.exit_code,
+                        message="the firmware has exited; reset to run it again")
+        self._stop_at = NEVER if budget is None else self.core.instret + budget
+        self._step_kind = kind
+        self._stepping = stepping
+        self._stop_on_trap = stop_on_trap
+        self._resume_pc = self.pc
+        started = time.perf_counter()
+        try:
+            if self._pending is not None:
+                pending, self._pending = self._pending, None
+                self._enter_trap(pending.mcause, pending.mtval, pending.pc, pending.info)
+                if stepping:
+                    return self._finish(Stop(kind, self.pc, trap=pending.info))
+            self._refresh_event_at()
+            return self._finish(self._loop())
+        finally:
+            self.run_time += time.perf_counter() - started
+            self._stepping = False
+
+    def _finish(self, stop: Stop) -> Stop:
+        self._sync_from_uc()
+        self._stop_at = NEVER
+        self._refresh_event_at()
+        return stop
+
+    def _loop(self) -> Stop:
+        while True:
+            self._stop = None
+            try:
+                self.uc.emu_start(self.pc, _UNTIL)
+            except UcError as exc:
+                if self._error is None:
+                    stop = self._unicorn_error(exc)
+                    if stop is not None:
+                        return stop
+                    continue
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._stop is not None:
+                return self._stop
+
+    def _unicorn_error(self, exc: UcError) -> Stop | None:
+        """Unicorn could not fetch: fetch checks first (isa.md §7.4), else an access fault."""
+        pc = self.pc
+        self.hart.pc = pc
+        self._sync_from_uc()
+        if exc.errno in (UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNALIGNED):
+            try:
+                semantics.check_fetch(self.hart, 2)
+                trap = Trap(1, pc, f"instruction access fault: no memory at {pc:#010x}")
+            except Trap as fetch_trap:
+                trap = fetch_trap
+        else:
+            raise EngineError(f"Unicorn failed at pc={pc:#010x}: {exc}") from exc
+        action = self._trap(pc, trap, None)
+        self._write_back_x()
+        if action & ACT_JUMP:
+            self.uc.reg_write(UC_RISCV_REG_PC, self.core.next_pc)
+        if action & ACT_STOP:
+            return self._stop
+        return None
+
+    # --- the slow path (called from C before an instruction) ------------------------------
+
+    def _slow_entry(self, pc: int, size: int) -> int:
+        try:
+            return self._slow(pc, size)
+        except BaseException as exc:  # noqa: BLE001 - re-raised after emu_start returns
+            self._error = exc
+            return ACT_STOP
+
+    def _slow(self, pc: int, size: int) -> int:
+        core, hart = self.core, self.hart
+        hart.pc = pc
+        resuming = self._resume_pc == pc
+        self._resume_pc = None
+        if self._exit_requested is not None:  # a device ended the simulation mid-instruction
+            self._exit(pc)
+            return ACT_STOP
+        if self._stop_requested:
+            self._stop_requested = False
+            self._update_attention()
+            return self._stop_here(Stop(StopKind.INTERRUPTED, pc))
+        if core.instret >= self._stop_at:
+            return self._stop_here(Stop(self._step_kind, pc))
+        if self.timebase is not None and core.instret >= self._device_event:
+            self.timebase.advance()
+            self._refresh_event_at()
+        if not self._stepping:
+            code = semantics.pending_interrupt(hart)
+            if code is not None:
+                return self._trap(pc, Trap((1 << 31) | code, 0, "interrupt"), None)
+        if pc in self.breakpoints and not resuming:
+            return self._stop_here(Stop(StopKind.BREAKPOINT, pc))
+        instr: Instr | None = None
+        try:
+            semantics.check_fetch(hart, size)
+            instr = self._instr_at(pc)
+            if self.watchpoints and not resuming:
+                hit = self._watch_hit(instr)
+                if hit is not None:
+                    return self._stop_here(Stop(StopKind.WATCHPOINT, pc, watch=hit))
+            outcome = semantics.execute(hart, instr)
+        except Trap as trap:
+            return self._trap(pc, trap, instr)
+        except AccessFault as fault:  # fetching the instruction itself failed
+            return self._trap(pc, Trap(1, fault.address, "instruction access fault"), instr)
+        if outcome is semantics.Outcome.NATIVE:
+            core.instret += 1
+            self._update_attention()
+            return ACT_NATIVE
+        if outcome is semantics.Outcome.WFI:
+            return self._wait_for_interrupt(pc)
+        if self._exit_requested is not None:
+            return self._exit(hart.next_pc)
+        self._update_attention()
+        core.next_pc = hart.next_pc
+        return ACT_JUMP
+
+    def _stop_here(self, stop: Stop) -> int:
+        self._stop = stop
+        return ACT_STOP
+
+    def _instr_at(self, pc: int) -> Instr:
+        region = self.memory.ram_at(pc)
+        if region is None or region.dtab is None:
+            raise AccessFault(pc)
+        entry = region.dtab[(pc - region.base) >> 1]
+        cached = self._decoded.get(pc)
+        if entry.kind and cached is not None:
+            return cached
+        low = self.memory.load(pc, 2)
+        word = low if low & 3 != 3 else self.memory.load(pc, 4)
+        instr = decode(word)
+        self._decoded[pc] = instr
+        entry.kind = int(instr.kind)
+        entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
+        entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
+        flags = F_SIGNED if instr.signed else 0
+        entry.flags = flags | (F_BREAKPOINT if pc in self.breakpoints else 0)
+        return instr
+
+    def _watch_hit(self, instr: Instr) -> WatchHit | None:
+        if instr.kind in (Kind.LOAD, Kind.STORE):
+            is_write = instr.kind is Kind.STORE
+        elif instr.op in _DATA_OPS:
+            is_write = _DATA_OPS[instr.op]
+        else:
+            return None
+        va = (self.hart.read_x(instr.rs1) + instr.imm) & 0xFFFF_FFFF
+        for wp in self.watchpoints:
+            wanted = WatchKind.WRITE if is_write else WatchKind.READ
+            if wp.kind not in (wanted, WatchKind.ACCESS):
+                continue
+            if va < wp.address + wp.length and va + instr.width > wp.address:
+                return WatchHit(wp.address, va, wp.kind, is_write)
+        return None
+
+    def _wait_for_interrupt(self, pc: int) -> int:
+        """``wfi``: fast-forward time to the next device event until an interrupt is pending."""
+        core, hart = self.core, self.hart
+        while not (hart.mip & hart.mie):
+            due = self.timebase.next_event() if self.timebase is not None else None
+            if due is None:
+                return self._stop_here(Stop(
+                    StopKind.HALTED, pc,
+                    message="wfi with no interrupt source that can ever fire"))
+            if due > self._stop_at:
+                core.instret = self._stop_at
+                return self._stop_here(Stop(self._step_kind, pc))
+            core.instret = max(core.instret, due)
+            assert self.timebase is not None
+            self.timebase.advance()
+        core.instret += 1
+        self._refresh_event_at()
+        self._update_attention()
+        core.next_pc = pc + 4
+        return ACT_JUMP
+
+    def _exit(self, next_pc: int) -> int:
+        self.exit_code = self._exit_requested
+        self._exit_requested = None
+        self.core.next_pc = next_pc
+        self._stop = Stop(StopKind.EXIT, next_pc, exit_code=self.exit_code)
+        return ACT_JUMP | ACT_STOP
+
+    # --- traps -----------------------------------------------------------------------------
+
+    def _trap(self, pc: int, trap: Trap, instr: Instr | None) -> int:
+        info = self._explain(pc, trap, instr)
+        interrupt = bool(trap.mcause >> 31)
+        if not interrupt and self._last_trap_instret == self.core.instret:
+            # The handler's first instruction faulted: the trap cannot be delivered.
+            first = self.last_trap or info
+            return self._stop_here(Stop(
+                StopKind.LOCKUP, pc, trap=first,
+                message=f"trap handler at {pc:#010x} cannot run ({info.description})"))
+        if not interrupt and self._should_catch(trap.mcause):
+            self._pending = _PendingTrap(trap.mcause, trap.mtval, pc, info)
+            self.last_trap = info
+            return self._stop_here(Stop(StopKind.EXCEPTION, pc, trap=info))
+        self._enter_trap(trap.mcause, trap.mtval, pc, info)
+        self.core.next_pc = self.hart.next_pc
+        if self._stepping and not interrupt:
+            self._stop = Stop(self._step_kind, self.hart.next_pc, trap=info)
+            return ACT_JUMP | ACT_STOP
+        return ACT_JUMP
+
+    def _should_catch(self, mcause: int) -> bool:
+        if self._stop_on_trap or self.catch is Catch.ALL:
+            return True
+        return self.catch is Catch.CHERI and mcause == MCAUSE_CHERI
+
+    def _enter_trap(self, mcause: int, mtval: int, pc: int, info: TrapInfo) -> None:
+        semantics.take_trap(self.hart, mcause, mtval, pc)
+        self.uc.reg_write(UC_RISCV_REG_PC, self.hart.next_pc)
+        self.last_trap = info
+        if not mcause >> 31:
+            self._last_trap_instret = self.core.instret
+        self._update_attention()
+        for listener in self.trap_listeners:
+            listener(info)
+        log.debug("trap", mcause=hex(mcause), mtval=hex(mtval), pc=hex(pc))
+
+    def _explain(self, pc: int, trap: Trap, instr: Instr | None) -> TrapInfo:
+        mcause, mtval = trap.mcause, trap.mtval
+        cheri = mcause == MCAUSE_CHERI
+        description = trap.description or semantics.describe_trap(mcause, mtval)
+        text = None
+        if instr is not None:
+            try:
+                text = disassemble(instr, pc)
+            except Exception:  # noqa: BLE001 - an explanation must never raise
+                text = None
+        return TrapInfo(
+            mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause >> 31),
+            description=description, cheri_cause=(mtval & 0x1F) if cheri else None,
+            register=register_name((mtval >> 5) & 0x3F) if cheri else None,
+            capability=trap.capability, instruction=text)
+
+    def discard_pending_trap(self) -> None:
+        """Forget a caught exception instead of delivering it (gdb's ``signal 0``)."""
+        self._pending = None
+
+    @property
+    def pending_trap(self) -> TrapInfo | None:
+        return self._pending.info if self._pending else None
+
+    # --- events, interrupts, exits (called by devices through the machine) -----------------
+
+    def set_irq_line(self, bit: int, level: bool) -> None:
+        if level:
+            self.hart.mip |= 1 << bit
+        else:
+            self.hart.mip &= ~(1 << bit)
+        self._update_attention()
+
+    def request_exit(self, code: int) -> None:
+        """The firmware asked to end the simulation with ``code``."""
+        self._exit_requested = code
+        self.core.attention = 1
+
+    def events_changed(self) -> None:
+        """A device re-programmed when it next needs attention (e.g. a timer compare)."""
+        self._refresh_event_at()
+
+    def _refresh_event_at(self) -> None:
+        due = self.timebase.next_event() if self.timebase is not None else None
+        self._device_event = NEVER if due is None else due
+        self.core.event_at = min(self._device_event, self._stop_at)
+
+    def _update_attention(self) -> None:
+        hart = self.hart
+        deliverable = hart.mie_enabled and bool(hart.mip & hart.mie)
+        pending = self._stop_requested or self._exit_requested is not None
+        self.core.attention = 1 if (deliverable or pending) else 0
+
+    # --- breakpoints and watchpoints -------------------------------------------------------
+
+    def add_breakpoint(self, address: int) -> None:
+        self.breakpoints.add(address)
+        self._mark_breakpoint(address, True)
+
+    def remove_breakpoint(self, address: int) -> None:
+        self.breakpoints.discard(address)
+        self._mark_breakpoint(address, False)
+
+    def _mark_breakpoint(self, address: int, on: bool) -> None:
+        region = self.memory.ram_at(address)
+        if region is None or region.dtab is None:
+            return  # a breakpoint outside executable RAM can never be reached by the fast path
+        entry = region.dtab[(address - region.base) >> 1]
+        entry.flags = (entry.flags | F_BREAKPOINT) if on else (entry.flags & ~F_BREAKPOINT)
+
+    def add_watchpoint(self, address: int, length: int, kind: WatchKind) -> None:
+        self.watchpoints.append(Watchpoint(address, length, kind))
+        self._publish_watches()
+
+    def remove_watchpoint(self, address: int, length: int, kind: WatchKind) -> bool:
+        wp = Watchpoint(address, length, kind)
+        if wp not in self.watchpoints:
+            return False
+        self.watchpoints.remove(wp)
+        self._publish_watches()
+        return True
+
+    def observe_stores(self, address: int, length: int) -> None:
+        """Route stores to [address, address+length) through Python (e.g. HTIF ``tohost``)."""
+        self.store_observers.append((address, length))
+        self._publish_watches()
+
+    def _publish_watches(self) -> None:
+        ranges = [(wp.address, wp.length, _WATCH_MODE[wp.kind]) for wp in self.watchpoints]
+        ranges += [(a, n, _WATCH_MODE[WatchKind.WRITE]) for a, n in self.store_observers]
+        if len(ranges) > len(self.core.watch_lo):
+            raise EngineError(f"at most {len(self.core.watch_lo)} watchpoints are supported")
+        for i, (address, length, mode) in enumerate(ranges):
+            self.core.watch_lo[i] = address
+            self.core.watch_hi[i] = min(address + length, 0xFFFF_FFFF)
+            self.core.watch_mode[i] = mode
+        self.core.nwatch = len(ranges)
+
+    # --- state access for debuggers and loaders --------------------------------------------
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(UC_RISCV_REG_PC)
+
+    def set_pc(self, address: int) -> None:
+        """Move the PC (PCC's address); a caught exception is then no longer pending."""
+        self.uc.reg_write(UC_RISCV_REG_PC, address & 0xFFFF_FFFE)
+        self.hart.pc = address & 0xFFFF_FFFE
+        self._pending = None
+
+    def _sync_from_uc(self) -> None:
+        for i in range(1, 16):
+            self.core.x[i] = self.uc.reg_read(UC_RISCV_REG_X1 + i - 1)
+        self.hart.pc = self.pc
+
+    def _write_back_x(self) -> None:
+        dirty = self.core.xdirty
+        for i in range(1, 16):
+            if dirty & (1 << i):
+                self.uc.reg_write(UC_RISCV_REG_X1 + i - 1, self.core.x[i])
+        self.core.xdirty = 0
+
+    def read_cap(self, index: int) -> Cap:
+        """General-purpose capability register ``index`` (0-15)."""
+        self._sync_from_uc()
+        return self.hart.read_cap(index)
+
+    def write_cap(self, index: int, cap: Cap) -> None:
+        """Set a register from the debugger. Untagged values are always accepted; a tagged value
+        only when it can be derived from the register's current tagged value (a subset: bounds,
+        permissions, same object type), so the debugger never mints authority."""
+        if index == 0:
+            raise RegisterWriteError("cnull/zero is hard-wired to NULL")
+        current = self.read_cap(index)
+        if cap.tag and not _derivable(current, cap):
+            raise RegisterWriteError(
+                f"refusing to write a tagged capability to {register_name(index)}: it is not "
+                "derivable from the capability the register holds (a debugger may only narrow "
+                "bounds/permissions or clear the tag)")
+        self.hart.write_cap(index, cap)
+        self._write_back_x()
+
+    def write_int(self, index: int, value: int) -> None:
+        """An integer write to ``x<index>``: the address field changes as CSetAddr would change it
+        (the tag survives only if the new address is representable and the value unsealed)."""
+        if index == 0:
+            return
+        current = self.read_cap(index)
+        new = current.set_address(value)
+        if current.sealed:
+            new = new.with_tag(False)
+        self.hart.write_cap(index, new)
+        self._write_back_x()
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        return self.memory.read(address, length)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        self.memory.write(address, data)
+
+    def read_cap_memory(self, address: int) -> Cap:
+        bits, tag = self.memory.load_cap(address & ~7)
+        return Cap.from_bits(bits, tag)
+
+    def _flush_code(self, lo: int, hi: int) -> None:
+        self.uc.ctl_remove_cache(lo, hi)
+
+    def _forget_decoded(self, lo: int, hi: int) -> None:
+        for pc in range(lo, hi, 2):
+            self._decoded.pop(pc, None)
+
+    @property
+    def stats(self) -> dict[str, float]:
+        instret = self.core.instret
+        return {
+            "instructions": instret,
+            "fast": self.core.n_fast,
+            "slow": self.core.n_slow,
+            "seconds": self.run_time,
+            "ips": instret / self.run_time if self.run_time else 0.0,
+        }
+
+
+def _derivable(parent: Cap, child: Cap) -> bool:
+    """Could ``child`` be derived from ``parent`` by narrowing (CTestSubset plus otype)?"""
+    if not parent.tag or parent.otype != child.otype:
+        return False
+    if parent.sealed and child.meta != parent.meta:
+        return False
+    pbase, ptop = parent.bounds
+    cbase, ctop = child.bounds
+    return pbase <= cbase and ctop <= ptop and (child.perms & parent.perms) == child.perms
+
+
+__all__ = ["Catch", "Engine", "NULL", "Timebase", "Watchpoint"]
