@@ -36,7 +36,16 @@ from .capability import NULL, Cap
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .memory import Memory, MmioRegion, RamRegion
-from .state import ACT_JUMP, ACT_NATIVE, ACT_STOP, F_BREAKPOINT, F_SIGNED, CoreState
+from .capability import decompress_perms
+from .state import (
+    ACT_JUMP,
+    ACT_NATIVE,
+    ACT_STOP,
+    F_BREAKPOINT,
+    F_SIGNED,
+    FAST_KINDS,
+    CoreState,
+)
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
 
 log = structlog.get_logger(__name__)
@@ -88,6 +97,7 @@ class Engine:
         from .fastpath import FastPath  # the binding needs the library built
 
         self.memory = memory
+        self._no_fast_clc = False
         self.core = CoreState()
         self.mtime_source: Callable[[], int] = lambda: self.core.instret
         self.hart = Hart(self.core, memory, lambda: self.mtime_source())
@@ -97,6 +107,7 @@ class Engine:
         self._mmio_callbacks: list[object] = []
         self._map(memory)
         memory.describe_into(self.core)
+        self._publish_codec_tables()
         memory.flush_code = self._flush_code
         memory.on_code_write = self._forget_decoded
         self._fast = FastPath(self.uc, self.core, self._slow_entry)
@@ -120,6 +131,7 @@ class Engine:
         self._stepping = False
         self._stop_on_trap = False
         self._resume_pc: int | None = None
+        self._resume_instret = 0
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
@@ -164,6 +176,25 @@ class Engine:
         self._mmio_callbacks.append((read, write))
         self.uc.mmio_map(region.base, size, read, None, write, None)
 
+    def _publish_codec_tables(self) -> None:
+        """Give the fast path what it must not re-derive: permissions and the revocation map."""
+        import ctypes
+
+        for p in range(64):
+            self.core.perm_table[p] = decompress_perms(p)
+        rev = self.memory.revocation
+        shadow = self.memory.ram_at(rev.shadow_base) if rev is not None else None
+        if rev is not None and shadow is not None and shadow.contains(rev.shadow_base,
+                                                                      rev.shadow_size):
+            self.core.rev_base = rev.revocable_base
+            self.core.rev_size = rev.shadow_size
+            self.core.rev_shadow = ctypes.addressof(shadow.buffer) + rev.shadow_base - shadow.base
+        else:
+            # The bitmap is not plain RAM (or absent): the fast path cannot read it, so CLC of a
+            # revocable capability must not be decided there.
+            self.core.rev_shadow = None
+            self._no_fast_clc = rev is not None
+
     def reset(self, entry: int) -> None:
         """Architectural reset (isa.md §7.7) with the PC at ``entry``."""
         self.hart.reset(entry)
@@ -206,6 +237,7 @@ class Engine:
         self._stepping = stepping
         self._stop_on_trap = stop_on_trap
         self._resume_pc = self.pc
+        self._resume_instret = self.core.instret
         started = time.perf_counter()
         try:
             if self._pending is not None:
@@ -275,7 +307,9 @@ class Engine:
     def _slow(self, pc: int, size: int) -> int:
         core, hart = self.core, self.hart
         hart.pc = pc
-        resuming = self._resume_pc == pc
+        # The instruction a run starts on is not stopped at again by its own breakpoint or
+        # watchpoint (gdb removes them before resuming; other clients may not).
+        resuming = self._resume_pc == pc and self._resume_instret == core.instret
         self._resume_pc = None
         if self._exit_requested is not None:  # a device ended the simulation mid-instruction
             self._exit(pc)
@@ -336,7 +370,10 @@ class Engine:
         word = low if low & 3 != 3 else self.memory.load(pc, 4)
         instr = decode(word)
         self._decoded[pc] = instr
-        entry.kind = int(instr.kind)
+        kind = int(instr.kind)
+        if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
+            kind = FAST_KINDS[instr.op]
+        entry.kind = kind
         entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
         entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
         flags = F_SIGNED if instr.signed else 0

@@ -19,10 +19,19 @@
 #define MAX_WATCH 8
 
 enum { K_UNDECODED = 0, K_NATIVE_INT = 1, K_NATIVE_OTHER = 2, K_LOAD = 3, K_STORE = 4 };
+/* Capability instructions with a compiled common case (kinds >= 16, see state.FAST_KINDS). */
+enum {
+    K_CMOVE = 16, K_CINCADDRIMM, K_CINCADDR, K_CSETADDR, K_AUIPCC, K_CJAL, K_CJALR, K_CLC, K_CSC,
+    K_CGETADDR
+};
 enum { F_BREAKPOINT = 1, F_SIGNED = 2 };
 enum { REGION_RAM = 1, REGION_MMIO = 2 };
 enum { ACT_JUMP = 1, ACT_STOP = 2 };
-enum { PERM_SD = 0x004, PERM_LD = 0x020 };
+enum {
+    PERM_GL = 0x001, PERM_LG = 0x002, PERM_SD = 0x004, PERM_LM = 0x008, PERM_SL = 0x010,
+    PERM_LD = 0x020, PERM_MC = 0x040, PERM_EX = 0x100, PERM_SEALING = 0xE00
+};
+enum { MSTATUS_MIE = 1u << 3 };
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
 
 typedef struct {
@@ -60,6 +69,10 @@ typedef struct {
     int32_t reg_ids[16];
     int32_t pc_reg_id, pad3;
     uint64_t n_slow, n_fast;
+    /* Filled from the Python codec, so the permission table has one source (capability.py). */
+    uint32_t perm_table[64];
+    uint32_t rev_base, rev_size; /* revocation bitmap (isa.md §8.2); rev_shadow NULL: none */
+    uint8_t *rev_shadow;
 } core_t;
 
 size_t cheriot_core_size(void) { return sizeof(core_t); }
@@ -112,6 +125,185 @@ static inline void store_effects(core_t *s, region_t *r, uint32_t va, uint32_t w
     }
 }
 
+/* --- capability helpers (isa.md §2; the reference is capability.py) ---------------------- */
+
+static inline uint32_t exponent_of(uint32_t meta) {
+    uint32_t e = (meta >> 18) & 0xF;
+    return e == 0xF ? 24 : e;
+}
+
+static inline uint32_t otype_of(uint32_t meta) {
+    uint32_t ot = (meta >> 22) & 7;
+    if (!ot) return 0;
+    return ((meta >> 28) & 3) == 1 ? ot : 8 + ot; /* executable format keeps 1..7 */
+}
+
+static inline uint32_t with_otype(uint32_t meta, uint32_t otype) {
+    return (meta & ~(7u << 22)) | ((otype & 7) << 22);
+}
+
+void cheriot_decode_bounds(uint32_t meta, uint32_t a, uint32_t *base, uint64_t *top) {
+    uint32_t b = meta & 0x1FF, t = (meta >> 9) & 0x1FF, e = exponent_of(meta);
+    uint32_t a_mid = (a >> e) & 0x1FF;
+    int64_t a_top = (int64_t)((uint64_t)a >> (e + 9));
+    int64_t a_hi = a_mid < b, t_hi = t < b;
+    int64_t region = (int64_t)1 << (e + 9);
+    *base = (uint32_t)((a_top - a_hi) * region + ((int64_t)b << e));
+    *top = (uint64_t)((a_top + t_hi - a_hi) * region + ((int64_t)t << e)) & ((1ull << 33) - 1);
+}
+
+/* Write capability register rd (x, shadow and decoded cache) and Unicorn's integer register. */
+static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
+                           uint32_t tag) {
+    if (!rd) return;
+    s->x[rd] = addr;
+    s->meta[rd] = meta;
+    s->tag[rd] = tag;
+    if (tag) {
+        cheriot_decode_bounds(meta, addr, &s->base[rd], &s->top[rd]);
+        s->perms[rd] = s->perm_table[(meta >> 25) & 0x3F];
+        s->otype[rd] = otype_of(meta);
+    }
+    s->reg_write(uc, s->reg_ids[rd], &addr);
+}
+
+static inline uint32_t read_x(void *uc, core_t *s, unsigned r) {
+    if (!r) return 0;
+    if (s->tag[r]) return s->x[r]; /* a tagged register has not been written natively */
+    uint32_t v;
+    s->reg_read(uc, s->reg_ids[r], &v);
+    return v;
+}
+
+/* Sail's setCapAddr: the tag survives iff the bounds decode identically at the new address. */
+static inline uint32_t moved_tag(core_t *s, unsigned r, uint32_t meta, uint32_t na) {
+    if (!s->tag[r] || s->otype[r]) return 0;
+    uint32_t nb;
+    uint64_t nt;
+    cheriot_decode_bounds(meta, na, &nb, &nt);
+    return nb == s->base[r] && nt == s->top[r];
+}
+
+static inline int revoked(core_t *s, uint32_t a) {
+    if (!s->rev_shadow || a < s->rev_base) return 0;
+    uint32_t off = a - s->rev_base;
+    if ((off >> 6) >= s->rev_size) return 0;
+    return (s->rev_shadow[off >> 6] >> ((off >> 3) & 7)) & 1;
+}
+
+static inline void jump(void *uc, core_t *s, uint32_t pc) { s->reg_write(uc, s->pc_reg_id, &pc); }
+
+/* The link value of CJAL/CJALR (isa.md §4.4): PCC at the next instruction, sealed as a
+ * backward sentry when it goes to cra. Uses MIE as it was before the jump. */
+static inline void write_link(void *uc, core_t *s, unsigned rd, uint32_t next) {
+    if (!rd) return;
+    uint32_t meta = s->pcc_meta;
+    if (rd == 1) meta = with_otype(meta, (s->mstatus & MSTATUS_MIE) ? 5 : 4);
+    set_reg(uc, s, rd, next, meta, s->pcc_tag);
+}
+
+/* Returns 1 when the instruction was executed here, 0 to defer to the reference semantics. */
+static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t size) {
+    unsigned rd = d->rd, rs1 = d->rs1;
+    uint32_t next = pc + size;
+    switch (d->kind) {
+    case K_CMOVE:
+        if (rd) {
+            uint32_t a = read_x(uc, s, rs1);
+            set_reg(uc, s, rd, a, rs1 ? s->meta[rs1] : 0, rs1 ? s->tag[rs1] : 0);
+        }
+        break;
+    case K_CGETADDR:
+        if (rd) set_reg(uc, s, rd, read_x(uc, s, rs1), 0, 0);
+        break;
+    case K_CINCADDRIMM:
+    case K_CINCADDR:
+    case K_CSETADDR: {
+        uint32_t a = read_x(uc, s, rs1), meta = rs1 ? s->meta[rs1] : 0;
+        uint32_t na = d->kind == K_CINCADDRIMM ? a + (uint32_t)d->imm
+                      : d->kind == K_CINCADDR ? a + read_x(uc, s, d->rs2)
+                                              : read_x(uc, s, d->rs2);
+        set_reg(uc, s, rd, na, meta, moved_tag(s, rs1, meta, na));
+        break;
+    }
+    case K_AUIPCC: {
+        uint32_t na = pc + (uint32_t)d->imm, b0, b1;
+        uint64_t t0, t1;
+        cheriot_decode_bounds(s->pcc_meta, pc, &b0, &t0);
+        cheriot_decode_bounds(s->pcc_meta, na, &b1, &t1);
+        set_reg(uc, s, rd, na, s->pcc_meta, s->pcc_tag && b0 == b1 && t0 == t1);
+        break;
+    }
+    case K_CJAL:
+        write_link(uc, s, rd, next);
+        next = pc + (uint32_t)d->imm;
+        break;
+    case K_CJALR: {
+        if (!s->tag[rs1] || !(s->perms[rs1] & PERM_EX)) return 0;
+        uint32_t ot = s->otype[rs1];
+        if (ot && d->imm) return 0;
+        int allowed = (rs1 == 1 && rd == 0) ? (ot == 4 || ot == 5)
+                      : rd == 1             ? ot <= 3
+                                            : ot <= 1;
+        if (!allowed) return 0;
+        uint32_t target_cap = s->x[rs1], meta = with_otype(s->meta[rs1], 0);
+        uint32_t base = s->base[rs1], perms = s->perms[rs1];
+        uint64_t top = s->top[rs1];
+        write_link(uc, s, rd, next);
+        s->pcc_tag = 1;
+        s->pcc_meta = meta;
+        s->pcc_base = base;
+        s->pcc_top = top;
+        s->pcc_perms = perms;
+        if (ot == 2 || ot == 4) s->mstatus &= ~MSTATUS_MIE;
+        if (ot == 3 || ot == 5) s->mstatus |= MSTATUS_MIE;
+        next = (target_cap + (uint32_t)d->imm) & ~1u;
+        break;
+    }
+    case K_CLC: {
+        uint32_t va = s->x[rs1] + (uint32_t)d->imm;
+        if (va & 7) return 0;
+        region_t *r = access_ok(s, rs1, va, 8, PERM_LD, WATCH_READ);
+        if (!r || !r->host) return 0;
+        uint32_t off = va - r->base, ap = s->perms[rs1];
+        uint32_t lo, hi;
+        __builtin_memcpy(&lo, r->host + off, 4);
+        __builtin_memcpy(&hi, r->host + off + 4, 4);
+        uint32_t tag = r->tags ? r->tags[off >> 3] : 0;
+        if (!(ap & PERM_MC)) tag = 0;
+        if (tag && (ap & (PERM_LG | PERM_LM)) != (PERM_LG | PERM_LM)) return 0; /* attenuation */
+        if (tag && !(s->perm_table[(hi >> 25) & 0x3F] & PERM_SEALING)) {
+            uint32_t b;
+            uint64_t t;
+            cheriot_decode_bounds(hi, lo, &b, &t);
+            if (revoked(s, b & ~7u)) tag = 0; /* the load filter */
+        }
+        set_reg(uc, s, rd, lo, hi, tag);
+        break;
+    }
+    case K_CSC: {
+        unsigned rs2 = d->rs2;
+        uint32_t va = s->x[rs1] + (uint32_t)d->imm, ap = s->perms[rs1];
+        uint32_t vtag = rs2 ? s->tag[rs2] : 0;
+        if (va & 7) return 0;
+        if (vtag && !(ap & PERM_MC)) return 0;
+        region_t *r = access_ok(s, rs1, va, 8, PERM_SD, WATCH_WRITE);
+        if (!r || !r->host) return 0;
+        if (vtag && !(ap & PERM_SL) && !(s->perms[rs2] & PERM_GL)) vtag = 0; /* store-local */
+        uint32_t off = va - r->base, lo = read_x(uc, s, rs2), hi = rs2 ? s->meta[rs2] : 0;
+        __builtin_memcpy(r->host + off, &lo, 4);
+        __builtin_memcpy(r->host + off + 4, &hi, 4);
+        store_effects(s, r, va, 8);
+        if (r->tags) r->tags[off >> 3] = vtag;
+        break;
+    }
+    default:
+        return 0;
+    }
+    jump(uc, s, next);
+    return 1;
+}
+
 static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
     s->n_slow++;
     for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
@@ -161,7 +353,7 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         break;
     }
     default:
-        goto slow;
+        if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
     }
     s->instret++;
     s->n_fast++;

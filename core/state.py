@@ -19,6 +19,13 @@ MAX_WATCH = 8
 F_BREAKPOINT = 0x01
 F_SIGNED = 0x02
 
+# Capability instructions the fast path executes itself in the common case (fastpath.c K_*);
+# every other case, and every fault, goes to the reference semantics.
+FAST_KINDS = {
+    "cmove": 16, "cincaddrimm": 17, "cincaddr": 18, "csetaddr": 19, "auipcc": 20,
+    "cjal": 21, "cjalr": 22, "clc": 23, "csc": 24, "cgetaddr": 25,
+}
+
 # Region kinds.
 REGION_RAM = 1
 REGION_MMIO = 2
@@ -71,4 +78,7 @@ class CoreState(ctypes.Structure):
         ("emu_stop", ctypes.c_void_p),
         ("reg_ids", I32 * 16), ("pc_reg_id", I32), ("pad3", I32),
         ("n_slow", U64), ("n_fast", U64),
+        ("perm_table", U32 * 64),
+        ("rev_base", U32), ("rev_size", U32),
+        ("rev_shadow", ctypes.c_void_p),
     ]
