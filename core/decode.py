@@ -11,12 +11,24 @@ Kinds tell the engine how an instruction may run:
 - LOAD / STORE: ordinary data accesses, authorised by capability ``rs1``.
 - EMULATED: executed by the semantics module (CHERI instructions, jumps, CSRs, traps...).
 - ILLEGAL: raises an illegal-instruction exception (includes any use of x16-x31).
+
+Field conventions: ``imm`` is the operand value the instruction uses, already extended and
+scaled: the byte offset of branches, jumps and memory accesses; ``sext(imm20) << 12`` for
+``lui`` and ``<< 11`` for ``auipcc``/``auicgp``; the shift amount of shifts; the 5-bit ``zimm``
+of the immediate CSR forms (whose ``rs1`` is 0). ``auicgp`` has ``rs1`` = 3 (``cgp``, its
+implicit source); ``cspecialrw`` keeps the SCR number in ``rs2``.
+
+The compressed hints that the Sail model executes as no-ops (``c.addi rd, 0``, shifts by 0)
+decode as NATIVE_OTHER: their integer result equals the old value and the tag must survive.
+The bit-manipulation extensions of the current Sail model (isa.md §1.1) are not decoded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
+from .hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
 
 
 class Kind(IntEnum):
@@ -46,11 +58,432 @@ class Instr:
     reason: str = ""   # why an ILLEGAL instruction is illegal
 
 
+NI, NO, LD, ST, EM = Kind.NATIVE_INT, Kind.NATIVE_OTHER, Kind.LOAD, Kind.STORE, Kind.EMULATED
+
+# Every 32-bit encoding (isa.md §5.1; standard RV32IM/Zicsr for the rest). A row matches on
+# opcode, funct3, funct7 (bits 31:25) and the rs2 field (bits 24:20); None matches anything.
+# `fmt` names the operand layout and which register fields the instruction uses (_FORMATS);
+# `spelling` and `operands` are the CHERIoT toolchain's disassembly (§5.1).
+#  op                     opcode f3    f7    rs2   fmt     kind spelling               operands
+_TABLE = (
+    ("lui",                 0x37, None, None, None, "U",    NI, "lui",                 "{xd}, {hi}"),
+    ("auipcc",              0x17, None, None, None, "U11",  EM, "auipcc",              "{cd}, {hi}"),
+    ("auicgp",              0x7B, None, None, None, "U11",  EM, "auicgp",              "{cd}, {hi}"),
+    ("cjal",                0x6F, None, None, None, "J",    EM, "cjal",                "{cd}, {target}"),
+    ("cjalr",               0x67, 0,    None, None, "I",    EM, "cjalr",               "{cd}, {mem}"),
+    ("beq",                 0x63, 0,    None, None, "B",    NO, "beq",                 "{xs1}, {xs2}, {target}"),
+    ("bne",                 0x63, 1,    None, None, "B",    NO, "bne",                 "{xs1}, {xs2}, {target}"),
+    ("blt",                 0x63, 4,    None, None, "B",    NO, "blt",                 "{xs1}, {xs2}, {target}"),
+    ("bge",                 0x63, 5,    None, None, "B",    NO, "bge",                 "{xs1}, {xs2}, {target}"),
+    ("bltu",                0x63, 6,    None, None, "B",    NO, "bltu",                "{xs1}, {xs2}, {target}"),
+    ("bgeu",                0x63, 7,    None, None, "B",    NO, "bgeu",                "{xs1}, {xs2}, {target}"),
+    ("lb",                  0x03, 0,    None, None, "I",    LD, "clb",                 "{xd}, {mem}"),
+    ("lh",                  0x03, 1,    None, None, "I",    LD, "clh",                 "{xd}, {mem}"),
+    ("lw",                  0x03, 2,    None, None, "I",    LD, "clw",                 "{xd}, {mem}"),
+    ("clc",                 0x03, 3,    None, None, "I",    EM, "clc",                 "{cd}, {mem}"),
+    ("lbu",                 0x03, 4,    None, None, "I",    LD, "clbu",                "{xd}, {mem}"),
+    ("lhu",                 0x03, 5,    None, None, "I",    LD, "clhu",                "{xd}, {mem}"),
+    ("sb",                  0x23, 0,    None, None, "S",    ST, "csb",                 "{xs2}, {mem}"),
+    ("sh",                  0x23, 1,    None, None, "S",    ST, "csh",                 "{xs2}, {mem}"),
+    ("sw",                  0x23, 2,    None, None, "S",    ST, "csw",                 "{xs2}, {mem}"),
+    ("csc",                 0x23, 3,    None, None, "S",    EM, "csc",                 "{cs2}, {mem}"),
+    ("addi",                0x13, 0,    None, None, "I",    NI, "addi",                "{xd}, {xs1}, {imm}"),
+    ("slti",                0x13, 2,    None, None, "I",    NI, "slti",                "{xd}, {xs1}, {imm}"),
+    ("sltiu",               0x13, 3,    None, None, "I",    NI, "sltiu",               "{xd}, {xs1}, {imm}"),
+    ("xori",                0x13, 4,    None, None, "I",    NI, "xori",                "{xd}, {xs1}, {imm}"),
+    ("ori",                 0x13, 6,    None, None, "I",    NI, "ori",                 "{xd}, {xs1}, {imm}"),
+    ("andi",                0x13, 7,    None, None, "I",    NI, "andi",                "{xd}, {xs1}, {imm}"),
+    ("slli",                0x13, 1,    0x00, None, "SH",   NI, "slli",                "{xd}, {xs1}, {imm}"),
+    ("srli",                0x13, 5,    0x00, None, "SH",   NI, "srli",                "{xd}, {xs1}, {imm}"),
+    ("srai",                0x13, 5,    0x20, None, "SH",   NI, "srai",                "{xd}, {xs1}, {imm}"),
+    ("add",                 0x33, 0,    0x00, None, "R",    NI, "add",                 "{xd}, {xs1}, {xs2}"),
+    ("sub",                 0x33, 0,    0x20, None, "R",    NI, "sub",                 "{xd}, {xs1}, {xs2}"),
+    ("sll",                 0x33, 1,    0x00, None, "R",    NI, "sll",                 "{xd}, {xs1}, {xs2}"),
+    ("slt",                 0x33, 2,    0x00, None, "R",    NI, "slt",                 "{xd}, {xs1}, {xs2}"),
+    ("sltu",                0x33, 3,    0x00, None, "R",    NI, "sltu",                "{xd}, {xs1}, {xs2}"),
+    ("xor",                 0x33, 4,    0x00, None, "R",    NI, "xor",                 "{xd}, {xs1}, {xs2}"),
+    ("srl",                 0x33, 5,    0x00, None, "R",    NI, "srl",                 "{xd}, {xs1}, {xs2}"),
+    ("sra",                 0x33, 5,    0x20, None, "R",    NI, "sra",                 "{xd}, {xs1}, {xs2}"),
+    ("or",                  0x33, 6,    0x00, None, "R",    NI, "or",                  "{xd}, {xs1}, {xs2}"),
+    ("and",                 0x33, 7,    0x00, None, "R",    NI, "and",                 "{xd}, {xs1}, {xs2}"),
+    ("mul",                 0x33, 0,    0x01, None, "R",    NI, "mul",                 "{xd}, {xs1}, {xs2}"),
+    ("mulh",                0x33, 1,    0x01, None, "R",    NI, "mulh",                "{xd}, {xs1}, {xs2}"),
+    ("mulhsu",              0x33, 2,    0x01, None, "R",    NI, "mulhsu",              "{xd}, {xs1}, {xs2}"),
+    ("mulhu",               0x33, 3,    0x01, None, "R",    NI, "mulhu",               "{xd}, {xs1}, {xs2}"),
+    ("div",                 0x33, 4,    0x01, None, "R",    NI, "div",                 "{xd}, {xs1}, {xs2}"),
+    ("divu",                0x33, 5,    0x01, None, "R",    NI, "divu",                "{xd}, {xs1}, {xs2}"),
+    ("rem",                 0x33, 6,    0x01, None, "R",    NI, "rem",                 "{xd}, {xs1}, {xs2}"),
+    ("remu",                0x33, 7,    0x01, None, "R",    NI, "remu",                "{xd}, {xs1}, {xs2}"),
+    ("fence",               0x0F, 0,    None, None, "NONE", NO, "fence",               "{fence}"),
+    ("fence.i",             0x0F, 1,    None, None, "NONE", NO, "fence.i",             ""),
+    ("ecall",               0x73, 0,    0x00, 0x00, "SYS",  EM, "ecall",               ""),
+    ("ebreak",              0x73, 0,    0x00, 0x01, "SYS",  EM, "ebreak",              ""),
+    ("mret",                0x73, 0,    0x18, 0x02, "SYS",  EM, "mret",                ""),
+    ("wfi",                 0x73, 0,    0x08, 0x05, "SYS",  EM, "wfi",                 ""),
+    ("csrrw",               0x73, 1,    None, None, "CSR",  EM, "csrrw",               "{xd}, {csr}, {xs1}"),
+    ("csrrs",               0x73, 2,    None, None, "CSR",  EM, "csrrs",               "{xd}, {csr}, {xs1}"),
+    ("csrrc",               0x73, 3,    None, None, "CSR",  EM, "csrrc",               "{xd}, {csr}, {xs1}"),
+    ("csrrwi",              0x73, 5,    None, None, "CSRI", EM, "csrrwi",              "{xd}, {csr}, {imm}"),
+    ("csrrsi",              0x73, 6,    None, None, "CSRI", EM, "csrrsi",              "{xd}, {csr}, {imm}"),
+    ("csrrci",              0x73, 7,    None, None, "CSRI", EM, "csrrci",              "{xd}, {csr}, {imm}"),
+    # 0x5B, funct3 0, funct7 0x7F: single-source operations selected by the rs2 field.
+    ("cgetperm",            0x5B, 0,    0x7F, 0x00, "R1",   EM, "cgetperm",            "{xd}, {cs1}"),
+    ("cgettype",            0x5B, 0,    0x7F, 0x01, "R1",   EM, "cgettype",            "{xd}, {cs1}"),
+    ("cgetbase",            0x5B, 0,    0x7F, 0x02, "R1",   EM, "cgetbase",            "{xd}, {cs1}"),
+    ("cgetlen",             0x5B, 0,    0x7F, 0x03, "R1",   EM, "cgetlen",             "{xd}, {cs1}"),
+    ("cgettag",             0x5B, 0,    0x7F, 0x04, "R1",   EM, "cgettag",             "{xd}, {cs1}"),
+    ("crrl",                0x5B, 0,    0x7F, 0x08, "R1",   EM, "crrl",                "{xd}, {xs1}"),
+    ("cram",                0x5B, 0,    0x7F, 0x09, "R1",   EM, "cram",                "{xd}, {xs1}"),
+    ("cmove",               0x5B, 0,    0x7F, 0x0A, "R1",   EM, "cmove",               "{cd}, {cs1}"),
+    ("ccleartag",           0x5B, 0,    0x7F, 0x0B, "R1",   EM, "ccleartag",           "{cd}, {cs1}"),
+    ("cgetaddr",            0x5B, 0,    0x7F, 0x0F, "R1",   EM, "cgetaddr",            "{xd}, {cs1}"),
+    ("cgethigh",            0x5B, 0,    0x7F, 0x17, "R1",   EM, "cgethigh",            "{xd}, {cs1}"),
+    ("cgettop",             0x5B, 0,    0x7F, 0x18, "R1",   EM, "cgettop",             "{xd}, {cs1}"),
+    # 0x5B, funct3 0, other funct7: two-source operations.
+    ("cspecialrw",          0x5B, 0,    0x01, None, "SCR",  EM, "cspecialrw",          "{cd}, {scr}, {cs1}"),
+    ("csetbounds",          0x5B, 0,    0x08, None, "R",    EM, "csetbounds",          "{cd}, {cs1}, {xs2}"),
+    ("csetboundsexact",     0x5B, 0,    0x09, None, "R",    EM, "csetboundsexact",     "{cd}, {cs1}, {xs2}"),
+    ("csetboundsrounddown", 0x5B, 0,    0x0A, None, "R",    EM, "csetboundsrounddown", "{cd}, {cs1}, {xs2}"),
+    ("cseal",               0x5B, 0,    0x0B, None, "R",    EM, "cseal",               "{cd}, {cs1}, {cs2}"),
+    ("cunseal",             0x5B, 0,    0x0C, None, "R",    EM, "cunseal",             "{cd}, {cs1}, {cs2}"),
+    ("candperm",            0x5B, 0,    0x0D, None, "R",    EM, "candperm",            "{cd}, {cs1}, {xs2}"),
+    ("csetaddr",            0x5B, 0,    0x10, None, "R",    EM, "csetaddr",            "{cd}, {cs1}, {xs2}"),
+    ("cincaddr",            0x5B, 0,    0x11, None, "R",    EM, "cincoffset",          "{cd}, {cs1}, {xs2}"),
+    ("csub",                0x5B, 0,    0x14, None, "R",    EM, "csub",                "{xd}, {cs1}, {cs2}"),
+    ("csethigh",            0x5B, 0,    0x16, None, "R",    EM, "csethigh",            "{cd}, {cs1}, {xs2}"),
+    ("ctestsubset",         0x5B, 0,    0x20, None, "R",    EM, "ctestsubset",         "{xd}, {cs1}, {cs2}"),
+    ("csetequalexact",      0x5B, 0,    0x21, None, "R",    EM, "csetequalexact",      "{xd}, {cs1}, {cs2}"),
+    ("cincaddrimm",         0x5B, 1,    None, None, "I",    EM, "cincoffset",          "{cd}, {cs1}, {imm}"),
+    ("csetboundsimm",       0x5B, 2,    None, None, "IZ",   EM, "csetbounds",          "{cd}, {cs1}, {imm}"),
+)
+
+# Register fields each layout uses; only those are checked for x16-x31 (isa.md §1.1).
+_FORMATS: dict[str, tuple[str, ...]] = {
+    "R": ("rd", "rs1", "rs2"), "R1": ("rd", "rs1"), "SCR": ("rd", "rs1"), "I": ("rd", "rs1"),
+    "IZ": ("rd", "rs1"), "SH": ("rd", "rs1"), "S": ("rs1", "rs2"), "B": ("rs1", "rs2"),
+    "U": ("rd",), "U11": ("rd",), "J": ("rd",), "CSR": ("rd", "rs1"), "CSRI": ("rd",),
+    "SYS": (), "NONE": (),
+}
+
+_ROWS = {(r[1], r[2], r[3], r[4]): r for r in _TABLE}
+_KIND = {r[0]: r[6] for r in _TABLE}
+_SYNTAX = {r[0]: (r[7], r[8]) for r in _TABLE}
+_ACCESS = {"lb": (1, True), "lh": (2, True), "lw": (4, False), "lbu": (1, False),
+           "lhu": (2, False), "sb": (1, False), "sh": (2, False), "sw": (4, False),
+           "clc": (8, False), "csc": (8, False)}
+
+# Major opcodes that exist in RISC-V but not on CHERIoT, for a helpful `reason`.
+_FOREIGN_OPCODES = {
+    0x07: "floating-point load (F/D are not part of CHERIoT)",
+    0x27: "floating-point store (F/D are not part of CHERIoT)",
+    0x43: "floating-point fused multiply-add (F/D)", 0x47: "floating-point fused multiply-add (F/D)",
+    0x4B: "floating-point fused multiply-add (F/D)", 0x4F: "floating-point fused multiply-add (F/D)",
+    0x53: "floating-point operation (F/D)",
+    0x2F: "atomic memory operation (the A extension is not implemented, isa.md §1.1)",
+    0x1B: "RV64-only OP-IMM-32", 0x3B: "RV64-only OP-32",
+}
+
+
+def _sext(value: int, bits: int) -> int:
+    sign = 1 << (bits - 1)
+    return (value & (2 * sign - 1)) - ((value & sign) << 1)
+
+
+def _scatter(bits: int, segments: tuple[tuple[int, int, int], ...]) -> int:
+    """Gather an immediate: each (hi, lo, dest) moves instruction bits hi..lo to dest upwards."""
+    value = 0
+    for hi, lo, dest in segments:
+        value |= ((bits >> lo) & ((1 << (hi - lo + 1)) - 1)) << dest
+    return value
+
+
+def _illegal(raw: int, length: int, reason: str) -> Instr:
+    return Instr("illegal", Kind.ILLEGAL, length, raw, name="illegal", reason=reason)
+
+
+def _make(op: str, raw: int, length: int, name: str, used: tuple[int, ...] = (),
+          kind: Kind | None = None, **fields: int) -> Instr:
+    """Build an Instr for `op`; `used` lists the register numbers it reads or writes."""
+    for reg in used:
+        if reg >= 16:
+            return _illegal(raw, length, f"{name} names x{reg}, which RV32E does not have "
+                                         "(isa.md §1.1)")
+    width, signed = _ACCESS.get(op, (0, False))
+    return Instr(op, _KIND[op] if kind is None else kind, length, raw, name=name,
+                 width=width, signed=signed, **fields)
+
+
+# --- 32-bit instructions ----------------------------------------------------------------------
+
+_B_IMM = ((31, 31, 12), (30, 25, 5), (11, 8, 1), (7, 7, 11))
+_J_IMM = ((31, 31, 20), (30, 21, 1), (20, 20, 11), (19, 12, 12))
+
+
+def _decode32(w: int) -> Instr:
+    opcode, f3, f7, rs2 = w & 0x7F, (w >> 12) & 7, w >> 25, (w >> 20) & 0x1F
+    row = (_ROWS.get((opcode, f3, f7, rs2)) or _ROWS.get((opcode, f3, f7, None))
+           or _ROWS.get((opcode, f3, None, None)) or _ROWS.get((opcode, None, None, None)))
+    if row is None:
+        what = _FOREIGN_OPCODES.get(opcode)
+        if what is None:
+            what = (f"unknown encoding (opcode {opcode:#04x}, funct3 {f3}, funct7 {f7:#04x}, "
+                    f"rs2 field {rs2})")
+        return _illegal(w, 4, what)
+    op, fmt = row[0], row[5]
+    rd, rs1 = (w >> 7) & 0x1F, (w >> 15) & 0x1F
+    fields = {"rd": rd, "rs1": rs1, "rs2": rs2}
+    used = tuple(fields[f] for f in _FORMATS[fmt])
+    imm = 0
+    if fmt == "I":
+        imm = _sext(w >> 20, 12)
+    elif fmt == "IZ":
+        imm = w >> 20
+    elif fmt == "SH":
+        imm = rs2
+    elif fmt == "S":
+        imm = _sext((f7 << 5) | rd, 12)
+    elif fmt == "B":
+        imm = _sext(_scatter(w, _B_IMM), 13)
+    elif fmt == "U":
+        imm = _sext(w >> 12, 20) << 12
+    elif fmt == "U11":
+        imm = _sext(w >> 12, 20) << 11
+    elif fmt == "J":
+        imm = _sext(_scatter(w, _J_IMM), 21)
+    elif fmt == "SYS" and (rd or rs1):
+        return _illegal(w, 4, f"{op} with non-zero rd/rs1 fields is reserved")
+    if fmt == "CSR":
+        return _make(op, w, 4, op, used, rd=rd, rs1=rs1, csr=w >> 20)
+    if fmt == "CSRI":
+        return _make(op, w, 4, op, used, rd=rd, imm=rs1, csr=w >> 20)
+    if fmt == "NONE":  # fence fields are ignored (Sail decodes reserved fences as no-ops)
+        return _make(op, w, 4, op, imm=w >> 20 if op == "fence" else 0)
+    if op == "auicgp":
+        rs1 = 3  # implicit source: cgp (isa.md §5.9)
+    return _make(op, w, 4, op, used, rd=rd if "rd" in _FORMATS[fmt] else 0,
+                 rs1=rs1 if "rs1" in _FORMATS[fmt] or op == "auicgp" else 0,
+                 rs2=rs2 if fmt in ("R", "S", "B", "SCR") else 0, imm=imm)
+
+
+# --- 16-bit instructions (isa.md §6) ----------------------------------------------------------
+
+# Immediate layouts: (instruction bits hi..lo -> immediate bit) segments.
+_CIW_CINCADDR4CSPN = ((12, 11, 4), (10, 7, 6), (6, 6, 2), (5, 5, 3))
+_CL_WORD = ((12, 10, 3), (6, 6, 2), (5, 5, 6))
+_CL_CAP = ((12, 10, 3), (6, 5, 6))
+_CI_LWSP = ((12, 12, 5), (6, 4, 2), (3, 2, 6))
+_CI_CLCSP = ((12, 12, 5), (6, 5, 3), (4, 2, 6))
+_CSS_SWSP = ((12, 9, 2), (8, 7, 6))
+_CSS_CSCSP = ((12, 10, 3), (9, 7, 6))
+_CI_CINCADDR16CSP = ((12, 12, 9), (6, 6, 4), (5, 5, 6), (4, 3, 7), (2, 2, 5))
+_CI_IMM6 = ((12, 12, 5), (6, 2, 0))
+_CI_LUI = ((12, 12, 17), (6, 2, 12))
+_CJ = ((12, 12, 11), (11, 11, 4), (10, 9, 8), (8, 8, 10), (7, 7, 6), (6, 6, 7), (5, 3, 1),
+       (2, 2, 5))
+_CB = ((12, 12, 8), (11, 10, 3), (6, 5, 6), (4, 3, 1), (2, 2, 5))
+
+
+def _quadrant0(h: int, f3: int) -> Instr:
+    rd_, rs1_ = 8 + ((h >> 2) & 7), 8 + ((h >> 7) & 7)  # rd'/rs2' and rs1' (x8-x15)
+    if f3 == 0:
+        imm = _scatter(h, _CIW_CINCADDR4CSPN)
+        if imm == 0:
+            return _illegal(h, 2, "c.cincaddr4cspn with a zero immediate is reserved")
+        return _make("cincaddrimm", h, 2, "c.cincaddr4cspn", rd=rd_, rs1=2, imm=imm)
+    if f3 == 2:
+        return _make("lw", h, 2, "c.lw", rd=rd_, rs1=rs1_, imm=_scatter(h, _CL_WORD))
+    if f3 == 3:
+        return _make("clc", h, 2, "c.clc", rd=rd_, rs1=rs1_, imm=_scatter(h, _CL_CAP))
+    if f3 == 6:
+        return _make("sw", h, 2, "c.sw", rs1=rs1_, rs2=rd_, imm=_scatter(h, _CL_WORD))
+    if f3 == 7:
+        return _make("csc", h, 2, "c.csc", rs1=rs1_, rs2=rd_, imm=_scatter(h, _CL_CAP))
+    slot = {1: "C.FLD slot", 4: "reserved slot", 5: "C.FSD slot"}[f3]
+    return _illegal(h, 2, f"compressed quadrant 0 funct3 {f3:03b} ({slot}) is illegal on CHERIoT")
+
+
+def _quadrant1(h: int, f3: int) -> Instr:
+    rd = (h >> 7) & 0x1F
+    imm6 = _sext(_scatter(h, _CI_IMM6), 6)
+    if f3 == 0:
+        if rd == 0:
+            return _make("addi", h, 2, "c.nop", imm=imm6)
+        kind = NO if imm6 == 0 else None  # C_ADDI_HINT: a no-op in Sail
+        return _make("addi", h, 2, "c.addi", (rd,), kind, rd=rd, rs1=rd, imm=imm6)
+    if f3 == 1:
+        return _make("cjal", h, 2, "c.cjal", rd=1, imm=_sext(_scatter(h, _CJ), 12))
+    if f3 == 2:
+        return _make("addi", h, 2, "c.li", (rd,), rd=rd, imm=imm6)
+    if f3 == 3:
+        if rd == 2:
+            imm = _sext(_scatter(h, _CI_CINCADDR16CSP), 10)
+            if imm == 0:
+                return _illegal(h, 2, "c.cincaddr16csp with a zero immediate is reserved")
+            return _make("cincaddrimm", h, 2, "c.cincaddr16csp", rd=2, rs1=2, imm=imm)
+        imm = _sext(_scatter(h, _CI_LUI), 18)
+        if imm == 0:
+            return _illegal(h, 2, "c.lui with a zero immediate is reserved")
+        return _make("lui", h, 2, "c.lui", (rd,), rd=rd, imm=imm)
+    if f3 == 5:
+        return _make("cjal", h, 2, "c.j", imm=_sext(_scatter(h, _CJ), 12))
+    if f3 in (6, 7):
+        op, name = ("beq", "c.beqz") if f3 == 6 else ("bne", "c.bnez")
+        return _make(op, h, 2, name, rs1=8 + ((h >> 7) & 7), imm=_sext(_scatter(h, _CB), 9))
+    # f3 == 4: arithmetic on rd' (x8-x15)
+    rd_, funct2 = 8 + ((h >> 7) & 7), (h >> 10) & 3
+    if funct2 in (0, 1):
+        op = ("srli", "srai")[funct2]
+        if h & 0x1000:
+            return _illegal(h, 2, f"c.{op} with shamt[5] set is reserved on RV32")
+        shamt = (h >> 2) & 0x1F
+        return _make(op, h, 2, "c." + op, (), NO if shamt == 0 else None,
+                     rd=rd_, rs1=rd_, imm=shamt)
+    if funct2 == 2:
+        return _make("andi", h, 2, "c.andi", rd=rd_, rs1=rd_, imm=imm6)
+    if h & 0x1000:
+        return _illegal(h, 2, "c.subw/c.addw are RV64-only")
+    op = ("sub", "xor", "or", "and")[(h >> 5) & 3]
+    return _make(op, h, 2, "c." + op, rd=rd_, rs1=rd_, rs2=8 + ((h >> 2) & 7))
+
+
+def _quadrant2(h: int, f3: int) -> Instr:
+    rd, rs2, bit12 = (h >> 7) & 0x1F, (h >> 2) & 0x1F, (h >> 12) & 1
+    if f3 == 0:
+        if bit12:
+            return _illegal(h, 2, "c.slli with shamt[5] set is reserved on RV32")
+        kind = NO if rs2 == 0 and rd != 0 else None  # C_SLLI_HINT: a no-op in Sail
+        return _make("slli", h, 2, "c.slli", (rd,), kind, rd=rd, rs1=rd, imm=rs2)
+    if f3 in (2, 3):
+        op, name, layout = ("lw", "c.lwsp", _CI_LWSP) if f3 == 2 else ("clc", "c.clcsp", _CI_CLCSP)
+        if rd == 0:
+            return _illegal(h, 2, f"{name} with rd = 0 is reserved")
+        return _make(op, h, 2, name, (rd,), rd=rd, rs1=2, imm=_scatter(h, layout))
+    if f3 in (6, 7):
+        op, name, layout = ("sw", "c.swsp", _CSS_SWSP) if f3 == 6 else ("csc", "c.cscsp", _CSS_CSCSP)
+        return _make(op, h, 2, name, (rs2,), rs1=2, rs2=rs2, imm=_scatter(h, layout))
+    if f3 == 4:
+        if not bit12 and rs2 == 0:
+            if rd == 0:
+                return _illegal(h, 2, "c.jr with rs1 = 0 is reserved")
+            return _make("cjalr", h, 2, "c.cjr", (rd,), rs1=rd)
+        if not bit12:
+            return _make("add", h, 2, "c.mv", (rd, rs2), rd=rd, rs2=rs2)
+        if rd == 0 and rs2 == 0:
+            return _make("ebreak", h, 2, "c.ebreak")
+        if rs2 == 0:
+            return _make("cjalr", h, 2, "c.cjalr", (rd,), rd=1, rs1=rd)
+        return _make("add", h, 2, "c.add", (rd, rs2), rd=rd, rs1=rd, rs2=rs2)
+    slot = {1: "C.FLDSP", 5: "C.FSDSP"}[f3]
+    return _illegal(h, 2, f"compressed quadrant 2 funct3 {f3:03b} ({slot} slot) is illegal "
+                          "on CHERIoT")
+
+
+_QUADRANTS = (_quadrant0, _quadrant1, _quadrant2)
+
+
 def decode(word: int) -> Instr:
     """Decode the instruction whose first bytes (little-endian) are ``word``."""
-    raise NotImplementedError("decoder not written yet")
+    if word & 3 == 3:
+        return _decode32(word & 0xFFFFFFFF)
+    h = word & 0xFFFF
+    if h == 0:
+        return _illegal(0, 2, "the all-zero halfword is defined to be illegal")
+    return _QUADRANTS[h & 3](h, h >> 13)
+
+
+# --- Disassembly (CHERIoT toolchain spellings, isa.md §5.1) ------------------------------------
+
+def _hex_imm20(instr: Instr) -> str:
+    shift = 11 if instr.op in ("auipcc", "auicgp") else 12
+    return f"{(instr.imm >> shift) & 0xFFFFF:#x}"
+
+
+def _target(instr: Instr, pc: int | None) -> str:
+    if pc is None:
+        return f".{instr.imm:+d}"
+    return f"{(pc + instr.imm) & 0xFFFFFFFF:#x}"
+
+
+def _csr_name(number: int) -> str:
+    from .csr import CSRS  # imported here: csr.py is semantics-side and may import this module
+
+    csr = CSRS.get(number)
+    return csr.name if csr is not None else f"{number:#x}"
+
+
+def _fence_set(bits: int) -> str:
+    return "".join(c for c, b in zip("iorw", (8, 4, 2, 1), strict=True) if bits & b) or "0"
+
+
+def _alias(i: Instr, pc: int | None) -> str | None:
+    """The toolchain's shorthand spellings (isa.md §5.1) and the common RISC-V aliases."""
+    c, x = CAP_REG_NAMES, INT_REG_NAMES
+    op = i.op
+    if op == "cjal" and i.rd in (0, 1):
+        return f"{'j' if i.rd == 0 else 'cjal'} {_target(i, pc)}"
+    if op == "cjalr" and i.imm == 0:
+        if i.rd == 0:
+            return "cret" if i.rs1 == 1 else f"cjr {c[i.rs1]}"
+        if i.rd == 1:
+            return f"cjalr {c[i.rs1]}"
+    if op == "cspecialrw":
+        scr = SCR_NAMES.get(i.rs2, str(i.rs2))
+        if i.rs1 == 0:
+            return f"cspecialr {c[i.rd]}, {scr}"
+        if i.rd == 0:
+            return f"cspecialw {scr}, {c[i.rs1]}"
+    if op == "addi":
+        if i.rd == 0 and i.rs1 == 0 and i.imm == 0:
+            return "nop"
+        if i.rs1 == 0:
+            return f"li {x[i.rd]}, {i.imm}"
+        if i.imm == 0:
+            return f"mv {x[i.rd]}, {x[i.rs1]}"
+    if op == "add" and i.rs1 == 0:
+        return f"mv {x[i.rd]}, {x[i.rs2]}"
+    if op in ("beq", "bne") and i.rs2 == 0:
+        return f"{op}z {x[i.rs1]}, {_target(i, pc)}"
+    if op.startswith("csrr"):
+        csr = _csr_name(i.csr)
+        if op == "csrrs" and i.rs1 == 0:
+            return f"csrr {x[i.rd]}, {csr}"
+        if i.rd == 0:
+            source = str(i.imm) if op.endswith("i") else x[i.rs1]
+            return f"csr{op[4:]} {csr}, {source}"
+    return None
 
 
 def disassemble(instr: Instr, pc: int | None = None) -> str:
-    """CHERIoT assembler spelling of ``instr`` (isa.md §5.1 toolchain spellings)."""
-    raise NotImplementedError("disassembler not written yet")
+    """CHERIoT assembler spelling of ``instr`` (isa.md §5.1 toolchain spellings).
+
+    Compressed instructions print as their 32-bit expansion, as the toolchain does. Branch and
+    jump targets are absolute when ``pc`` is given and ``.+offset`` otherwise. Illegal
+    encodings print as ``.4byte``/``.2byte`` data.
+    """
+    if instr.kind is Kind.ILLEGAL:
+        return f".{instr.length}byte {instr.raw:#0{2 + 2 * instr.length}x}"
+    alias = _alias(instr, pc)
+    if alias is not None:
+        return alias
+    spelling, operands = _SYNTAX[instr.op]
+    if not operands:
+        return spelling
+    c, x = CAP_REG_NAMES, INT_REG_NAMES
+    values = {
+        "xd": x[instr.rd], "cd": c[instr.rd], "xs1": x[instr.rs1], "cs1": c[instr.rs1],
+        "xs2": x[instr.rs2 % 16], "cs2": c[instr.rs2 % 16], "imm": instr.imm,  # rs2 < 16 if used
+        "mem": f"{instr.imm}({c[instr.rs1]})",
+    }
+    if "{target}" in operands:
+        values["target"] = _target(instr, pc)
+    if "{hi}" in operands:
+        values["hi"] = _hex_imm20(instr)
+    if "{csr}" in operands:
+        values["csr"] = _csr_name(instr.csr)
+    if "{scr}" in operands:
+        values["scr"] = SCR_NAMES.get(instr.rs2, str(instr.rs2))
+    if "{fence}" in operands:
+        if instr.raw >> 28 == 0x8 and (instr.raw >> 20) & 0xFF == 0x33:
+            return "fence.tso"
+        values["fence"] = f"{_fence_set((instr.imm >> 4) & 0xF)}, {_fence_set(instr.imm & 0xF)}"
+    return f"{spelling} {operands.format(**values)}"

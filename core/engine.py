@@ -110,6 +110,7 @@ class Engine:
         self._publish_codec_tables()
         memory.flush_code = self._flush_code
         memory.on_code_write = self._forget_decoded
+        memory.on_mmio_write = self.events_changed
         self._fast = FastPath(self.uc, self.core, self._slow_entry)
         self.core.reference = 1 if reference else 0
         self.timebase: Timebase | None = None
@@ -148,33 +149,47 @@ class Engine:
                     raise EngineError(f"RAM region {region.name} must be 4 KiB aligned")
                 self.uc.mem_map_ptr(region.base, region.size, UC_PROT_ALL,
                                     ctypes.addressof(region.buffer))
-            else:
-                self._map_mmio(region)
+        # Unicorn maps whole pages; several small devices may share one (Sonata), so map page
+        # spans and dispatch each access to the device that holds the address.
+        spans: list[list[int]] = []
+        for region in memory.regions:
+            if isinstance(region, MmioRegion):
+                lo = region.base & ~(PAGE - 1)
+                hi = -(-(region.base + region.size) // PAGE) * PAGE
+                if spans and lo <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], hi)
+                else:
+                    spans.append([lo, hi])
+        for lo, hi in spans:
+            self._map_mmio(lo, hi - lo)
 
-    def _map_mmio(self, region: MmioRegion) -> None:
-        size = -(-region.size // PAGE) * PAGE
-        device = region.device
+    def _map_mmio(self, base: int, size: int) -> None:
+        memory = self.memory
 
         def read(uc: Uc, offset: int, size: int, _data: object) -> int:
+            region = memory.find(base + offset, size)
+            if not isinstance(region, MmioRegion):
+                return 0  # a hole in a device page reads as zero
             try:
-                if offset + size > region.size:
-                    return 0
-                return device.read(offset, size)
+                return region.device.read(base + offset - region.base, size)
             except Exception as exc:  # a device bug must not kill the run silently
                 self._error = exc
                 self.request_stop()
                 return 0
 
         def write(uc: Uc, offset: int, size: int, value: int, _data: object) -> None:
+            region = memory.find(base + offset, size)
+            if not isinstance(region, MmioRegion):
+                return
             try:
-                if offset + size <= region.size:
-                    device.write(offset, size, value)
+                region.device.write(base + offset - region.base, size, value)
             except Exception as exc:
                 self._error = exc
                 self.request_stop()
+            self.events_changed()
 
         self._mmio_callbacks.append((read, write))
-        self.uc.mmio_map(region.base, size, read, None, write, None)
+        self.uc.mmio_map(base, size, read, None, write, None)
 
     def _publish_codec_tables(self) -> None:
         """Give the fast path what it must not re-derive: permissions and the revocation map."""
@@ -632,6 +647,12 @@ class Engine:
     def _forget_decoded(self, lo: int, hi: int) -> None:
         for pc in range(lo, hi, 2):
             self._decoded.pop(pc, None)
+
+    def recent_pcs(self, count: int = 16) -> list[int]:
+        """Addresses of the most recently started instructions, oldest first."""
+        core = self.core
+        n = min(count, 64, core.hist_pos)
+        return [core.history[(core.hist_pos - n + i) & 63] for i in range(n)]
 
     @property
     def stats(self) -> dict[str, float]:

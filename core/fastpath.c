@@ -73,6 +73,9 @@ typedef struct {
     uint32_t perm_table[64];
     uint32_t rev_base, rev_size; /* revocation bitmap (isa.md §8.2); rev_shadow NULL: none */
     uint8_t *rev_shadow;
+    /* The most recent instruction addresses, for fault reports (consecutive repeats folded). */
+    uint32_t history[64];
+    uint32_t hist_pos, pad4;
 } core_t;
 
 size_t cheriot_core_size(void) { return sizeof(core_t); }
@@ -324,6 +327,8 @@ static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
 void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
     core_t *s = (core_t *)user_data;
     uint32_t pc = (uint32_t)address;
+
+    if (s->history[(s->hist_pos - 1) & 63] != pc) s->history[s->hist_pos++ & 63] = pc;
 
     if (s->attention || s->instret >= s->event_at || s->reference) goto slow;
     /* Instruction fetch (isa.md §7.4): tagged PCC and every parcel inside its bounds. */

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ..errors import MemoryAccessError
 from .hart import AccessFault
-from .state import REGION_MMIO, REGION_RAM, CoreState, DecodedInsn
+from .state import REGION_RAM, CoreState, DecodedInsn
 
 GRANULE = 8
 
@@ -86,23 +86,21 @@ class Memory:
         self.on_code_write: Callable[[int, int], None] = lambda lo, hi: None
         # Called after Python-side writes overlapping a range (HTIF tohost); the engine routes
         # CPU stores to such ranges through Python so that none is missed.
+        self.on_mmio_write: Callable[[], None] = lambda: None
         self.write_listeners: list[tuple[int, int, Callable[[int, bytes], None]]] = []
 
     def describe_into(self, core: CoreState) -> None:
-        """Publish the regions to the fast path."""
-        if len(self.regions) > len(core.regions):
-            raise ValueError(f"at most {len(core.regions)} memory regions are supported")
-        core.nregions = len(self.regions)
-        for slot, region in zip(core.regions, self.regions, strict=False):
-            slot.base, slot.size = region.base, region.size
-            if isinstance(region, RamRegion):
-                slot.kind = REGION_RAM
-                slot.host = ctypes.addressof(region.buffer)
-                slot.tags = ctypes.addressof(region.tags) if region.tags is not None else None
-                slot.dtab = ctypes.addressof(region.dtab) if region.dtab is not None else None
-            else:
-                slot.kind = REGION_MMIO
-                slot.host = slot.tags = slot.dtab = None
+        """Publish the RAM regions to the fast path. Device windows are left out: an access
+        there is not in any published region, so it always takes the Python path."""
+        ram = [r for r in self.regions if isinstance(r, RamRegion)]
+        if len(ram) > len(core.regions):
+            raise ValueError(f"at most {len(core.regions)} RAM regions are supported")
+        core.nregions = len(ram)
+        for slot, region in zip(core.regions, ram, strict=False):
+            slot.base, slot.size, slot.kind = region.base, region.size, REGION_RAM
+            slot.host = ctypes.addressof(region.buffer)
+            slot.tags = ctypes.addressof(region.tags) if region.tags is not None else None
+            slot.dtab = ctypes.addressof(region.dtab) if region.dtab is not None else None
 
     def find(self, address: int, length: int = 1) -> Region | None:
         for region in self.regions:
@@ -132,6 +130,7 @@ class Memory:
             return
         if isinstance(region, MmioRegion):
             region.device.write(address - region.base, size, value & ((1 << (8 * size)) - 1))
+            self.on_mmio_write()
             return
         raise AccessFault(address)
 

@@ -81,4 +81,5 @@ class CoreState(ctypes.Structure):
         ("perm_table", U32 * 64),
         ("rev_base", U32), ("rev_size", U32),
         ("rev_shadow", ctypes.c_void_p),
+        ("history", U32 * 64), ("hist_pos", U32), ("pad4", U32),
     ]

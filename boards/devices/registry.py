@@ -1,0 +1,174 @@
+"""The device models a board can name, and how a board's devices are built and wired.
+
+This is the one registration route for device models (aesthetics §7.24): the board loader
+validates ``emulator.devices`` against ``MODELS``, and ``build_devices`` instantiates them.
+
+Wiring: the CLINT drives the hart's ``MTIP``/``MSIP``; the PLIC drives ``MEIP``; every other
+device's interrupt output drives a PLIC source (option ``irq``; the revoker defaults to source
+1, as on both boards that have one, isa.md §8.3). The ``uart`` exit byte and the HTIF
+``tohost`` word call the machine's ``on_exit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO
+
+from .base import Clock, Device, ExitHandler, LineSetter, PlainMemory
+from .clint import LAYOUTS, Clint
+from .htif import Htif
+from .plic import Plic
+from .revoker import Revoker, RevokerBus
+from .uart16550 import Uart16550
+
+if TYPE_CHECKING:
+    from ..board import Board, MemoryRegion
+
+Options = Mapping[str, int | str]
+
+
+def option(options: Options, name: str, default: int) -> int:
+    """An integer option (the board loader has checked its type)."""
+    value = options.get(name, default)
+    return value if isinstance(value, int) else default
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    name: str
+    kind: str                               # region kind: "mmio", or "ram" for plain RAM
+    options: Mapping[str, type]             # allowed options in emulator.devices.<name>
+    min_size: Callable[[Options], int]      # smallest window that holds every register
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # string options
+    ranges: Mapping[str, tuple[int, int]] = field(default_factory=dict)    # integer options
+
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
+    ModelSpec("clint", "mmio", {"variant": str},
+              lambda o: LAYOUTS[str(o.get("variant", "standard"))].mtime + 8,
+              choices={"variant": tuple(LAYOUTS)}),
+    ModelSpec("plic", "mmio", {"sources": int, "priority_bits": int}, lambda o: 0x200008,
+              ranges={"sources": (1, 1023), "priority_bits": (1, 32)}),
+    ModelSpec("uart16550", "mmio", {"irq": int, "reg_shift": int},
+              lambda o: 8 << option(o, "reg_shift", 2),
+              ranges={"irq": (1, 1023), "reg_shift": (0, 4)}),
+    ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int}, lambda o: 0x18,
+              ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)}),
+    ModelSpec("shadow", "ram", {}, lambda o: 1),
+    ModelSpec("memory", "mmio", {}, lambda o: 1),
+)}
+
+# What a device is, when the board does not say: by the RTOS's device names (rtos.md §7).
+DEFAULT_MODELS = {"clint": "clint", "plic": "plic", "uart": "uart16550", "shadow": "shadow",
+                  "revoker": "revoker"}
+REVOKER_DEFAULT_IRQ = 1
+
+
+@dataclass
+class Wiring:
+    """What the devices connect to on the machine's side."""
+
+    clock: Clock
+    set_mtip: LineSetter
+    set_msip: LineSetter
+    set_meip: LineSetter
+    on_exit: ExitHandler
+    bus: RevokerBus | None = None              # needed by a hardware revoker
+    uart_output: BinaryIO | None = None        # None: stdout
+    uart_input: Callable[[], bytes] | None = None
+
+
+@dataclass
+class DeviceSet:
+    """The live devices of one machine, by board device name."""
+
+    devices: dict[str, Device]
+    regions: list[tuple[MemoryRegion, Device]]   # MMIO windows, sorted by base
+    clint: Clint | None = None
+    plic: Plic | None = None
+    uart: Uart16550 | None = None
+    revoker: Revoker | None = None
+    htif: Htif | None = None
+    htif_address: int | None = None
+
+    def find(self, address: int) -> tuple[Device, int] | None:
+        """The device whose window holds ``address``, and the offset into it."""
+        for region, device in self.regions:
+            if region.base <= address < region.end:
+                return device, address - region.base
+        return None
+
+    def next_event(self) -> int | None:
+        events = [t for d in self.devices.values() if (t := d.next_event()) is not None]
+        return min(events, default=None)
+
+    def update(self) -> None:
+        for device in self.devices.values():
+            device.update()
+
+
+def _irq_line(plic: Plic | None, source: int | None) -> LineSetter | None:
+    if plic is None or source is None:
+        return None
+    return lambda level: plic.set_source(source, level)
+
+
+def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) -> DeviceSet:
+    """Instantiate ``board``'s device models. ``tohost``: the image's ``tohost`` address."""
+    mmio = [r for r in board.regions if r.model is not None and r.model != "shadow"]
+    plic_region = next((r for r in mmio if r.model == "plic"), None)
+    plic = None
+    if plic_region is not None:
+        numbers = [i.number for i in board.interrupts]
+        numbers += [option(r.options, "irq", 0) for r in mmio]
+        plic = Plic(wiring.set_meip, size=plic_region.size,
+                    sources=option(plic_region.options, "sources", max([31, *numbers])),
+                    edge_sources=[i.number for i in board.interrupts if i.edge_triggered],
+                    priority_bits=option(plic_region.options, "priority_bits", 3))
+    result = DeviceSet(devices={}, regions=[], plic=plic)
+    for region in mmio:
+        device = _make(region, board, wiring, plic, result)
+        result.devices[region.name] = device
+        result.regions.append((region, device))
+    if board.exit.kind == "htif" and tohost is not None:
+        result.htif = Htif(wiring.on_exit)
+        result.htif_address = tohost
+        result.devices["tohost"] = result.htif
+    return result
+
+
+def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
+          result: DeviceSet) -> Device:
+    options = region.options
+    irq = option(options, "irq", 0) or None
+    if region.model == "plic":
+        assert plic is not None
+        return plic
+    if region.model == "clint":
+        result.clint = Clint(wiring.clock, wiring.set_mtip, wiring.set_msip,
+                             variant=str(options.get("variant", "standard")),
+                             instructions_per_tick=board.instructions_per_tick,
+                             size=region.size)
+        return result.clint
+    if region.model == "uart16550":
+        exits = board.exit.kind == "uart" and board.exit.device == region.name
+        result.uart = Uart16550(output=wiring.uart_output, rx_source=wiring.uart_input,
+                                on_exit=wiring.on_exit if exits else None,
+                                irq=_irq_line(plic, irq),
+                                reg_shift=option(options, "reg_shift", 2),
+                                size=region.size)
+        return result.uart
+    if region.model == "revoker":
+        if wiring.bus is None:
+            raise ValueError("a hardware revoker needs the machine's bus (Wiring.bus)")
+        source = irq if irq is not None else (REVOKER_DEFAULT_IRQ if plic else None)
+        result.revoker = Revoker(wiring.clock, wiring.bus, _irq_line(plic, source) or _no_line,
+                                 cycles_per_granule=option(options, "cycles_per_granule", 1),
+                                 size=region.size)
+        return result.revoker
+    return PlainMemory(region.size)
+
+
+def _no_line(level: bool) -> None:
+    """An interrupt output connected to nothing."""

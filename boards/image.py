@@ -1,0 +1,257 @@
+"""Firmware images: ELF files (through pyelftools) and raw binaries.
+
+An ``Image`` is what gets written into memory (``segments``: every ``PT_LOAD`` at its load
+address ``p_paddr``, zero-filled up to ``p_memsz``), where execution starts (``entry``), and
+what the layers above need to explain addresses: symbols (all of them, local and absolute
+ones included, since the RTOS's boundary symbols are local and often ``SHN_ABS``, rtos.md §0)
+and DWARF line tables. The ELF file is opened again on demand for DWARF and closed by
+``close()``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from elftools.common.exceptions import ELFError
+from elftools.dwarf.lineprogram import LineProgram
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from cheriot_gdbserver.errors import ElfLoadError
+
+if TYPE_CHECKING:
+    from .board import Board
+
+EM_RISCV = "EM_RISCV"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    address: int        # load (physical) address
+    data: bytes         # file bytes, then zeros up to the segment's memory size
+    flags: int = 0      # p_flags: PF_X 1, PF_W 2, PF_R 4
+    index: int = 0      # program header number (as readelf numbers segments), for messages
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    name: str
+    address: int
+    size: int
+    kind: str           # STT_FUNC, STT_OBJECT, STT_NOTYPE, ...
+    binding: str        # STB_LOCAL, STB_GLOBAL, STB_WEAK
+
+
+@dataclass
+class Image:
+    path: Path
+    segments: list[Segment]
+    entry: int | None
+    symbol_list: list[Symbol] = field(default_factory=list)   # sorted by address
+    is_elf: bool = False
+    _file: IO[bytes] | None = field(default=None, repr=False)
+    _elf: ELFFile | None = field(default=None, repr=False)
+    _lines: tuple[list[int], list[tuple[str, int] | None]] | None = field(default=None,
+                                                                          repr=False)
+    _addresses: list[int] = field(default_factory=list, repr=False)
+    _max_size: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.symbol_list.sort(key=lambda s: (s.address, s.name))
+        self._addresses = [s.address for s in self.symbol_list]
+        self._max_size = max((s.size for s in self.symbol_list), default=0)
+
+    @property
+    def symbols(self) -> dict[str, int]:
+        """Name -> address. Where several symbols share a name (each compartment has its own
+        ``compartment_error_handler``), global ones win, then the first by address; look up
+        by address (``symbol_containing``) when it matters."""
+        result: dict[str, int] = {}
+        for sym in sorted(self.symbol_list, key=lambda s: s.binding == "STB_LOCAL"):
+            result.setdefault(sym.name, sym.address)
+        return result
+
+    def symbol_containing(self, address: int) -> Symbol | None:
+        """The smallest sized symbol whose [address, address + size) holds ``address``."""
+        best = None
+        i = bisect.bisect_right(self._addresses, address)
+        while i > 0 and self.symbol_list[i - 1].address + self._max_size > address:
+            i -= 1
+            sym = self.symbol_list[i]
+            if address < sym.address + sym.size:
+                if best is None or sym.size < best.size:
+                    best = sym
+        return best
+
+    def nearest_symbol(self, address: int) -> Symbol | None:
+        """The last named symbol at or below ``address`` (sized or not)."""
+        i = bisect.bisect_right(self._addresses, address)
+        return self.symbol_list[i - 1] if i else None
+
+    @property
+    def elf(self) -> ELFFile:
+        """The ELF file (kept open until ``close()``), for DWARF and section lookups."""
+        if not self.is_elf:
+            raise ElfLoadError(f"{self.path}: a raw image has no ELF information")
+        if self._elf is None:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the Image
+            self._elf = ELFFile(self._file)
+        return self._elf
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = self._elf = None
+
+    def line_for_address(self, address: int) -> tuple[str, int] | None:
+        """(source file, line) of the instruction at ``address``, from DWARF line programs."""
+        if not self.is_elf:
+            return None
+        if self._lines is None:
+            self._lines = _line_table(self.elf)
+        starts, rows = self._lines
+        i = bisect.bisect_right(starts, address) - 1
+        return rows[i] if i >= 0 else None
+
+
+def load_elf(path: str | Path) -> Image:
+    """Read a 32-bit RISC-V ELF: its loadable segments, entry point and symbols."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+            if magic != b"\x7fELF":
+                raise ElfLoadError(f"{path}: not an ELF file (it starts with {magic!r}); "
+                                   "for a raw binary use --load FILE@ADDRESS")
+            f.seek(0)
+            elf = ELFFile(f)
+            machine, bits = elf["e_machine"], elf.elfclass
+            if machine != EM_RISCV or bits != 32:
+                raise ElfLoadError(f"{path}: not a 32-bit RISC-V ELF ({machine}, {bits}-bit); "
+                                   "build the firmware for CHERIoT (rv32)")
+            segments = _segments(elf, path)
+            symbols = _symbols(elf)
+            entry = elf["e_entry"]
+    except OSError as e:
+        raise ElfLoadError(f"{path}: cannot read: {e.strerror}") from None
+    except ELFError as e:
+        raise ElfLoadError(f"{path}: malformed ELF file: {e}") from None
+    return Image(path, segments, entry, symbols, is_elf=True)
+
+
+def _segments(elf: ELFFile, path: Path) -> list[Segment]:
+    segments = []
+    for i, ph in enumerate(elf.iter_segments()):
+        if ph["p_type"] != "PT_LOAD" or ph["p_memsz"] == 0:
+            continue
+        if ph["p_filesz"] > ph["p_memsz"]:
+            raise ElfLoadError(f"{path}: program header {i} has more file bytes "
+                               f"({ph['p_filesz']:#x}) than memory bytes ({ph['p_memsz']:#x})")
+        data = ph.data() + bytes(ph["p_memsz"] - ph["p_filesz"])
+        segments.append(Segment(ph["p_paddr"], data, ph["p_flags"], i))
+    if not segments:
+        raise ElfLoadError(f"{path}: no loadable (PT_LOAD) segments; was it linked?")
+    return segments
+
+
+def _symbols(elf: ELFFile) -> list[Symbol]:
+    result = []
+    for section in elf.iter_sections():
+        if not isinstance(section, SymbolTableSection) or section.name != ".symtab":
+            continue
+        for sym in section.iter_symbols():
+            kind = sym["st_info"]["type"]
+            # Skip file and section symbols and the psABI's mapping symbols ($x..., $d...).
+            if not sym.name or kind in ("STT_FILE", "STT_SECTION") or _is_mapping(sym.name):
+                continue
+            result.append(Symbol(sym.name, sym["st_value"], sym["st_size"], kind,
+                                 sym["st_info"]["bind"]))
+    return result
+
+
+def _is_mapping(name: str) -> bool:
+    return name in ("$x", "$d") or name.startswith(("$x.", "$xrv", "$d."))
+
+
+def _line_table(elf: ELFFile) -> tuple[list[int], list[tuple[str, int] | None]]:
+    """Sorted range starts and, for each range, its (file, line) or None (a gap)."""
+    if not elf.has_dwarf_info():
+        return [], []
+    ranges: list[tuple[int, tuple[str, int] | None]] = []
+    dwarf = elf.get_dwarf_info()
+    for cu in dwarf.iter_CUs():
+        program = dwarf.line_program_for_CU(cu)
+        if program is None:
+            continue
+        for entry in program.get_entries():
+            state = entry.state
+            if state is None:
+                continue
+            if state.end_sequence:
+                ranges.append((state.address, None))
+            else:
+                ranges.append((state.address, (_file_name(program, state.file), state.line)))
+    ranges.sort(key=lambda r: r[0])
+    starts: list[int] = []
+    rows: list[tuple[str, int] | None] = []
+    for start, row in ranges:
+        if starts and starts[-1] == start:
+            if row is not None:          # a real row wins over an end-of-sequence marker
+                rows[-1] = row
+            continue
+        starts.append(start)
+        rows.append(row)
+    return starts, rows
+
+
+def _file_name(program: LineProgram, index: int) -> str:
+    """A line program's file ``index`` as ``directory/name`` (DWARF 4 counts from 1, 5 from 0)."""
+    version = program.header["version"]
+    dirs = program.header["include_directory"]
+    entry = program.header["file_entry"][index - 1 if version < 5 else index]
+    filename = entry.name.decode(errors="replace")
+    d = entry.dir_index - 1 if version < 5 else entry.dir_index
+    if 0 <= d < len(dirs) and not filename.startswith("/"):
+        return f"{dirs[d].decode(errors='replace')}/{filename}"
+    return filename
+
+
+def load_raw(path: str | Path, address: int, entry: int | None = None) -> Image:
+    """A raw binary image, loaded at ``address``; ``entry`` defaults to none (use --entry)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ElfLoadError(f"{path}: cannot read: {e.strerror}") from None
+    if not data:
+        raise ElfLoadError(f"{path}: the file is empty")
+    if address < 0 or address + len(data) > 1 << 32:
+        raise ElfLoadError(f"{path}: {len(data)} bytes at {address:#x} do not fit in the "
+                           "32-bit address space")
+    return Image(path, [Segment(address, data)], entry)
+
+
+def parse_load_spec(spec: str) -> tuple[Path, int]:
+    """``FILE@ADDRESS`` (as --load takes it) -> (file, address)."""
+    path, sep, address = spec.rpartition("@")
+    if not sep or not path:
+        raise ElfLoadError(f"--load {spec}: expected FILE@ADDRESS, e.g. fw.bin@0x80000000")
+    try:
+        return Path(path), int(address, 0)
+    except ValueError:
+        raise ElfLoadError(f"--load {spec}: '{address}' is not an address") from None
+
+
+def check_fits(image: Image, board: Board) -> None:
+    """Every segment must lie inside one RAM or ROM region of the board."""
+    memory = board.memory
+    for seg in image.segments:
+        end = seg.address + len(seg.data)
+        if not any(r.base <= seg.address and end <= r.end for r in memory):
+            where = ", ".join(f"{r.name} {r.base:#010x}-{r.end:#010x}" for r in memory)
+            raise ElfLoadError(f"{image.path}: segment {seg.index} ({seg.address:#010x}-"
+                               f"{end:#010x}, {len(seg.data)} bytes) is outside the memory of "
+                               f"board '{board.name}' ({where})")
