@@ -63,98 +63,98 @@ NI, NO, LD, ST, EM = Kind.NATIVE_INT, Kind.NATIVE_OTHER, Kind.LOAD, Kind.STORE, 
 # Every 32-bit encoding (isa.md §5.1; standard RV32IM/Zicsr for the rest). A row matches on
 # opcode, funct3, funct7 (bits 31:25) and the rs2 field (bits 24:20); None matches anything.
 # `fmt` names the operand layout and which register fields the instruction uses (_FORMATS);
-# `spelling` and `operands` are the CHERIoT toolchain's disassembly (§5.1).
-#  op                     opcode f3    f7    rs2   fmt     kind spelling               operands
+# `spelling` ("" = op) and `operands` are the CHERIoT toolchain's disassembly (§5.1).
+#    op                     opcode f3   f7    rs2   fmt     kind spelling    operands
 _TABLE = (
-    ("lui",                 0x37, None, None, None, "U",    NI, "lui",                 "{xd}, {hi}"),
-    ("auipcc",              0x17, None, None, None, "U11",  EM, "auipcc",              "{cd}, {hi}"),
-    ("auicgp",              0x7B, None, None, None, "U11",  EM, "auicgp",              "{cd}, {hi}"),
-    ("cjal",                0x6F, None, None, None, "J",    EM, "cjal",                "{cd}, {target}"),
-    ("cjalr",               0x67, 0,    None, None, "I",    EM, "cjalr",               "{cd}, {mem}"),
-    ("beq",                 0x63, 0,    None, None, "B",    NO, "beq",                 "{xs1}, {xs2}, {target}"),
-    ("bne",                 0x63, 1,    None, None, "B",    NO, "bne",                 "{xs1}, {xs2}, {target}"),
-    ("blt",                 0x63, 4,    None, None, "B",    NO, "blt",                 "{xs1}, {xs2}, {target}"),
-    ("bge",                 0x63, 5,    None, None, "B",    NO, "bge",                 "{xs1}, {xs2}, {target}"),
-    ("bltu",                0x63, 6,    None, None, "B",    NO, "bltu",                "{xs1}, {xs2}, {target}"),
-    ("bgeu",                0x63, 7,    None, None, "B",    NO, "bgeu",                "{xs1}, {xs2}, {target}"),
-    ("lb",                  0x03, 0,    None, None, "I",    LD, "clb",                 "{xd}, {mem}"),
-    ("lh",                  0x03, 1,    None, None, "I",    LD, "clh",                 "{xd}, {mem}"),
-    ("lw",                  0x03, 2,    None, None, "I",    LD, "clw",                 "{xd}, {mem}"),
-    ("clc",                 0x03, 3,    None, None, "I",    EM, "clc",                 "{cd}, {mem}"),
-    ("lbu",                 0x03, 4,    None, None, "I",    LD, "clbu",                "{xd}, {mem}"),
-    ("lhu",                 0x03, 5,    None, None, "I",    LD, "clhu",                "{xd}, {mem}"),
-    ("sb",                  0x23, 0,    None, None, "S",    ST, "csb",                 "{xs2}, {mem}"),
-    ("sh",                  0x23, 1,    None, None, "S",    ST, "csh",                 "{xs2}, {mem}"),
-    ("sw",                  0x23, 2,    None, None, "S",    ST, "csw",                 "{xs2}, {mem}"),
-    ("csc",                 0x23, 3,    None, None, "S",    EM, "csc",                 "{cs2}, {mem}"),
-    ("addi",                0x13, 0,    None, None, "I",    NI, "addi",                "{xd}, {xs1}, {imm}"),
-    ("slti",                0x13, 2,    None, None, "I",    NI, "slti",                "{xd}, {xs1}, {imm}"),
-    ("sltiu",               0x13, 3,    None, None, "I",    NI, "sltiu",               "{xd}, {xs1}, {imm}"),
-    ("xori",                0x13, 4,    None, None, "I",    NI, "xori",                "{xd}, {xs1}, {imm}"),
-    ("ori",                 0x13, 6,    None, None, "I",    NI, "ori",                 "{xd}, {xs1}, {imm}"),
-    ("andi",                0x13, 7,    None, None, "I",    NI, "andi",                "{xd}, {xs1}, {imm}"),
-    ("slli",                0x13, 1,    0x00, None, "SH",   NI, "slli",                "{xd}, {xs1}, {imm}"),
-    ("srli",                0x13, 5,    0x00, None, "SH",   NI, "srli",                "{xd}, {xs1}, {imm}"),
-    ("srai",                0x13, 5,    0x20, None, "SH",   NI, "srai",                "{xd}, {xs1}, {imm}"),
-    ("add",                 0x33, 0,    0x00, None, "R",    NI, "add",                 "{xd}, {xs1}, {xs2}"),
-    ("sub",                 0x33, 0,    0x20, None, "R",    NI, "sub",                 "{xd}, {xs1}, {xs2}"),
-    ("sll",                 0x33, 1,    0x00, None, "R",    NI, "sll",                 "{xd}, {xs1}, {xs2}"),
-    ("slt",                 0x33, 2,    0x00, None, "R",    NI, "slt",                 "{xd}, {xs1}, {xs2}"),
-    ("sltu",                0x33, 3,    0x00, None, "R",    NI, "sltu",                "{xd}, {xs1}, {xs2}"),
-    ("xor",                 0x33, 4,    0x00, None, "R",    NI, "xor",                 "{xd}, {xs1}, {xs2}"),
-    ("srl",                 0x33, 5,    0x00, None, "R",    NI, "srl",                 "{xd}, {xs1}, {xs2}"),
-    ("sra",                 0x33, 5,    0x20, None, "R",    NI, "sra",                 "{xd}, {xs1}, {xs2}"),
-    ("or",                  0x33, 6,    0x00, None, "R",    NI, "or",                  "{xd}, {xs1}, {xs2}"),
-    ("and",                 0x33, 7,    0x00, None, "R",    NI, "and",                 "{xd}, {xs1}, {xs2}"),
-    ("mul",                 0x33, 0,    0x01, None, "R",    NI, "mul",                 "{xd}, {xs1}, {xs2}"),
-    ("mulh",                0x33, 1,    0x01, None, "R",    NI, "mulh",                "{xd}, {xs1}, {xs2}"),
-    ("mulhsu",              0x33, 2,    0x01, None, "R",    NI, "mulhsu",              "{xd}, {xs1}, {xs2}"),
-    ("mulhu",               0x33, 3,    0x01, None, "R",    NI, "mulhu",               "{xd}, {xs1}, {xs2}"),
-    ("div",                 0x33, 4,    0x01, None, "R",    NI, "div",                 "{xd}, {xs1}, {xs2}"),
-    ("divu",                0x33, 5,    0x01, None, "R",    NI, "divu",                "{xd}, {xs1}, {xs2}"),
-    ("rem",                 0x33, 6,    0x01, None, "R",    NI, "rem",                 "{xd}, {xs1}, {xs2}"),
-    ("remu",                0x33, 7,    0x01, None, "R",    NI, "remu",                "{xd}, {xs1}, {xs2}"),
-    ("fence",               0x0F, 0,    None, None, "NONE", NO, "fence",               "{fence}"),
-    ("fence.i",             0x0F, 1,    None, None, "NONE", NO, "fence.i",             ""),
-    ("ecall",               0x73, 0,    0x00, 0x00, "SYS",  EM, "ecall",               ""),
-    ("ebreak",              0x73, 0,    0x00, 0x01, "SYS",  EM, "ebreak",              ""),
-    ("mret",                0x73, 0,    0x18, 0x02, "SYS",  EM, "mret",                ""),
-    ("wfi",                 0x73, 0,    0x08, 0x05, "SYS",  EM, "wfi",                 ""),
-    ("csrrw",               0x73, 1,    None, None, "CSR",  EM, "csrrw",               "{xd}, {csr}, {xs1}"),
-    ("csrrs",               0x73, 2,    None, None, "CSR",  EM, "csrrs",               "{xd}, {csr}, {xs1}"),
-    ("csrrc",               0x73, 3,    None, None, "CSR",  EM, "csrrc",               "{xd}, {csr}, {xs1}"),
-    ("csrrwi",              0x73, 5,    None, None, "CSRI", EM, "csrrwi",              "{xd}, {csr}, {imm}"),
-    ("csrrsi",              0x73, 6,    None, None, "CSRI", EM, "csrrsi",              "{xd}, {csr}, {imm}"),
-    ("csrrci",              0x73, 7,    None, None, "CSRI", EM, "csrrci",              "{xd}, {csr}, {imm}"),
+    ("lui",                 0x37, None, None, None, "U",    NI, "",           "xd hi"),
+    ("auipcc",              0x17, None, None, None, "U11",  EM, "",           "cd hi"),
+    ("auicgp",              0x7B, None, None, None, "U11",  EM, "",           "cd hi"),
+    ("cjal",                0x6F, None, None, None, "J",    EM, "",           "cd target"),
+    ("cjalr",               0x67, 0,    None, None, "I",    EM, "",           "cd mem"),
+    ("beq",                 0x63, 0,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("bne",                 0x63, 1,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("blt",                 0x63, 4,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("bge",                 0x63, 5,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("bltu",                0x63, 6,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("bgeu",                0x63, 7,    None, None, "B",    NO, "",           "xs1 xs2 target"),
+    ("lb",                  0x03, 0,    None, None, "I",    LD, "clb",        "xd mem"),
+    ("lh",                  0x03, 1,    None, None, "I",    LD, "clh",        "xd mem"),
+    ("lw",                  0x03, 2,    None, None, "I",    LD, "clw",        "xd mem"),
+    ("clc",                 0x03, 3,    None, None, "I",    EM, "",           "cd mem"),
+    ("lbu",                 0x03, 4,    None, None, "I",    LD, "clbu",       "xd mem"),
+    ("lhu",                 0x03, 5,    None, None, "I",    LD, "clhu",       "xd mem"),
+    ("sb",                  0x23, 0,    None, None, "S",    ST, "csb",        "xs2 mem"),
+    ("sh",                  0x23, 1,    None, None, "S",    ST, "csh",        "xs2 mem"),
+    ("sw",                  0x23, 2,    None, None, "S",    ST, "csw",        "xs2 mem"),
+    ("csc",                 0x23, 3,    None, None, "S",    EM, "",           "cs2 mem"),
+    ("addi",                0x13, 0,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("slti",                0x13, 2,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("sltiu",               0x13, 3,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("xori",                0x13, 4,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("ori",                 0x13, 6,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("andi",                0x13, 7,    None, None, "I",    NI, "",           "xd xs1 imm"),
+    ("slli",                0x13, 1,    0x00, None, "SH",   NI, "",           "xd xs1 imm"),
+    ("srli",                0x13, 5,    0x00, None, "SH",   NI, "",           "xd xs1 imm"),
+    ("srai",                0x13, 5,    0x20, None, "SH",   NI, "",           "xd xs1 imm"),
+    ("add",                 0x33, 0,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("sub",                 0x33, 0,    0x20, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("sll",                 0x33, 1,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("slt",                 0x33, 2,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("sltu",                0x33, 3,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("xor",                 0x33, 4,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("srl",                 0x33, 5,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("sra",                 0x33, 5,    0x20, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("or",                  0x33, 6,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("and",                 0x33, 7,    0x00, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("mul",                 0x33, 0,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("mulh",                0x33, 1,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("mulhsu",              0x33, 2,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("mulhu",               0x33, 3,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("div",                 0x33, 4,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("divu",                0x33, 5,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("rem",                 0x33, 6,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("remu",                0x33, 7,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    ("fence",               0x0F, 0,    None, None, "NONE", NO, "",           "fence"),
+    ("fence.i",             0x0F, 1,    None, None, "NONE", NO, "",           ""),
+    ("ecall",               0x73, 0,    0x00, 0x00, "SYS",  EM, "",           ""),
+    ("ebreak",              0x73, 0,    0x00, 0x01, "SYS",  EM, "",           ""),
+    ("mret",                0x73, 0,    0x18, 0x02, "SYS",  EM, "",           ""),
+    ("wfi",                 0x73, 0,    0x08, 0x05, "SYS",  EM, "",           ""),
+    ("csrrw",               0x73, 1,    None, None, "CSR",  EM, "",           "xd csr xs1"),
+    ("csrrs",               0x73, 2,    None, None, "CSR",  EM, "",           "xd csr xs1"),
+    ("csrrc",               0x73, 3,    None, None, "CSR",  EM, "",           "xd csr xs1"),
+    ("csrrwi",              0x73, 5,    None, None, "CSRI", EM, "",           "xd csr imm"),
+    ("csrrsi",              0x73, 6,    None, None, "CSRI", EM, "",           "xd csr imm"),
+    ("csrrci",              0x73, 7,    None, None, "CSRI", EM, "",           "xd csr imm"),
     # 0x5B, funct3 0, funct7 0x7F: single-source operations selected by the rs2 field.
-    ("cgetperm",            0x5B, 0,    0x7F, 0x00, "R1",   EM, "cgetperm",            "{xd}, {cs1}"),
-    ("cgettype",            0x5B, 0,    0x7F, 0x01, "R1",   EM, "cgettype",            "{xd}, {cs1}"),
-    ("cgetbase",            0x5B, 0,    0x7F, 0x02, "R1",   EM, "cgetbase",            "{xd}, {cs1}"),
-    ("cgetlen",             0x5B, 0,    0x7F, 0x03, "R1",   EM, "cgetlen",             "{xd}, {cs1}"),
-    ("cgettag",             0x5B, 0,    0x7F, 0x04, "R1",   EM, "cgettag",             "{xd}, {cs1}"),
-    ("crrl",                0x5B, 0,    0x7F, 0x08, "R1",   EM, "crrl",                "{xd}, {xs1}"),
-    ("cram",                0x5B, 0,    0x7F, 0x09, "R1",   EM, "cram",                "{xd}, {xs1}"),
-    ("cmove",               0x5B, 0,    0x7F, 0x0A, "R1",   EM, "cmove",               "{cd}, {cs1}"),
-    ("ccleartag",           0x5B, 0,    0x7F, 0x0B, "R1",   EM, "ccleartag",           "{cd}, {cs1}"),
-    ("cgetaddr",            0x5B, 0,    0x7F, 0x0F, "R1",   EM, "cgetaddr",            "{xd}, {cs1}"),
-    ("cgethigh",            0x5B, 0,    0x7F, 0x17, "R1",   EM, "cgethigh",            "{xd}, {cs1}"),
-    ("cgettop",             0x5B, 0,    0x7F, 0x18, "R1",   EM, "cgettop",             "{xd}, {cs1}"),
+    ("cgetperm",            0x5B, 0,    0x7F, 0x00, "R1",   EM, "",           "xd cs1"),
+    ("cgettype",            0x5B, 0,    0x7F, 0x01, "R1",   EM, "",           "xd cs1"),
+    ("cgetbase",            0x5B, 0,    0x7F, 0x02, "R1",   EM, "",           "xd cs1"),
+    ("cgetlen",             0x5B, 0,    0x7F, 0x03, "R1",   EM, "",           "xd cs1"),
+    ("cgettag",             0x5B, 0,    0x7F, 0x04, "R1",   EM, "",           "xd cs1"),
+    ("crrl",                0x5B, 0,    0x7F, 0x08, "R1",   EM, "",           "xd xs1"),
+    ("cram",                0x5B, 0,    0x7F, 0x09, "R1",   EM, "",           "xd xs1"),
+    ("cmove",               0x5B, 0,    0x7F, 0x0A, "R1",   EM, "",           "cd cs1"),
+    ("ccleartag",           0x5B, 0,    0x7F, 0x0B, "R1",   EM, "",           "cd cs1"),
+    ("cgetaddr",            0x5B, 0,    0x7F, 0x0F, "R1",   EM, "",           "xd cs1"),
+    ("cgethigh",            0x5B, 0,    0x7F, 0x17, "R1",   EM, "",           "xd cs1"),
+    ("cgettop",             0x5B, 0,    0x7F, 0x18, "R1",   EM, "",           "xd cs1"),
     # 0x5B, funct3 0, other funct7: two-source operations.
-    ("cspecialrw",          0x5B, 0,    0x01, None, "SCR",  EM, "cspecialrw",          "{cd}, {scr}, {cs1}"),
-    ("csetbounds",          0x5B, 0,    0x08, None, "R",    EM, "csetbounds",          "{cd}, {cs1}, {xs2}"),
-    ("csetboundsexact",     0x5B, 0,    0x09, None, "R",    EM, "csetboundsexact",     "{cd}, {cs1}, {xs2}"),
-    ("csetboundsrounddown", 0x5B, 0,    0x0A, None, "R",    EM, "csetboundsrounddown", "{cd}, {cs1}, {xs2}"),
-    ("cseal",               0x5B, 0,    0x0B, None, "R",    EM, "cseal",               "{cd}, {cs1}, {cs2}"),
-    ("cunseal",             0x5B, 0,    0x0C, None, "R",    EM, "cunseal",             "{cd}, {cs1}, {cs2}"),
-    ("candperm",            0x5B, 0,    0x0D, None, "R",    EM, "candperm",            "{cd}, {cs1}, {xs2}"),
-    ("csetaddr",            0x5B, 0,    0x10, None, "R",    EM, "csetaddr",            "{cd}, {cs1}, {xs2}"),
-    ("cincaddr",            0x5B, 0,    0x11, None, "R",    EM, "cincoffset",          "{cd}, {cs1}, {xs2}"),
-    ("csub",                0x5B, 0,    0x14, None, "R",    EM, "csub",                "{xd}, {cs1}, {cs2}"),
-    ("csethigh",            0x5B, 0,    0x16, None, "R",    EM, "csethigh",            "{cd}, {cs1}, {xs2}"),
-    ("ctestsubset",         0x5B, 0,    0x20, None, "R",    EM, "ctestsubset",         "{xd}, {cs1}, {cs2}"),
-    ("csetequalexact",      0x5B, 0,    0x21, None, "R",    EM, "csetequalexact",      "{xd}, {cs1}, {cs2}"),
-    ("cincaddrimm",         0x5B, 1,    None, None, "I",    EM, "cincoffset",          "{cd}, {cs1}, {imm}"),
-    ("csetboundsimm",       0x5B, 2,    None, None, "IZ",   EM, "csetbounds",          "{cd}, {cs1}, {imm}"),
+    ("cspecialrw",          0x5B, 0,    0x01, None, "SCR",  EM, "",           "cd scr cs1"),
+    ("csetbounds",          0x5B, 0,    0x08, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("csetboundsexact",     0x5B, 0,    0x09, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("csetboundsrounddown", 0x5B, 0,    0x0A, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("cseal",               0x5B, 0,    0x0B, None, "R",    EM, "",           "cd cs1 cs2"),
+    ("cunseal",             0x5B, 0,    0x0C, None, "R",    EM, "",           "cd cs1 cs2"),
+    ("candperm",            0x5B, 0,    0x0D, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("csetaddr",            0x5B, 0,    0x10, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("cincaddr",            0x5B, 0,    0x11, None, "R",    EM, "cincoffset", "cd cs1 xs2"),
+    ("csub",                0x5B, 0,    0x14, None, "R",    EM, "",           "xd cs1 cs2"),
+    ("csethigh",            0x5B, 0,    0x16, None, "R",    EM, "",           "cd cs1 xs2"),
+    ("ctestsubset",         0x5B, 0,    0x20, None, "R",    EM, "",           "xd cs1 cs2"),
+    ("csetequalexact",      0x5B, 0,    0x21, None, "R",    EM, "",           "xd cs1 cs2"),
+    ("cincaddrimm",         0x5B, 1,    None, None, "I",    EM, "cincoffset", "cd cs1 imm"),
+    ("csetboundsimm",       0x5B, 2,    None, None, "IZ",   EM, "csetbounds", "cd cs1 imm"),
 )
 
 # Register fields each layout uses; only those are checked for x16-x31 (isa.md §1.1).
@@ -167,7 +167,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
 
 _ROWS = {(r[1], r[2], r[3], r[4]): r for r in _TABLE}
 _KIND = {r[0]: r[6] for r in _TABLE}
-_SYNTAX = {r[0]: (r[7], r[8]) for r in _TABLE}
+_SYNTAX = {r[0]: (r[7] or r[0], r[8].split()) for r in _TABLE}
 _ACCESS = {"lb": (1, True), "lh": (2, True), "lw": (4, False), "lbu": (1, False),
            "lhu": (2, False), "sb": (1, False), "sh": (2, False), "sw": (4, False),
            "clc": (8, False), "csc": (8, False)}
@@ -176,8 +176,7 @@ _ACCESS = {"lb": (1, True), "lh": (2, True), "lw": (4, False), "lbu": (1, False)
 _FOREIGN_OPCODES = {
     0x07: "floating-point load (F/D are not part of CHERIoT)",
     0x27: "floating-point store (F/D are not part of CHERIoT)",
-    0x43: "floating-point fused multiply-add (F/D)", 0x47: "floating-point fused multiply-add (F/D)",
-    0x4B: "floating-point fused multiply-add (F/D)", 0x4F: "floating-point fused multiply-add (F/D)",
+    **dict.fromkeys((0x43, 0x47, 0x4B, 0x4F), "floating-point fused multiply-add (F/D)"),
     0x53: "floating-point operation (F/D)",
     0x2F: "atomic memory operation (the A extension is not implemented, isa.md §1.1)",
     0x1B: "RV64-only OP-IMM-32", 0x3B: "RV64-only OP-32",
@@ -259,9 +258,10 @@ def _decode32(w: int) -> Instr:
     if fmt == "NONE":  # fence fields are ignored (Sail decodes reserved fences as no-ops)
         return _make(op, w, 4, op, imm=w >> 20 if op == "fence" else 0)
     if op == "auicgp":
-        rs1 = 3  # implicit source: cgp (isa.md §5.9)
-    return _make(op, w, 4, op, used, rd=rd if "rd" in _FORMATS[fmt] else 0,
-                 rs1=rs1 if "rs1" in _FORMATS[fmt] or op == "auicgp" else 0,
+        rs1 = 3  # its implicit source, cgp (isa.md §5.9)
+    elif "rs1" not in _FORMATS[fmt]:
+        rs1 = 0
+    return _make(op, w, 4, op, used, rd=rd if "rd" in _FORMATS[fmt] else 0, rs1=rs1,
                  rs2=rs2 if fmt in ("R", "S", "B", "SCR") else 0, imm=imm)
 
 
@@ -359,7 +359,8 @@ def _quadrant2(h: int, f3: int) -> Instr:
             return _illegal(h, 2, f"{name} with rd = 0 is reserved")
         return _make(op, h, 2, name, (rd,), rd=rd, rs1=2, imm=_scatter(h, layout))
     if f3 in (6, 7):
-        op, name, layout = ("sw", "c.swsp", _CSS_SWSP) if f3 == 6 else ("csc", "c.cscsp", _CSS_CSCSP)
+        op, name, layout = (("sw", "c.swsp", _CSS_SWSP) if f3 == 6
+                            else ("csc", "c.cscsp", _CSS_CSCSP))
         return _make(op, h, 2, name, (rs2,), rs1=2, rs2=rs2, imm=_scatter(h, layout))
     if f3 == 4:
         if not bit12 and rs2 == 0:
@@ -439,6 +440,8 @@ def _alias(i: Instr, pc: int | None) -> str | None:
             return f"li {x[i.rd]}, {i.imm}"
         if i.imm == 0:
             return f"mv {x[i.rd]}, {x[i.rs1]}"
+    if op == "fence" and i.imm == 0x833:
+        return "fence.tso"
     if op == "add" and i.rs1 == 0:
         return f"mv {x[i.rd]}, {x[i.rs2]}"
     if op in ("beq", "bne") and i.rs2 == 0:
@@ -468,22 +471,26 @@ def disassemble(instr: Instr, pc: int | None = None) -> str:
     spelling, operands = _SYNTAX[instr.op]
     if not operands:
         return spelling
+    return f"{spelling} {', '.join(_operand(instr, token, pc) for token in operands)}"
+
+
+def _operand(i: Instr, token: str, pc: int | None) -> str:
+    """One operand of the table's `operands` column, e.g. "cs1" = rs1 as a capability name."""
     c, x = CAP_REG_NAMES, INT_REG_NAMES
-    values = {
-        "xd": x[instr.rd], "cd": c[instr.rd], "xs1": x[instr.rs1], "cs1": c[instr.rs1],
-        "xs2": x[instr.rs2 % 16], "cs2": c[instr.rs2 % 16], "imm": instr.imm,  # rs2 < 16 if used
-        "mem": f"{instr.imm}({c[instr.rs1]})",
-    }
-    if "{target}" in operands:
-        values["target"] = _target(instr, pc)
-    if "{hi}" in operands:
-        values["hi"] = _hex_imm20(instr)
-    if "{csr}" in operands:
-        values["csr"] = _csr_name(instr.csr)
-    if "{scr}" in operands:
-        values["scr"] = SCR_NAMES.get(instr.rs2, str(instr.rs2))
-    if "{fence}" in operands:
-        if instr.raw >> 28 == 0x8 and (instr.raw >> 20) & 0xFF == 0x33:
-            return "fence.tso"
-        values["fence"] = f"{_fence_set((instr.imm >> 4) & 0xF)}, {_fence_set(instr.imm & 0xF)}"
-    return f"{spelling} {operands.format(**values)}"
+    if token in ("xd", "cd", "xs1", "cs1", "xs2", "cs2"):
+        names = c if token[0] == "c" else x
+        return names[{"d": i.rd, "1": i.rs1, "2": i.rs2}[token[-1]]]
+    if token == "mem":
+        return f"{i.imm}({c[i.rs1]})"
+    if token == "imm":
+        return str(i.imm)
+    if token == "target":
+        return _target(i, pc)
+    if token == "hi":
+        return _hex_imm20(i)
+    if token == "csr":
+        return _csr_name(i.csr)
+    if token == "scr":
+        return SCR_NAMES.get(i.rs2, str(i.rs2))
+    # "fence": the predecessor and successor sets
+    return f"{_fence_set((i.imm >> 4) & 0xF)}, {_fence_set(i.imm & 0xF)}"

@@ -1,0 +1,95 @@
+"""The ``cheriot-gdbserver`` command line: ``run`` (headless) and ``serve`` (gdb).
+
+Each subcommand lives in its own module (run_command.py, serve_command.py); this module holds
+what they share: how firmware, board and raw images are chosen, and how errors become messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .boards.board import Board, load_board, shipped_boards
+from .boards.image import Image, load_elf, load_raw, parse_load_spec
+from .errors import CheriotGdbError
+from .logs import configure
+
+
+@dataclass
+class Firmware:
+    board: Board
+    image: Image
+    description: str
+
+
+def add_firmware_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("firmware", nargs="?", type=Path,
+                        help="ELF image to run (default: the bundled firmware on the sail board)")
+    parser.add_argument("--board", default=None,
+                        help=f"board name ({', '.join(shipped_boards())}) or a board JSON file "
+                             "(default: sail)")
+    parser.add_argument("--load", action="append", default=[], metavar="FILE@ADDR",
+                        help="load a raw binary image at ADDR (repeatable); needs --entry")
+    parser.add_argument("--entry", type=lambda s: int(s, 0), default=None,
+                        help="entry address for raw images (overrides the ELF entry)")
+    parser.add_argument("--log-level", default="warning",
+                        choices=("debug", "info", "warning", "error"),
+                        help="structured log level (logs go to stderr)")
+
+
+def resolve_firmware(args: argparse.Namespace) -> Firmware:
+    """The board and image the arguments name (the bundled firmware when none is given)."""
+    from .rtos import bundled
+
+    board = load_board(args.board or bundled.DEFAULT_BOARD)
+    if args.load:
+        if args.firmware is not None:
+            raise CheriotGdbError("give either an ELF file or --load FILE@ADDR images, not both")
+        if args.entry is None:
+            raise CheriotGdbError("raw images need --entry ADDR (where the CPU starts)")
+        images = [load_raw(*parse_load_spec(spec)) for spec in args.load]
+        image = images[0]
+        for extra in images[1:]:
+            image.segments.extend(extra.segments)
+        image.entry = args.entry
+        return Firmware(board, image, ", ".join(args.load))
+    if args.firmware is None:
+        path = bundled.build()
+        description = f"bundled firmware ({path})"
+    else:
+        path = args.firmware
+        description = str(path)
+    image = load_elf(path)
+    if args.entry is not None:
+        image.entry = args.entry
+    return Firmware(board, image, description)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from . import run_command, serve_command
+
+    parser = argparse.ArgumentParser(
+        prog="cheriot-gdbserver",
+        description="Emulate a CHERIoT microcontroller: run firmware headless or serve it to gdb.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_command.register(commands)
+    serve_command.register(commands)
+    args = parser.parse_args(argv)
+    configure(args.log_level)
+    try:
+        return int(args.handler(args))
+    except CheriotGdbError as exc:
+        print(f"cheriot-gdbserver: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"cheriot-gdbserver: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
