@@ -206,7 +206,7 @@ def set_cap_bounds(base: int, length: int) -> tuple[int, bool]:
 
 
 def set_cap_bounds_round_down(base: int, length: int) -> int:
-    """Bounds fields keeping ``base`` exact and shrinking the length (Sail setCapBoundsRoundDown)."""
+    """Bounds fields keeping ``base`` exact, shrinking the length (Sail setCapBoundsRoundDown)."""
     t = base + length
     e_l = (length >> 9).bit_length()
     e_b = (base & -base).bit_length() - 1 if base else 32

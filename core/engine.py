@@ -1,4 +1,4 @@
-"""The execution engine: Unicorn executes, the fast path and the reference semantics enforce CHERIoT.
+"""The execution engine: Unicorn executes; the fast path and reference semantics enforce CHERIoT.
 
 Per instruction, the compiled fast path (fastpath.c) either lets Unicorn run it natively after
 doing the capability bookkeeping, or calls ``Engine._slow`` which handles everything else at that
@@ -32,11 +32,10 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
-from .capability import NULL, Cap
+from .capability import NULL, Cap, decompress_perms
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .memory import Memory, MmioRegion, RamRegion
-from .capability import decompress_perms
 from .state import (
     ACT_JUMP,
     ACT_NATIVE,
@@ -119,6 +118,10 @@ class Engine:
         self.watchpoints: list[Watchpoint] = []
         self.store_observers: list[tuple[int, int]] = []
         self.trap_listeners: list[Callable[[TrapInfo], None]] = []
+        # Optional instruction tracer: called with (pc, instr) for each instruction that reaches
+        # the slow path, after fetch, decode and watchpoint checks and before it executes. In
+        # reference mode that is every instruction (the headless runner's --trace uses this).
+        self.tracer: Callable[[int, Instr], None] | None = None
         self.last_trap: TrapInfo | None = None
         self.exit_code: int | None = None
         self.run_time = 0.0
@@ -242,6 +245,16 @@ class Engine:
         self._stop_requested = True
         self.core.attention = 1
 
+    def discard_stop_request(self) -> None:
+        """Forget a request_stop() that arrived while the hart was not running."""
+        self._stop_requested = False
+        self._update_attention()
+
+    def refresh(self) -> None:
+        """Re-evaluate interrupts and device events after state was changed from outside."""
+        self._refresh_event_at()
+        self._update_attention()
+
     def _run(self, budget: int | None, kind: StopKind, *, stepping: bool,
              stop_on_trap: bool) -> Stop:
         if self.exit_code is not None:
@@ -352,6 +365,8 @@ class Engine:
                 hit = self._watch_hit(instr)
                 if hit is not None:
                     return self._stop_here(Stop(StopKind.WATCHPOINT, pc, watch=hit))
+            if self.tracer is not None:
+                self.tracer(pc, instr)
             outcome = semantics.execute(hart, instr)
         except Trap as trap:
             return self._trap(pc, trap, instr)

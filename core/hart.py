@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from .capability import NULL, ROOT_EXE, ROOT_MEM, ROOT_SEAL, Cap, get_cap_bounds, get_otype, get_perms
+from .capability import (
+    NULL,
+    ROOT_EXE,
+    ROOT_MEM,
+    ROOT_SEAL,
+    Cap,
+    get_cap_bounds,
+    get_otype,
+    get_perms,
+)
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).

@@ -126,7 +126,8 @@ class Memory:
     def store(self, address: int, size: int, value: int) -> None:
         region = self.find(address, size)
         if isinstance(region, RamRegion):
-            self._write_ram(region, address, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+            data = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+            self._write_ram(region, address, data)
             return
         if isinstance(region, MmioRegion):
             region.device.write(address - region.base, size, value & ((1 << (8 * size)) - 1))
