@@ -1,0 +1,114 @@
+"""Reply payloads that need more than one line: error codes, stop replies, qXfer chunks, XML lists.
+
+``error_reply`` is the one place that turns an exception into an ``Exx`` reply. The numbers are
+errno values (gdb only shows them, GDB manual "Standard Replies"), chosen so the code hints at the
+cause: 0x0e EFAULT for memory, 0x0d EACCES for a refused register write, 0x16 EINVAL for a packet
+that does not parse or names nothing that exists, 0x05 EIO for any other refusal. A stub bug is
+answered E01 by the session.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from enum import IntEnum
+
+from ..core.stops import Stop, StopKind, WatchKind
+from ..errors import CheriotGdbError, MemoryAccessError, RegisterWriteError
+from .codec import escape
+from .packets import InvalidArgumentError
+from .target import ThreadInfo
+
+
+class ErrorCode(IntEnum):
+    STUB_BUG = 0x01
+    EIO = 0x05
+    EACCES = 0x0D
+    EFAULT = 0x0E
+    EINVAL = 0x16
+
+
+def error(code: ErrorCode) -> bytes:
+    return b"E%02x" % code
+
+
+def error_code(exc: CheriotGdbError) -> ErrorCode:
+    if isinstance(exc, InvalidArgumentError):
+        return ErrorCode.EINVAL
+    if isinstance(exc, MemoryAccessError):
+        return ErrorCode.EFAULT
+    if isinstance(exc, RegisterWriteError):
+        return ErrorCode.EACCES
+    return ErrorCode.EIO
+
+
+def error_reply(exc: CheriotGdbError) -> bytes:
+    return error(error_code(exc))
+
+
+WATCH_REASONS = {WatchKind.WRITE: b"watch", WatchKind.READ: b"rwatch", WatchKind.ACCESS: b"awatch"}
+
+
+def exit_reply(stop: Stop) -> bytes:
+    """``W xx``. Only two hex digits unless gdb negotiated multiprocess (GDB manual, "Stop Reply
+    Packets"), so a wider exit code is truncated here and spelled out in a console message."""
+    return b"W%02x" % ((stop.exit_code or 0) & 0xFF)
+
+
+def stop_reply(*, signal: int, thread: int, registers: Sequence[tuple[int, bytes]],
+               reason: bytes | None) -> bytes:
+    """``T`` reply: signal, expedited registers, ``thread:``, then the stop reason if any
+    (``watch:ADDR``, ``swbreak:`` ..., already formatted by ``stop_reason``)."""
+    parts = [b"T%02x" % signal]
+    parts += [b"%x:%s;" % (regnum, value.hex().encode()) for regnum, value in registers]
+    parts.append(b"thread:%x;" % thread)
+    if reason is not None:
+        parts.append(reason)
+    return b"".join(parts)
+
+
+def stop_reason(stop: Stop, breakpoint_kind: bytes | None) -> bytes | None:
+    """``watch/rwatch/awatch:ADDR;`` for watchpoint stops; ``swbreak:;``/``hwbreak:;`` for
+    breakpoint stops when ``breakpoint_kind`` is given (only if gdb negotiated it)."""
+    if stop.kind is StopKind.WATCHPOINT and stop.watch is not None:
+        return b"%s:%x;" % (WATCH_REASONS[stop.watch.kind], stop.watch.address)
+    if stop.kind is StopKind.BREAKPOINT and breakpoint_kind is not None:
+        return breakpoint_kind + b":;"
+    return None
+
+
+def console_output(text: str, max_payload: int) -> list[bytes]:
+    """``O`` packets carrying ``text`` (hex), each at most ``max_payload`` bytes long."""
+    data = text.encode()
+    per_packet = max(1, (max_payload - 1) // 2)
+    return [b"O" + data[i:i + per_packet].hex().encode() for i in range(0, len(data), per_packet)]
+
+
+def xfer_chunk(document: bytes, offset: int, length: int, max_payload: int) -> bytes:
+    """A qXfer read reply: 'm' (more follows) or 'l' (last) plus escaped data from ``offset``.
+
+    The escaped chunk is kept within both the requested length and our packet size.
+    """
+    limit = max(1, min(length, max_payload - 1))
+    out = bytearray()
+    pos = offset
+    while pos < len(document):
+        piece = escape(document[pos:pos + 1])
+        if len(out) + len(piece) > limit:
+            break
+        out += piece
+        pos += 1
+    return (b"l" if pos >= len(document) else b"m") + bytes(out)
+
+
+def threads_xml(threads: Sequence[ThreadInfo]) -> bytes:
+    """The qXfer:threads:read document (GDB manual, "Thread List Format")."""
+    root = ET.Element("threads")
+    for t in threads:
+        attrs = {"id": f"{t.id:x}"}
+        if t.name:
+            attrs["name"] = t.name
+        ET.SubElement(root, "thread", attrs).text = t.extra or None
+    ET.indent(root, space="  ")
+    return b'<?xml version="1.0"?>\n' + ET.tostring(root, encoding="utf-8",
+                                                    xml_declaration=False) + b"\n"

@@ -1,0 +1,216 @@
+"""One gdb connection: acks, dispatch, run control and the error boundary.
+
+Two threads meet here. The connection's reader thread calls ``receive`` with raw bytes and
+``connection_lost`` at EOF; the session thread calls ``serve`` (or, in tests, ``feed``), which
+handles decoded events in arrival order. While ``target.resume`` blocks the session thread, a
+Ctrl-C seen by the reader interrupts the target directly. A Ctrl-C that arrived after a resume
+packet but before the resume started is still queued behind that packet; ``run`` looks for it,
+so it is never lost, and a stale one (queued before the packet) is simply dropped when idle.
+
+States: IDLE (waiting for packets), RUNNING (inside target.resume), DISCONNECTED (done).
+Only transport loss ends a session; every packet gets a reply, an ``Exx`` if anything fails.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from enum import Enum
+
+import structlog
+
+from ..core.stops import Stop
+from ..errors import CheriotGdbError
+from . import codec
+from . import packets as pk
+from .handlers import HANDLERS, remove_all_points
+from .replies import ErrorCode, console_output, error, error_reply
+from .target import ResumeAction, Target
+from .tdesc import RegisterTable
+from .transport import Transport, TransportClosed
+
+DEFAULT_PACKET_SIZE = 0x4000
+
+
+class SessionState(Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    DISCONNECTED = "disconnected"
+
+
+class _Lost:
+    """Inbox marker: the reader saw the end of the connection."""
+
+
+class Session:
+    """Protocol state of one client over one ``Transport`` for one ``Target``."""
+
+    def __init__(self, target: Target, transport: Transport, *,
+                 packet_size: int = DEFAULT_PACKET_SIZE, rle: bool = False,
+                 trace: bool = False) -> None:
+        self.target = target
+        self.transport = transport
+        self.packet_size = packet_size
+        self.rle = rle
+        self.trace = trace
+        self.log = structlog.get_logger("cheriot_gdbserver.gdbstub")
+        self.gdb_features: pk.QSupported | None = None
+        self.points: set[tuple[int, int, int]] = set()  # (Z type, address, kind) we inserted
+        self.documents: dict[tuple[str, str], bytes] = {}  # qXfer documents being read
+        self._table: RegisterTable | None = None
+        self._decoder = codec.Decoder(packet_size)
+        self._cond = threading.Condition()
+        self._inbox: deque[codec.Event | _Lost] = deque()
+        self._state = SessionState.IDLE
+        self._ack_mode = True
+        self._leave_ack_mode = False
+        self._last_sent: bytes | None = None
+
+    # --- state seen by handlers -----------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def ack_mode(self) -> bool:
+        return self._ack_mode
+
+    @property
+    def table(self) -> RegisterTable:
+        if self._table is None:
+            self._table = self.target.register_table()
+        return self._table
+
+    def leave_ack_mode_after_reply(self) -> None:
+        self._leave_ack_mode = True
+
+    def send_console(self, text: str) -> None:
+        """Console output for gdb ('O' packets); only valid while a resume is being answered."""
+        for payload in console_output(text, self.packet_size):
+            self._send_packet(payload)
+
+    def run(self, action: ResumeAction) -> Stop:
+        """Resume the target (blocking) with Ctrl-C wired to ``target.interrupt``."""
+        with self._cond:
+            self._state = SessionState.RUNNING
+            early_interrupt = any(isinstance(e, codec.Interrupt) for e in self._inbox)
+        if early_interrupt:
+            self.target.interrupt()
+        try:
+            return self.target.resume(action)
+        finally:
+            with self._cond:
+                if self._state is SessionState.RUNNING:
+                    self._state = SessionState.IDLE
+
+    # --- reader side (any thread) ---------------------------------------------------------------
+
+    def receive(self, chunk: bytes) -> None:
+        """Bytes from the peer. Called by the reader thread; never blocks on the target."""
+        for event in self._decoder.feed(chunk):
+            with self._cond:
+                if isinstance(event, codec.Interrupt) and self._state is SessionState.RUNNING:
+                    self.log.info("gdbstub.interrupt")
+                    self.target.interrupt()
+                    continue
+                self._inbox.append(event)
+                self._cond.notify()
+
+    def connection_lost(self) -> None:
+        """The peer went away: stop a running target (its state is kept) and end the session."""
+        with self._cond:
+            if self._state is SessionState.RUNNING:
+                self.target.interrupt()
+            self._inbox.append(_Lost())
+            self._cond.notify()
+
+    # --- session side ---------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Handle events until the connection is lost (blocking)."""
+        while self._state is not SessionState.DISCONNECTED:
+            with self._cond:
+                while not self._inbox:
+                    self._cond.wait()
+                event = self._inbox.popleft()
+            self._handle(event)
+
+    def process_pending(self) -> None:
+        """Handle every event already received (non-blocking; for single-threaded use)."""
+        while self._state is not SessionState.DISCONNECTED:
+            with self._cond:
+                if not self._inbox:
+                    return
+                event = self._inbox.popleft()
+            self._handle(event)
+
+    def feed(self, chunk: bytes) -> None:
+        """``receive`` then ``process_pending``: drive the session from one thread."""
+        self.receive(chunk)
+        self.process_pending()
+
+    def _handle(self, event: codec.Event | _Lost) -> None:
+        try:
+            if isinstance(event, _Lost):
+                raise TransportClosed("connection closed by the peer")
+            if isinstance(event, codec.Packet):
+                self._on_packet(event.data)
+            elif isinstance(event, codec.BadChecksum):
+                if self._ack_mode:
+                    self.log.warning("gdbstub.bad_checksum", expected=event.expected,
+                                     received=event.received)
+                    self._send_raw(b"-")  # gdb resends the packet
+                else:  # no one to NAK to; gdbserver also takes the packet as it is
+                    self.log.warning("gdbstub.bad_checksum_no_ack", expected=event.expected)
+                    self._on_packet(event.data)
+            elif isinstance(event, codec.FrameError):
+                self.log.warning("gdbstub.frame_error", reason=event.reason)
+                if self._ack_mode:
+                    self._send_raw(b"+")  # a NAK would make gdb resend the same bad frame
+                self._send_packet(error(ErrorCode.EINVAL))
+            elif isinstance(event, codec.Nak):
+                if self._last_sent is not None:
+                    self._send_raw(self._last_sent)
+            # Ack needs nothing; an Interrupt while idle is stale (the stop already went out).
+        except TransportClosed as e:
+            self._disconnect(str(e))
+
+    def _on_packet(self, data: bytes) -> None:
+        if self._ack_mode:
+            self._send_raw(b"+")
+        if self.trace:
+            self.log.debug("gdbstub.rx", packet=data[:200])
+        try:
+            packet = pk.parse_packet(data)
+            reply = HANDLERS[type(packet)](self, packet)
+        except TransportClosed:
+            raise
+        except CheriotGdbError as e:
+            self.log.info("gdbstub.error_reply", packet=data[:64], error=str(e))
+            reply = error_reply(e)
+        except Exception:
+            self.log.exception("gdbstub.stub_bug", packet=data[:64])
+            reply = error(ErrorCode.STUB_BUG)
+        if reply is not None:
+            self._send_packet(reply)
+        if self._leave_ack_mode:
+            self._leave_ack_mode = False
+            self._ack_mode = False
+
+    def _send_packet(self, payload: bytes) -> None:
+        if self.trace:
+            self.log.debug("gdbstub.tx", packet=payload[:200])
+        framed = codec.frame(payload, rle=self.rle)
+        self._last_sent = framed
+        self._send_raw(framed)
+
+    def _send_raw(self, data: bytes) -> None:
+        self.transport.send(data)
+
+    def _disconnect(self, why: str) -> None:
+        """End of the session: take out our breakpoints so the target runs unhindered."""
+        with self._cond:
+            self._state = SessionState.DISCONNECTED
+        remove_all_points(self)
+        self.log.info("gdbstub.disconnected", reason=why)
