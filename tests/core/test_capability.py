@@ -7,6 +7,9 @@ after the Sail properties (``properties/props.sail``) where one exists (aestheti
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from cheriot_gdbserver.core.capability import (
     BOUNDS_FIELDS,
     E_MASK,
@@ -42,8 +45,6 @@ from cheriot_gdbserver.core.capability import (
     with_otype,
     with_perms,
 )
-from hypothesis import example, given
-from hypothesis import strategies as st
 
 TWO32 = 1 << 32
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from cheriot_gdbserver.core import csr as csr_module
 from cheriot_gdbserver.core import semantics
 from cheriot_gdbserver.core.capability import (
@@ -37,7 +38,6 @@ from cheriot_gdbserver.core.semantics import (
     take_trap,
 )
 from cheriot_gdbserver.core.state import CoreState
-
 from cheriot_gdbserver.errors import EngineError
 from tests.core.fakes import FakeBus
 
