@@ -1,0 +1,216 @@
+"""The engine's API: stops, stepping, breakpoints, watchpoints, catch, traps, code writes.
+
+Every test runs with the compiled fast path and with the reference semantics only.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cheriot_gdbserver.core.capability import ROOT_MEM
+from cheriot_gdbserver.core.engine import Catch
+from cheriot_gdbserver.core.stops import StopKind, WatchKind
+from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
+
+from .engine_support import build, engine_for
+
+LOOP = """\
+	li a1, 0
+count:
+	addi a1, a1, 1
+	li t1, 1000
+	blt a1, t1, count
+stored:
+	csw a1, 8(ca0)
+loaded:
+	clw a2, 8(ca0)
+fault:
+	clw a3, 64(ca0)              # one past the 64-byte object: bounds violation
+	ebreak
+"""
+
+
+@pytest.fixture(params=[False, True], ids=["fast", "reference"])
+def reference(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def loop(tmp_path_factory: pytest.TempPathFactory):
+    return build(LOOP, tmp_path_factory.mktemp("loop"))
+
+
+def test_step_retires_exactly_n_instructions(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    stop = engine.step(3)
+    assert stop.kind is StopKind.STEP
+    assert engine.core.instret == 3
+    assert stop.pc == loop.entry + 4 + 4 + 4  # cspecialr, li (lui), li (addi)...
+
+
+def test_breakpoint_stops_before_the_instruction_and_resumes_past_it(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.add_breakpoint(loop["count"])
+    first = engine.run()
+    assert (first.kind, first.pc) == (StopKind.BREAKPOINT, loop["count"])
+    assert engine.read_cap(11).address == 0
+    second = engine.run()
+    assert (second.kind, second.pc) == (StopKind.BREAKPOINT, loop["count"])
+    assert engine.read_cap(11).address == 1  # one iteration ran in between
+    engine.remove_breakpoint(loop["count"])
+    assert engine.run().trap.mcause == 0x1C
+
+
+def test_cheri_fault_is_caught_before_it_is_taken(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    stop = engine.run()
+    assert stop.kind is StopKind.EXCEPTION
+    assert (stop.pc, stop.trap.mcause, stop.trap.mtval) == (loop["fault"], 0x1C, (10 << 5) | 1)
+    assert stop.trap.register == "ca0"
+    assert stop.trap.description == "CHERI bounds violation on load through ca0"
+    assert stop.trap.capability.tag and stop.trap.capability.base == 0x80020000
+    assert engine.pending_trap == stop.trap
+    assert engine.read_cap(12).address == 1000  # the loop ran to completion
+
+
+def test_resuming_delivers_the_pending_trap(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.run()
+    stop = engine.run()
+    # The trap was taken (MEPCC, mcause), but MTCC is the reset value (address 0, no memory
+    # there), so the handler cannot run: a lock-up, reported with the original fault.
+    assert stop.kind is StopKind.LOCKUP
+    assert stop.trap.mcause == 0x1C and stop.trap.pc == loop["fault"]
+    assert (engine.hart.mcause, engine.hart.scr[31].address) == (0x1C, loop["fault"])
+    assert engine.pc == 0
+
+
+def test_catch_none_lets_traps_through_to_the_lockup(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.catch = Catch.NONE
+    stop = engine.run()
+    assert stop.kind is StopKind.LOCKUP
+    assert stop.trap.mcause == 0x1C and stop.trap.pc == loop["fault"]
+    assert engine.hart.scr[31].address == loop["fault"]
+
+
+def test_watchpoints_stop_before_the_access(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.add_watchpoint(0x80020008, 4, WatchKind.WRITE)
+    stop = engine.run()
+    assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["stored"])
+    assert stop.watch.address == 0x80020008 and stop.watch.is_write
+    assert engine.read_memory(0x80020008, 4) == bytes(4)  # not written yet
+    engine.remove_watchpoint(0x80020008, 4, WatchKind.WRITE)
+    engine.add_watchpoint(0x8002000A, 2, WatchKind.READ)
+    stop = engine.run()
+    assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["loaded"])
+    assert stop.watch.access_address == 0x80020008 and not stop.watch.is_write
+    assert engine.read_memory(0x80020008, 4) == (1000).to_bytes(4, "little")
+
+
+def test_access_watchpoint_sees_reads_and_writes(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.add_watchpoint(0x80020008, 8, WatchKind.ACCESS)
+    assert engine.run().pc == loop["stored"]
+    assert engine.run().pc == loop["loaded"]
+
+
+def test_budget_stop(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    stop = engine.run(100)
+    assert stop.kind is StopKind.BUDGET and engine.core.instret == 100
+
+
+def test_request_stop_from_another_thread_interrupts_a_spin(tmp_path, reference):
+    program = build("spin:\n\tj spin\n", tmp_path)
+    engine = engine_for(program, reference=reference)
+    timer = threading.Timer(0.2, engine.request_stop)
+    timer.start()
+    stop = engine.run()
+    timer.join()
+    assert (stop.kind, stop.pc) == (StopKind.INTERRUPTED, program["spin"])
+    assert engine.core.instret > 1000
+
+
+def test_wfi_without_any_wake_source_halts(tmp_path, reference):
+    program = build("sleep:\n\twfi\n\tebreak\n", tmp_path)
+    engine = engine_for(program, reference=reference)
+    stop = engine.run()
+    assert (stop.kind, stop.pc) == (StopKind.HALTED, program["sleep"])
+
+
+def test_code_written_by_the_debugger_takes_effect(tmp_path, reference):
+    program = build(".option norvc\npatch:\n\tli a1, 1\n\tebreak\n", tmp_path)
+    engine = engine_for(program, reference=reference)
+    engine.catch = Catch.ALL
+    engine.add_breakpoint(program["patch"])
+    engine.run()
+    engine.run()  # ebreak: the li has run once (translated and decoded)
+    assert engine.read_cap(11).address == 1
+    engine.set_pc(program["patch"])
+    engine.write_memory(program["patch"], bytes.fromhex("9305f002"))  # li a1, 47 (addi a1,x0,47)
+    stop = engine.run()
+    assert stop.trap.mcause == 3
+    assert engine.read_cap(11).address == 47
+
+
+def test_self_modifying_code_takes_effect(tmp_path, reference):
+    body = """\
+	li a1, 0
+	cspecialr ca2, mtdc
+	auipcc ca3, 0                # code capability to here (data view through the root)
+	lui t0, %hi(target)
+	addi t0, t0, %lo(target)
+	csetaddr ca2, ca2, t0
+	li t1, 0x02a00593            # li a1, 42
+	csw t1, 0(ca2)
+	fence.i
+.option norvc
+target:
+	li a1, 7
+	ebreak
+"""
+    program = build(body, tmp_path)
+    engine = engine_for(program, reference=reference)
+    engine.catch = Catch.ALL
+    assert engine.run().trap.mcause == 3
+    assert engine.read_cap(11).address == 42
+
+
+def test_debugger_memory_writes_clear_tags(loop, reference):
+    engine = engine_for(loop, reference=reference)
+    engine.memory.store_cap(0x80020010, ROOT_MEM.bits, True)
+    assert engine.memory.tags(0x80020010, 8) == [True]
+    engine.write_memory(0x80020013, b"\x00")
+    assert engine.memory.tags(0x80020010, 8) == [False]
+
+
+def test_debugger_reads_of_unmapped_memory_fail_clearly(loop):
+    engine = engine_for(loop)
+    with pytest.raises(MemoryAccessError, match="0x10000000"):
+        engine.read_memory(0x1000_0000, 4)
+
+
+def test_the_debugger_cannot_mint_a_tagged_capability(loop):
+    engine = engine_for(loop)
+    engine.step(4)  # ca0 is the 64-byte object now
+    ca0 = engine.read_cap(10)
+    assert ca0.tag
+    with pytest.raises(RegisterWriteError):
+        engine.write_cap(11, ROOT_MEM)  # a1 holds an integer: nothing to derive from
+    with pytest.raises(RegisterWriteError):
+        engine.write_cap(10, ROOT_MEM)  # wider than ca0
+    engine.write_cap(10, ca0.with_tag(False))
+    assert not engine.read_cap(10).tag
+
+
+def test_integer_writes_from_the_debugger_move_the_address_like_csetaddr(loop):
+    engine = engine_for(loop)
+    engine.step(4)
+    engine.write_int(10, 0x80020020)  # inside the representable range: still tagged
+    assert engine.read_cap(10).tag and engine.read_cap(10).address == 0x80020020
+    engine.write_int(10, 0x90000000)  # far away: not representable, untagged
+    assert not engine.read_cap(10).tag and engine.read_cap(10).address == 0x90000000
