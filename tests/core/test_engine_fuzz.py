@@ -76,7 +76,8 @@ def program(tmp_path_factory: pytest.TempPathFactory):
     return build(BODY, tmp_path_factory.mktemp("fuzz"))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=instruction_words())
 def test_fast_path_agrees_with_the_reference_on_random_code(program, words):
     results = []
