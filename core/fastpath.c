@@ -249,6 +249,10 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
                       : rd == 1             ? ot <= 3
                                             : ot <= 1;
         if (!allowed) return 0;
+        /* An enabling sentry that turns MIE on may make a pending interrupt deliverable before
+         * the next instruction (isa.md §4.4, §7.6); only Python knows mip/mie and raises
+         * `attention`, so let the reference take that jump. */
+        if ((ot == 3 || ot == 5) && !(s->mstatus & MSTATUS_MIE)) return 0;
         uint32_t target_cap = s->x[rs1], meta = with_otype(s->meta[rs1], 0);
         uint32_t base = s->base[rs1], perms = s->perms[rs1];
         uint64_t top = s->top[rs1];
