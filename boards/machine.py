@@ -91,9 +91,12 @@ class Machine:
             htif, base = devices.htif, devices.htif_address
 
             def to_htif(address: int, data: bytes) -> None:
-                for i, byte in enumerate(data):
-                    if 0 <= address + i - base < 8:
-                        htif.write(address + i - base, 1, byte)
+                # One write per store, as the store's size: HTIF runs a command once both
+                # halves are written, so splitting a word store into bytes would run it early.
+                lo, hi = max(address, base), min(address + len(data), base + 8)
+                if lo < hi:
+                    value = int.from_bytes(data[lo - address:hi - address], "little")
+                    htif.write(lo - base, hi - lo, value)
 
             self.memory.write_listeners.append((base, 8, to_htif))
             if (base, 8) not in self.engine.store_observers:
