@@ -39,12 +39,13 @@ def _run(command: list[str], what: str) -> None:
 
 def assemble(sources: list[Path] | str, out_dir: Path, *, text_address: int = 0x80000000,
              linker_script: Path | None = None, name: str = "prog",
-             extra_symbols: dict[str, int] | None = None) -> Path:
+             extra_symbols: dict[str, int] | None = None, debug: bool = False) -> Path:
     """Assemble ``sources`` (files, or one program text) and link them into ``out_dir/name.elf``.
 
     Without ``linker_script`` the image starts at ``text_address`` (asm/link.ld); a custom
     script may use the symbol ``__text_address``, which is always defined, as is every entry of
-    ``extra_symbols``. Raises ToolchainError with the tool's messages on failure.
+    ``extra_symbols``. ``debug`` adds DWARF line information (``as -g``), so that gdb can step
+    by source line. Raises ToolchainError with the tool's messages on failure.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(sources, str):
@@ -54,7 +55,8 @@ def assemble(sources: list[Path] | str, out_dir: Path, *, text_address: int = 0x
     objects = []
     for index, source in enumerate(sources):
         obj = out_dir / f"{name}.{index}.{Path(source).stem}.o"
-        _run([AS, *AS_FLAGS, "-I", str(include_dir()), "-I", str(Path(source).parent),
+        flags = [*AS_FLAGS, "-g"] if debug else list(AS_FLAGS)
+        _run([AS, *flags, "-I", str(include_dir()), "-I", str(Path(source).parent),
               "-o", str(obj), str(source)], f"assembling {source}")
         objects.append(str(obj))
     elf = out_dir / f"{name}.elf"

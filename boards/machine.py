@@ -126,6 +126,7 @@ class Machine:
         for region in self.memory.regions:
             if isinstance(region, RamRegion):
                 self.memory.write(region.base, bytes(region.size))
+        self.engine.hart.mip = 0  # the new devices drive the interrupt lines from scratch
         self.devices = self._build_devices()
         self._load()
         self.engine.events_changed()

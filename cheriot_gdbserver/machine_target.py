@@ -4,18 +4,22 @@ This is glue: it translates the stub's requests into Machine and Engine calls an
 stops into what the stub reports. Policies that matter to users live here and are documented in
 docs/gdb.md:
 
-- Continuing from a caught exception delivers it to the firmware's trap handler; to skip the
-  faulting instruction instead, move the PC first (``set $pc = ...``).
-- A ``continue`` that gdb issues to step (temporary breakpoints on the possible next PCs) also
-  stops when the instruction traps, so ``stepi`` never runs away into a trap handler.
+- Continuing from a caught exception with its signal (gdb's default) delivers it to the
+  firmware's trap handler; without a signal (``signal 0``) the instruction is retried; to skip
+  it, move the PC first (``set $pc = ...``).
+- A ``continue`` that gdb issues to step (temporary breakpoints on the possible next PCs) runs
+  one instruction as a hardware step would: no interrupt is taken and an exception stops it
+  before it is taken, so ``stepi`` never runs away into a trap handler; a step that delivers a
+  caught exception stops at the handler's first instruction.
 - ``detach`` leaves the target halted where it is; ``kill`` resets the machine (the daemon keeps
-  serving the same firmware).
+  serving the same firmware), and so does a client leaving after the firmware exited.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .boards.machine import Machine
 from .core.capability import (
@@ -32,10 +36,11 @@ from .core.decode import Kind, decode
 from .core.engine import Catch
 from .core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
 from .core.stops import Stop, StopKind, TrapInfo, WatchKind
-from .errors import MemoryAccessError, RegisterWriteError
+from .errors import CheriotGdbError, MemoryAccessError, RegisterWriteError
 from .gdbstub.cheriot_registers import CapFields, CheriotRegisterFile, exception_signal
 from .gdbstub.monitor import CommandRegistry
 from .gdbstub.target import Feature, ResumeAction, ThreadInfo
+from .report import explain_trap
 
 _SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
 _CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
@@ -85,6 +90,12 @@ class MachineTarget:
 
     def write_memory(self, address: int, data: bytes) -> None:
         self.engine.write_memory(address, data)
+        ram = self.machine.memory.ram_at(address)
+        if ram is None or not ram.contains(address, len(data)):
+            # A device register was written: its outputs (interrupt lines, next event) follow
+            # now, as after a store by the firmware, not at the device's next scheduled event.
+            self.machine.advance()
+            self.engine.refresh()
 
     # --- Target: execution -----------------------------------------------------------------
 
@@ -96,10 +107,16 @@ class MachineTarget:
             self._interrupted.clear()
             engine.discard_stop_request()
             return self._record(Stop(StopKind.INTERRUPTED, engine.pc))
+        if engine.pending_trap is not None and not action.signal:
+            # gdb resumes without the signal it stopped with ('signal 0', 'handle nopass', a
+            # new client): retry the instruction instead of delivering the exception.
+            engine.discard_pending_trap()
         if action.step:
-            stop = engine.step(1)
+            stop = self._enter_pending_trap() or engine.step(1, stop_on_trap=True)
+        elif self._step_in_flight():
+            stop = self._enter_pending_trap() or self._gdb_step()
         else:
-            stop = engine.run(stop_on_trap=self._step_in_flight())
+            stop = engine.run()
         while stop.kind is StopKind.HALTED:
             # Nothing can wake the hart (wfi without an interrupt source): wait for Ctrl-C.
             self._interrupted.wait()
@@ -108,9 +125,41 @@ class MachineTarget:
             self._interrupted.clear()
         return self._record(stop)
 
+    def _gdb_step(self) -> Stop:
+        """gdb's software single-step: one instruction, as a hardware step would run it
+        (no interrupt is taken, an exception stops before it is taken, whatever the catch
+        mode), ending on one of gdb's breakpoints. If it ends anywhere else, the breakpoint on
+        a next PC was the user's, not a step: run on as the continue it was."""
+        engine = self.engine
+        stop = engine.step(1, stop_on_trap=True)
+        if stop.kind is not StopKind.STEP:
+            return stop
+        if stop.pc in engine.breakpoints:
+            return Stop(StopKind.BREAKPOINT, stop.pc)
+        return engine.run()
+
+    def _enter_pending_trap(self) -> Stop | None:
+        """A step that delivers a caught exception ends at the trap handler's first
+        instruction, before it runs (a handler that never returns cannot swallow the step)."""
+        trap = self.engine.pending_trap
+        if trap is None:
+            return None
+        stop = self.engine.step(1)  # enters the trap and retires nothing (Engine._run)
+        return Stop(StopKind.STEP, stop.pc, trap=trap,
+                    message=f"entered the trap handler: {trap.description}")
+
     def _record(self, stop: Stop) -> Stop:
+        if stop.kind is StopKind.EXCEPTION and stop.trap is not None and not stop.message:
+            stop = replace(stop, message=self._explain(stop.trap))
         self._last_stop = stop
         return stop
+
+    def _explain(self, trap: TrapInfo) -> str:
+        """The console text of an exception stop: what, where, through which capability."""
+        lines = [trap.description, *(f"  {line}" for line in explain_trap(self.machine, trap)),
+                 "  (continue delivers it to the trap handler; 'signal 0' retries the "
+                 "instruction; 'monitor fault' repeats this)"]
+        return "\n".join(lines) + "\n"
 
     def _step_in_flight(self) -> bool:
         """Is this continue gdb's software single-step (a breakpoint on a next PC)?"""
@@ -173,7 +222,10 @@ class MachineTarget:
         return "\n".join(lines) + "\n"
 
     def monitor(self, command: str) -> str:
-        return self.commands.run(command, self)
+        try:
+            return self.commands.run(command, self)
+        except CheriotGdbError as e:  # a refusal is the command's output, not a protocol error
+            return f"error: {e}\n"
 
     def detach(self) -> None:
         """The target stays halted where it is, with breakpoints and watchpoints removed."""
@@ -187,6 +239,16 @@ class MachineTarget:
         self.detach()
         self.machine.reset()
         self._last_stop = None
+
+    def client_gone(self) -> None:
+        """A client's session ended (however it ended): forget a Ctrl-C that raced with the end
+        of the last run, and reset a machine whose firmware has exited, so the next client finds
+        the firmware halted at its entry rather than a process gdb can only see as gone."""
+        self._interrupted.clear()
+        self.engine.discard_stop_request()
+        if self.engine.exit_code is not None:
+            self.machine.reset()
+            self._last_stop = None
 
     # --- CheriotRegisterState ---------------------------------------------------------------
 
@@ -239,8 +301,11 @@ class MachineTarget:
 
     def cap(self, what: str | int) -> str:
         if isinstance(what, int):
-            cap = self.engine.read_cap_memory(what)
-            return f"{what & ~7:#010x}: {describe(cap)}\n"
+            granule = what & ~7
+            if self.machine.memory.ram_at(granule) is None:  # devices: no peeking through loads
+                raise MemoryAccessError(granule, 8, "capabilities are only stored in memory")
+            cap = self.engine.read_cap_memory(granule)
+            return f"{granule:#010x}: {describe(cap)}\n"
         name = _capability_name(what)
         return f"{name}: {describe(self.read_capability(name))}\n"
 
@@ -254,18 +319,16 @@ class MachineTarget:
             grouped = " ".join(cells[i:i + 8] for i in range(0, len(cells), 8))
             lines.append(f"{start + row * 8:#010x}: {grouped}")
         tagged = sum(1 for t in tags if t)
-        lines.append(f"{tagged} of {len(tags)} granules tagged (1 tagged, 0 untagged, "
-                     "- memory without tags)")
+        lines.append(f"{tagged} of {len(tags)} granules tagged "
+                     "(1: tagged, 0: untagged, -: memory without tags)")
         return "\n".join(lines) + "\n"
 
     def fault(self) -> str:
-        from .report import explain_trap
-
         engine = self.engine
         trap = engine.pending_trap or engine.last_trap
         if trap is None:
             return "no exception has been taken since reset\n"
-        state = "pending (not yet taken)" if engine.pending_trap else "taken"
+        state = "pending, not yet taken" if engine.pending_trap else "taken"
         return "\n".join([f"last exception ({state}):", *explain_trap(self.machine, trap)]) + "\n"
 
     def catch(self, mode: str | None) -> str:

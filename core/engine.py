@@ -214,8 +214,11 @@ class Engine:
             self._no_fast_clc = rev is not None
 
     def reset(self, entry: int) -> None:
-        """Architectural reset (isa.md §7.7) with the PC at ``entry``."""
+        """Architectural reset (isa.md §7.7) with the PC at ``entry``. Interrupt lines (mip) are
+        inputs driven by devices, not hart state, so they keep their levels."""
+        lines = self.hart.mip
         self.hart.reset(entry)
+        self.hart.mip = lines
         for i in range(1, 16):
             self.uc.reg_write(UC_RISCV_REG_X1 + i - 1, 0)
         self.uc.reg_write(UC_RISCV_REG_PC, entry)
@@ -235,10 +238,11 @@ class Engine:
         kind = StopKind.BUDGET
         return self._run(max_instructions, kind, stepping=False, stop_on_trap=stop_on_trap)
 
-    def step(self, count: int = 1) -> Stop:
+    def step(self, count: int = 1, *, stop_on_trap: bool = False) -> Stop:
         """Retire ``count`` instructions (a trap taken counts as the step's end). Interrupts are
-        not delivered while stepping, as in QEMU's default single-step mode."""
-        return self._run(count, StopKind.STEP, stepping=True, stop_on_trap=False)
+        not delivered while stepping, as in QEMU's default single-step mode. ``stop_on_trap``
+        stops before any exception is taken, as ``run`` does."""
+        return self._run(count, StopKind.STEP, stepping=True, stop_on_trap=stop_on_trap)
 
     def request_stop(self) -> None:
         """Stop at the next instruction boundary; safe to call from another thread."""

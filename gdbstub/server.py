@@ -90,6 +90,8 @@ class GdbServer:
             raise
         transport = SocketTransport(sock)
         self._client = transport
+        if self._closing.is_set():  # close() ran between accept() and here: it missed this one
+            transport.close()
         self.log.info("gdbstub.client_connected", peer=f"{peer[0]}:{peer[1]}")
         session = Session(self.target, transport, packet_size=self.packet_size, rle=self.rle)
         try:

@@ -27,11 +27,12 @@ def build(name: str = DEFAULT_FIRMWARE, out_dir: Path | None = None) -> Path:
         raise FileNotFoundError(f"no bundled firmware {name!r} (available: {available})")
     digest = hashlib.sha256(source.read_bytes())
     digest.update((include_dir() / "cheriot.inc").read_bytes())
+    digest.update(b"debug")  # built with DWARF line information, so gdb can step by line
     target = (out_dir or cache_dir()) / f"{name}-{digest.hexdigest()[:16]}"
     elf = target / f"{name}.elf"
     if not elf.exists():
         target.mkdir(parents=True, exist_ok=True)
-        built = assemble([source], target, name=name)
+        built = assemble([source], target, name=name, debug=True)
         if built != elf:
             built.replace(elf)
     return elf

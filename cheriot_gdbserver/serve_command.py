@@ -1,0 +1,185 @@
+"""``cheriot-gdbserver serve``: serve firmware to gdb over the remote serial protocol (docs/gdb.md).
+
+stdout: the first line is always ``listening on HOST:PORT`` (scripts wait for it; ``--port 0``
+picks a free port and this line says which), the second says how to attach gdb, and everything
+after that is the firmware's UART output. Logs and warnings go to stderr.
+
+The server runs on a worker thread so that Ctrl-C (or SIGTERM), which Python delivers to the main
+thread, always ends the daemon cleanly, even while the firmware spins in a loop that never calls
+back into Python: closing the server drops the client, which interrupts the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import ipaddress
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import structlog
+
+from .boards.machine import Machine
+from .cli import add_firmware_arguments, resolve_firmware
+from .core.engine import Catch
+from .gdbstub.cheriot_registers import ARCHITECTURE
+from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
+from .machine_target import MachineTarget
+
+log = structlog.get_logger(__name__)
+
+GDB = "gdb-multiarch"
+
+DESCRIPTION = """\
+Serve firmware to gdb over the GDB remote serial protocol, one client at a time.
+The target waits halted at the firmware's entry until gdb resumes it.
+
+stdout: line 1 is always 'listening on HOST:PORT', line 2 the gdb command line to
+attach; after that comes the firmware's UART output. Logs go to stderr.
+Ctrl-C (or SIGTERM) stops the daemon. See docs/gdb.md."""
+
+CLIENT_STATES = """\
+when a client leaves, the next one finds:
+  detach            the target halted where it was, breakpoints and watchpoints removed
+  dropped link      the same (a running target is interrupted first)
+  kill              the machine reset: firmware reloaded, halted at its entry
+  firmware exited   the machine reset, as after kill"""
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= value <= 0xFFFF:
+        raise argparse.ArgumentTypeError(f"port {value} is not in 0-65535")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "serve", help="serve firmware to gdb (GDB remote protocol over TCP)",
+        description=DESCRIPTION, epilog=CLIENT_STATES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_firmware_arguments(parser)
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to listen on (default: %(default)s). The protocol has no "
+                             "authentication: anything else exposes the machine to the network")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help="TCP port (default: %(default)s; 0 picks a free port)")
+    parser.add_argument("--catch", choices=[c.value for c in Catch], default=Catch.CHERI.value,
+                        help="which exceptions stop the target before they are taken "
+                             "(default: %(default)s; 'monitor catch' changes it later)")
+    parser.set_defaults(handler=handle)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: we cannot tell without resolving it, so warn
+
+
+def format_address(host: str, port: int) -> str:
+    """``HOST:PORT`` as gdb's ``target remote`` takes it (IPv6 addresses in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def attach_command(elf: Path | None, address: str) -> str:
+    """The gdb command line that attaches to this daemon with the firmware's symbols."""
+    words = [GDB]
+    if elf is not None:
+        words.append(str(elf.resolve()))
+    else:  # raw images: no ELF to tell gdb the architecture
+        words += ["-ex", f"set architecture {ARCHITECTURE}"]
+    words += ["-ex", f"target remote {address}"]
+    return shlex.join(words)
+
+
+def _firmware_elf(args: argparse.Namespace) -> Path | None:
+    """The ELF gdb should load for symbols (None for raw ``--load`` images)."""
+    from .rtos import bundled
+
+    if args.load:
+        return None
+    return args.firmware if args.firmware is not None else bundled.build()  # cached build
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def handle(args: argparse.Namespace) -> int:
+    firmware = resolve_firmware(args)
+    elf = _firmware_elf(args)
+    try:
+        machine = Machine(firmware.board, firmware.image, uart_output=sys.stdout.buffer)
+        machine.engine.catch = Catch(args.catch)
+        target = MachineTarget(machine)
+        return _serve(target, args.host, args.port, elf, firmware.description)
+    finally:
+        firmware.image.close()
+
+
+def _serve(target: MachineTarget, host: str, port: int, elf: Path | None,
+           description: str) -> int:
+    def announce(bound_host: str, bound_port: int) -> None:
+        address = format_address(bound_host, bound_port)
+        # One write, flushed at once: whoever waits for the first line must not see a partial
+        # line, and UART output (written to the buffer underneath) must come after it.
+        sys.stdout.write(f"listening on {address}\n"
+                         f"attach with: {attach_command(elf, address)}\n")
+        sys.stdout.flush()
+
+    faulthandler.enable()  # a crash in the emulator's native code still names the thread
+    if not is_loopback(host):
+        print(f"cheriot-gdbserver: warning: listening on {host}, not loopback: the gdb remote "
+              "protocol has no authentication, so anyone who can reach the port controls the "
+              "emulated machine", file=sys.stderr, flush=True)
+    server = GdbServer(target, host=host, port=port, on_listening=announce)
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            while server.serve_one():
+                target.client_gone()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="gdb-server", daemon=True)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        # Everything from the banner on is inside this try: a Ctrl-C at any point after it
+        # still closes the server and waits for the worker, so no thread is left running the
+        # emulator while the interpreter shuts down.
+        try:
+            server.bind()
+        except OSError as exc:
+            print(f"cheriot-gdbserver: error: cannot listen on {format_address(host, port)}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return 2
+        log.info("serving", firmware=description, board=target.machine.board.name,
+                 entry=hex(target.machine.image.entry or 0))
+        worker.start()
+        done.wait()
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        server.close()  # drops the client: a running target is interrupted
+        if worker.ident is not None:
+            worker.join()
+        signal.signal(signal.SIGTERM, previous)
+        sys.stdout.flush()
+    if failure:
+        raise failure[0]
+    print("cheriot-gdbserver: stopped", file=sys.stderr, flush=True)
+    return 0
