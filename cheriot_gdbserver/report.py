@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .boards.image import Image
 from .boards.machine import Machine
 from .core.capability import Cap, describe
-from .core.csr import CheriCause, describe_trap
+from .core.csr import cheri_cause_words, describe_trap
 from .core.decode import Instr, Kind, decode, disassemble
 from .core.hart import CAP_REG_NAMES, MCAUSE_CHERI, SCR_MTCC, register_name
 from .core.stops import Stop, StopKind, TrapInfo
@@ -92,13 +92,9 @@ def cause_words(mcause: int, mtval: int) -> str:
     if mcause & INTERRUPT:
         return f"mcause {mcause:#x} ({describe_trap(mcause, mtval)})"
     if mcause == MCAUSE_CHERI:
-        code, reg6 = mtval & 0x1F, (mtval >> 5) & 0x3F
-        try:
-            words = CheriCause(code).words
-        except ValueError:
-            words = f"CHERI cause {code:#04x}"
+        words = cheri_cause_words(mtval & 0x1F)
         return (f"mcause {mcause:#x} (CHERI exception), mtval {mtval:#x} "
-                f"({words}, register {register_name(reg6)})")
+                f"({words}, register {register_name((mtval >> 5) & 0x3F)})")
     words = describe_trap(mcause, mtval).removesuffix(f" at {mtval:#010x}")
     return f"mcause {mcause:#x} ({words}), mtval {mtval:#x}"
 

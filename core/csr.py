@@ -100,6 +100,14 @@ _ADDRESS_CAUSES = {MCAUSE_FETCH_ACCESS, MCAUSE_BREAKPOINT, MCAUSE_LOAD_MISALIGNE
                    MCAUSE_LOAD_ACCESS, MCAUSE_STORE_MISALIGNED, MCAUSE_STORE_ACCESS}
 
 
+def cheri_cause_words(code: int) -> str:
+    """Words for a CHERI cause code (mtval[4:0], isa.md §7.1), e.g. "bounds violation"."""
+    try:
+        return CheriCause(code).words
+    except ValueError:
+        return f"exception code {code:#04x}"
+
+
 def describe_trap(mcause: int, mtval: int) -> str:
     """Words for a trap, from ``mcause``/``mtval`` alone (the gdb stub reuses this).
 
@@ -110,12 +118,7 @@ def describe_trap(mcause: int, mtval: int) -> str:
     if mcause & INTERRUPT:
         return _INTERRUPT_WORDS.get(code, f"interrupt {code}")
     if code == MCAUSE_CHERI:
-        cheri, reg6 = mtval & 0x1F, (mtval >> 5) & 0x3F
-        try:
-            words = CheriCause(cheri).words
-        except ValueError:
-            words = f"exception code {cheri:#04x}"
-        return f"CHERI {words} on {register_name(reg6)}"
+        return f"CHERI {cheri_cause_words(mtval & 0x1F)} on {register_name((mtval >> 5) & 0x3F)}"
     words = _EXCEPTION_WORDS.get(code, f"exception {code:#x}")
     if code in _ADDRESS_CAUSES:
         return f"{words} at {mtval:#010x}"
