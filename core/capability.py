@@ -143,18 +143,24 @@ def compress_perms(perms: int) -> int:
     return gl | q
 
 
+# The compressed field has only 64 values: decode each once (the functions above stay the
+# readable definition; these tables are what the hot paths use).
+PERMS_OF_P = tuple(decompress_perms(p) for p in range(64))
+P_OF_PERMS = bytes(compress_perms(perms) for perms in range(ALL_PERMS + 1))
+
+
 def legalise_perms(perms: int) -> int:
     """The permission set that actually results from asking for ``perms``."""
-    return decompress_perms(compress_perms(perms))
+    return PERMS_OF_P[P_OF_PERMS[perms & ALL_PERMS]]
 
 
 def get_perms(meta: int) -> int:
-    return decompress_perms((meta >> P_SHIFT) & P_MASK)
+    return PERMS_OF_P[(meta >> P_SHIFT) & P_MASK]
 
 
 def with_perms(meta: int, perms: int) -> int:
     """Replace the permission field (legalising); otype, bounds and R are kept bit for bit."""
-    return (meta & ~(P_MASK << P_SHIFT) & MASK32) | (compress_perms(perms) << P_SHIFT)
+    return (meta & ~(P_MASK << P_SHIFT) & MASK32) | (P_OF_PERMS[perms & ALL_PERMS] << P_SHIFT)
 
 
 def is_executable_format(meta: int) -> bool:

@@ -32,7 +32,7 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
-from .capability import NULL, Cap, decompress_perms
+from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .memory import Memory, MmioRegion, RamRegion
@@ -198,8 +198,8 @@ class Engine:
         """Give the fast path what it must not re-derive: permissions and the revocation map."""
         import ctypes
 
-        for p in range(64):
-            self.core.perm_table[p] = decompress_perms(p)
+        self.core.perm_table[:] = PERMS_OF_P
+        ctypes.memmove(self.core.p_of_perms, P_OF_PERMS, len(P_OF_PERMS))
         rev = self.memory.revocation
         shadow = self.memory.ram_at(rev.shadow_base) if rev is not None else None
         if rev is not None and shadow is not None and shadow.contains(rev.shadow_base,

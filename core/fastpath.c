@@ -22,7 +22,9 @@ enum { K_UNDECODED = 0, K_NATIVE_INT = 1, K_NATIVE_OTHER = 2, K_LOAD = 3, K_STOR
 /* Capability instructions with a compiled common case (kinds >= 16, see state.FAST_KINDS). */
 enum {
     K_CMOVE = 16, K_CINCADDRIMM, K_CINCADDR, K_CSETADDR, K_AUIPCC, K_CJAL, K_CJALR, K_CLC, K_CSC,
-    K_CGETADDR
+    K_CGETADDR, K_CGETPERM, K_CGETTYPE, K_CGETBASE, K_CGETLEN, K_CGETTAG, K_CGETTOP, K_CGETHIGH,
+    K_CCLEARTAG, K_CSUB, K_CSEQX, K_CTESTSUBSET, K_CSETHIGH, K_CSETBOUNDS, K_CSETBOUNDSIMM,
+    K_CSETBOUNDSEXACT, K_CSETBOUNDSROUNDDOWN, K_CANDPERM
 };
 enum { F_BREAKPOINT = 1, F_SIGNED = 2 };
 enum { REGION_RAM = 1, REGION_MMIO = 2 };
@@ -76,6 +78,9 @@ typedef struct {
     /* The most recent instruction addresses, for fault reports (consecutive repeats folded). */
     uint32_t history[64];
     uint32_t hist_pos, pad4;
+    /* Compressed permission field for each 12-bit permission set (legalisation, isa.md §3.3),
+     * filled from capability.py like perm_table. */
+    uint8_t p_of_perms[4096];
 } core_t;
 
 size_t cheriot_core_size(void) { return sizeof(core_t); }
@@ -186,6 +191,43 @@ static inline uint32_t moved_tag(core_t *s, unsigned r, uint32_t meta, uint32_t 
     cheriot_decode_bounds(meta, na, &nb, &nt);
     return nb == s->base[r] && nt == s->top[r];
 }
+
+static inline uint32_t bit_length(uint32_t v) { return v ? 32 - (uint32_t)__builtin_clz(v) : 0; }
+
+static void extract(uint32_t b, uint64_t t, uint32_t e, uint32_t *b10, uint32_t *t10, int *lost) {
+    *b10 = (b >> e) & 0x3FF;
+    *t10 = (uint32_t)(t >> e) & 0x3FF;
+    *lost = (t & ((1ull << e) - 1)) != 0;
+    if (*lost) *t10 = (*t10 + 1) & 0x3FF;
+}
+
+/* Sail's setCapBounds (isa.md §2.8): E, T and B fields for [b, b+l) rounded outwards. */
+uint32_t cheriot_set_bounds(uint32_t b, uint32_t l, int *exact) {
+    uint64_t t = (uint64_t)b + l;
+    uint32_t e = bit_length(l >> 9), b10, t10;
+    int lost;
+    if (e > 14) e = 24;
+    extract(b, t, e, &b10, &t10, &lost);
+    if (((t10 - b10) & 0x3FF) > 511) { /* rounding made it too long: one retry */
+        e = e < 14 ? e + 1 : 24;
+        extract(b, t, e, &b10, &t10, &lost);
+    }
+    *exact = (b & ((1u << e) - 1)) == 0 && !lost;
+    return ((e == 24 ? 0xFu : e) << 18) | ((t10 & 0x1FF) << 9) | (b10 & 0x1FF);
+}
+
+/* Sail's setCapBoundsRoundDown (isa.md §2.9): exact base, length rounded down. */
+uint32_t cheriot_set_bounds_round_down(uint32_t b, uint32_t l) {
+    uint64_t t = (uint64_t)b + l;
+    uint32_t e_l = bit_length(l >> 9), e_b = b ? (uint32_t)__builtin_ctz(b) : 32;
+    uint32_t e = e_l < e_b ? e_l : e_b;
+    if (e > 14) e = 14;
+    uint32_t base = (b >> e) & 0x1FF;
+    uint32_t top = (e_l > e_b || e_l > 14) ? ((base - 1) & 0x1FF) : ((uint32_t)(t >> e_l) & 0x1FF);
+    return (e << 18) | (top << 9) | base;
+}
+
+#define BOUNDS_FIELDS 0x3FFFFFu
 
 static inline int revoked(core_t *s, uint32_t a) {
     if (!s->rev_shadow || a < s->rev_base) return 0;
@@ -302,6 +344,89 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         __builtin_memcpy(r->host + off + 4, &hi, 4);
         store_effects(s, r, va, 8);
         if (r->tags) r->tags[off >> 3] = vtag;
+        break;
+    }
+    case K_CGETPERM:
+    case K_CGETTYPE:
+    case K_CGETBASE:
+    case K_CGETLEN:
+    case K_CGETTAG:
+    case K_CGETTOP:
+    case K_CGETHIGH: {
+        /* Integer results from any bit pattern, tagged or not (isa.md §5.3). */
+        uint32_t a = read_x(uc, s, rs1), meta = rs1 ? s->meta[rs1] : 0, v, b;
+        uint64_t t;
+        cheriot_decode_bounds(meta, a, &b, &t);
+        switch (d->kind) {
+        case K_CGETPERM: v = s->perm_table[(meta >> 25) & 0x3F]; break;
+        case K_CGETTYPE: v = otype_of(meta); break;
+        case K_CGETBASE: v = b; break;
+        case K_CGETLEN: {
+            uint64_t len = (t - b) & ((1ull << 33) - 1);
+            v = len > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)len;
+            break;
+        }
+        case K_CGETTAG: v = rs1 ? s->tag[rs1] : 0; break;
+        case K_CGETTOP: v = t > 0xFFFFFFFFull ? 0xFFFFFFFFu : (uint32_t)t; break;
+        default: v = meta; break;
+        }
+        set_reg(uc, s, rd, v, 0, 0);
+        break;
+    }
+    case K_CCLEARTAG:
+        set_reg(uc, s, rd, read_x(uc, s, rs1), rs1 ? s->meta[rs1] : 0, 0);
+        break;
+    case K_CSUB:
+        set_reg(uc, s, rd, read_x(uc, s, rs1) - read_x(uc, s, d->rs2), 0, 0);
+        break;
+    case K_CSEQX: {
+        unsigned rs2 = d->rs2;
+        uint32_t t1 = rs1 ? s->tag[rs1] : 0, t2 = rs2 ? s->tag[rs2] : 0;
+        uint32_t m1 = rs1 ? s->meta[rs1] : 0, m2 = rs2 ? s->meta[rs2] : 0;
+        set_reg(uc, s, rd, t1 == t2 && m1 == m2 && read_x(uc, s, rs1) == read_x(uc, s, rs2),
+                0, 0);
+        break;
+    }
+    case K_CTESTSUBSET: {
+        unsigned rs2 = d->rs2;
+        uint32_t m1 = rs1 ? s->meta[rs1] : 0, m2 = rs2 ? s->meta[rs2] : 0, b1, b2;
+        uint32_t t1 = rs1 ? s->tag[rs1] : 0, t2 = rs2 ? s->tag[rs2] : 0;
+        uint64_t top1, top2;
+        cheriot_decode_bounds(m1, read_x(uc, s, rs1), &b1, &top1);
+        cheriot_decode_bounds(m2, read_x(uc, s, rs2), &b2, &top2);
+        uint32_t p1 = s->perm_table[(m1 >> 25) & 0x3F], p2 = s->perm_table[(m2 >> 25) & 0x3F];
+        set_reg(uc, s, rd, t1 == t2 && b1 <= b2 && top2 <= top1 && (p2 & p1) == p2, 0, 0);
+        break;
+    }
+    case K_CSETHIGH:
+        set_reg(uc, s, rd, read_x(uc, s, rs1), read_x(uc, s, d->rs2), 0);
+        break;
+    case K_CSETBOUNDS:
+    case K_CSETBOUNDSIMM:
+    case K_CSETBOUNDSEXACT:
+    case K_CSETBOUNDSROUNDDOWN: {
+        /* isa.md §5.10: the monotonicity check is on the requested range. */
+        uint32_t b = read_x(uc, s, rs1), meta = rs1 ? s->meta[rs1] : 0, fields;
+        uint32_t l = d->kind == K_CSETBOUNDSIMM ? ((uint32_t)d->imm & 0xFFF) : read_x(uc, s, d->rs2);
+        int exact = 1;
+        if (d->kind == K_CSETBOUNDSROUNDDOWN)
+            fields = cheriot_set_bounds_round_down(b, l);
+        else
+            fields = cheriot_set_bounds(b, l, &exact);
+        uint32_t tag = rs1 && s->tag[rs1] && !s->otype[rs1] && b >= s->base[rs1] &&
+                       (uint64_t)b + l <= s->top[rs1];
+        if (d->kind == K_CSETBOUNDSEXACT && !exact) tag = 0;
+        set_reg(uc, s, rd, b, (meta & ~BOUNDS_FIELDS) | fields, tag);
+        break;
+    }
+    case K_CANDPERM: {
+        /* isa.md §5.11: legalised permissions; on a sealed value only clearing GL keeps the tag. */
+        uint32_t a = read_x(uc, s, rs1), meta = rs1 ? s->meta[rs1] : 0;
+        uint32_t mask = read_x(uc, s, d->rs2) & 0xFFF;
+        uint32_t perms = s->perm_table[(meta >> 25) & 0x3F] & mask;
+        uint32_t nmeta = (meta & ~(0x3Fu << 25)) | ((uint32_t)s->p_of_perms[perms] << 25);
+        uint32_t tag = rs1 && s->tag[rs1] && (!otype_of(meta) || (mask | 1) == 0xFFF);
+        set_reg(uc, s, rd, a, nmeta, tag);
         break;
     }
     default:

@@ -24,6 +24,10 @@ F_SIGNED = 0x02
 FAST_KINDS = {
     "cmove": 16, "cincaddrimm": 17, "cincaddr": 18, "csetaddr": 19, "auipcc": 20,
     "cjal": 21, "cjalr": 22, "clc": 23, "csc": 24, "cgetaddr": 25,
+    "cgetperm": 26, "cgettype": 27, "cgetbase": 28, "cgetlen": 29, "cgettag": 30, "cgettop": 31,
+    "cgethigh": 32, "ccleartag": 33, "csub": 34, "cseqx": 35, "csetequalexact": 35,
+    "ctestsubset": 36, "csethigh": 37, "csetbounds": 38, "csetboundsimm": 39,
+    "csetboundsexact": 40, "csetboundsrounddown": 41, "candperm": 42,
 }
 
 # Region kinds.
@@ -82,4 +86,5 @@ class CoreState(ctypes.Structure):
         ("rev_base", U32), ("rev_size", U32),
         ("rev_shadow", ctypes.c_void_p),
         ("history", U32 * 64), ("hist_pos", U32), ("pad4", U32),
+        ("p_of_perms", U8 * 4096),
     ]

@@ -35,6 +35,9 @@ middle:
 	addi sp, sp, -16
 	sw ra, 8(sp)
 	addi a4, a0, 16
+	andi a5, a4, 16
+	sltu a5, a5, a4
+	and a4, a4, a4
 	lw a5, 0(a4)
 	addi a5, a5, 3
 	sw a5, 4(a4)
