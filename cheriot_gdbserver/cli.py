@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .boards.board import Board, load_board, shipped_boards
 from .boards.image import Image, load_elf, load_raw, parse_load_spec
@@ -35,9 +37,41 @@ def add_firmware_arguments(parser: argparse.ArgumentParser) -> None:
                         help="load a raw binary image at ADDR (repeatable); needs --entry")
     parser.add_argument("--entry", type=lambda s: int(s, 0), default=None,
                         help="entry address for raw images (overrides the ELF entry)")
+    parser.add_argument("--uart-output", type=Path, default=None, metavar="FILE",
+                        help="write what the firmware sends on the UART to FILE instead of stdout")
+    parser.add_argument("--uart-input", default=None, metavar="stdin|FILE",
+                        help="feed the UART's receiver from standard input (as it arrives) or "
+                             "from FILE (all of it, at once); off by default so that runs are "
+                             "reproducible")
     parser.add_argument("--log-level", default="warning",
                         choices=("debug", "info", "warning", "error"),
                         help="structured log level (logs go to stderr)")
+
+
+def uart_streams(args: argparse.Namespace, stack: ExitStack,
+                 default: BinaryIO) -> tuple[BinaryIO, Callable[[], bytes] | None]:
+    """The UART's output stream and receive source that ``--uart-output``/``--uart-input`` ask
+    for; files are closed by ``stack``."""
+    from .boards.devices.uart16550 import nonblocking_reader
+
+    output = default
+    if args.uart_output is not None:
+        try:
+            output = stack.enter_context(args.uart_output.open("wb", buffering=0))
+        except OSError as exc:
+            raise CheriotGdbError(f"cannot write the UART output to {args.uart_output}: "
+                                  f"{exc.strerror}") from None
+    source: Callable[[], bytes] | None = None
+    if args.uart_input == "stdin":
+        source = nonblocking_reader(sys.stdin.fileno())
+    elif args.uart_input is not None:
+        try:
+            pending = [Path(args.uart_input).read_bytes()]
+        except OSError as exc:
+            raise CheriotGdbError(f"cannot read UART input from {args.uart_input}: "
+                                  f"{exc.strerror}") from None
+        source = lambda: pending.pop() if pending else b""  # noqa: E731 - one-shot source
+    return output, source
 
 
 def resolve_firmware(args: argparse.Namespace) -> Firmware:

@@ -23,7 +23,7 @@ import structlog
 
 from . import report
 from .boards.machine import Machine
-from .cli import add_firmware_arguments, resolve_firmware
+from .cli import add_firmware_arguments, resolve_firmware, uart_streams
 from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
@@ -148,8 +148,9 @@ def handle(args: argparse.Namespace) -> int:
     stdout: BinaryIO = sys.stdout.buffer
     with ExitStack() as stack:
         stack.callback(firmware.image.close)
-        machine = Machine(firmware.board, firmware.image, uart_output=stdout,
-                          reference=args.trace is not None)
+        uart_output, uart_input = uart_streams(args, stack, stdout)
+        machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
+                          uart_input=uart_input, reference=args.trace is not None)
         tracer = None
         if args.trace is not None:
             try:

@@ -18,13 +18,14 @@ import shlex
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
 
 import structlog
 
 from .boards.machine import Machine
-from .cli import add_firmware_arguments, resolve_firmware
+from .cli import add_firmware_arguments, resolve_firmware, uart_streams
 from .core.engine import Catch
 from .gdbstub.cheriot_registers import ARCHITECTURE
 from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
@@ -118,13 +119,14 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def handle(args: argparse.Namespace) -> int:
     firmware = resolve_firmware(args)
     elf = _firmware_elf(args)
-    try:
-        machine = Machine(firmware.board, firmware.image, uart_output=sys.stdout.buffer)
+    with ExitStack() as stack:
+        stack.callback(firmware.image.close)
+        uart_output, uart_input = uart_streams(args, stack, sys.stdout.buffer)
+        machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
+                          uart_input=uart_input)
         machine.engine.catch = Catch(args.catch)
         target = MachineTarget(machine)
         return _serve(target, args.host, args.port, elf, firmware.description)
-    finally:
-        firmware.image.close()
 
 
 def _serve(target: MachineTarget, host: str, port: int, elf: Path | None,
