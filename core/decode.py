@@ -209,7 +209,8 @@ def _make(op: str, raw: int, length: int, name: str, used: tuple[int, ...] = (),
                                          "(isa.md §1.1)")
     width, signed = _ACCESS.get(op, (0, False))
     return Instr(op, _KIND[op] if kind is None else kind, length, raw, name=name,
-                 width=width, signed=signed, **fields)
+                 width=width, signed=signed, rd=fields.get("rd", 0), rs1=fields.get("rs1", 0),
+                 rs2=fields.get("rs2", 0), imm=fields.get("imm", 0), csr=fields.get("csr", -1))
 
 
 # --- 32-bit instructions ----------------------------------------------------------------------
@@ -271,10 +272,11 @@ def _decode32(w: int) -> Instr:
 _CIW_CINCADDR4CSPN = ((12, 11, 4), (10, 7, 6), (6, 6, 2), (5, 5, 3))
 _CL_WORD = ((12, 10, 3), (6, 6, 2), (5, 5, 6))
 _CL_CAP = ((12, 10, 3), (6, 5, 6))
-_CI_LWSP = ((12, 12, 5), (6, 4, 2), (3, 2, 6))
-_CI_CLCSP = ((12, 12, 5), (6, 5, 3), (4, 2, 6))
-_CSS_SWSP = ((12, 9, 2), (8, 7, 6))
-_CSS_CSCSP = ((12, 10, 3), (9, 7, 6))
+Layout = tuple[tuple[int, int, int], ...]  # (high bit, low bit, destination bit) runs
+_CI_LWSP: Layout = ((12, 12, 5), (6, 4, 2), (3, 2, 6))
+_CI_CLCSP: Layout = ((12, 12, 5), (6, 5, 3), (4, 2, 6))
+_CSS_SWSP: Layout = ((12, 9, 2), (8, 7, 6))
+_CSS_CSCSP: Layout = ((12, 10, 3), (9, 7, 6))
 _CI_CINCADDR16CSP = ((12, 12, 9), (6, 6, 4), (5, 5, 6), (4, 3, 7), (2, 2, 5))
 _CI_IMM6 = ((12, 12, 5), (6, 2, 0))
 _CI_LUI = ((12, 12, 17), (6, 2, 12))

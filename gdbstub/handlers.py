@@ -239,6 +239,7 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
             registers.append((spec.regnum, _read_register(s, spec.regnum)))
         except CheriotGdbError:
             continue  # gdb fetches what is not expedited
+    signal: int
     if stop is None:
         signal, reason = GdbSignal.TRAP, None
     else:
