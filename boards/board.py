@@ -112,7 +112,7 @@ class Interrupt:
 
 @dataclass(frozen=True, slots=True)
 class ExitMechanism:
-    kind: str                  # "htif" | "uart" | "none"
+    kind: str                  # "htif" | "uart" | "uart-magic" | "none"
     symbol: str | None = None  # htif: the ELF symbol of the tohost word
     device: str | None = None  # uart: the UART whose exit byte (0x80 + code) ends the run
 
@@ -529,22 +529,31 @@ class _Parser:
             uart = next((r for r in devices if r.model == "uart16550"), None)
             if simulation and "MICROSOFT_CHERIOT_SAFE" in defines and uart is not None:
                 return ExitMechanism("uart", device=uart.name)
+            console = next((r for r in devices
+                            if r.name == "uart" and r.model == "opentitan-uart"), None)
+            if simulation and "SUNBURST" in defines and console is not None:
+                # The RTOS's Sunburst simulation exit: a magic string on the console UART.
+                return ExitMechanism("uart-magic", device=console.name)
             return ExitMechanism("htif", symbol="tohost") if simulation else ExitMechanism("none")
         if not isinstance(spec, dict):
-            raise self.fail("emulator.exit", "expected {\"kind\": \"htif\" | \"uart\" | \"none\"}")
+            raise self.fail("emulator.exit",
+                            "expected {\"kind\": \"htif\" | \"uart\" | \"uart-magic\" | \"none\"}")
         kind = self.get(spec, "kind", "emulator.exit.", str)
-        known = {"htif": ("kind", "symbol"), "uart": ("kind", "device"), "none": ("kind",)}
+        known = {"htif": ("kind", "symbol"), "uart": ("kind", "device"),
+                 "uart-magic": ("kind", "device"), "none": ("kind",)}
         if kind not in known:
-            raise self.fail("emulator.exit.kind", f"must be htif, uart or none, not \"{kind}\"")
+            raise self.fail("emulator.exit.kind",
+                            f"must be htif, uart, uart-magic or none, not \"{kind}\"")
         for key in spec:
             if key not in known[kind]:
                 raise self.fail(f"emulator.exit.{key}", f"not a field of the {kind} exit")
         if kind == "htif":
             return ExitMechanism("htif", symbol=self.get(spec, "symbol", "emulator.exit.", str,
                                                          "tohost"))
-        if kind == "uart":
+        if kind in ("uart", "uart-magic"):
+            model = "uart16550" if kind == "uart" else "opentitan-uart"
             device = self.get(spec, "device", "emulator.exit.", str, "uart")
-            if not any(r.name == device and r.model == "uart16550" for r in devices):
-                raise self.fail("emulator.exit.device", f"'{device}' is not a uart16550 device")
-            return ExitMechanism("uart", device=device)
+            if not any(r.name == device and r.model == model for r in devices):
+                raise self.fail("emulator.exit.device", f"'{device}' is not a {model} device")
+            return ExitMechanism(kind, device=device)
         return ExitMechanism("none")

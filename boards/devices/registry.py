@@ -5,12 +5,18 @@ validates ``emulator.devices`` against ``MODELS``, and ``build_devices`` instant
 
 Wiring: the CLINT drives the hart's ``MTIP``/``MSIP``; the PLIC drives ``MEIP``; every other
 device's interrupt output drives a PLIC source (option ``irq``; the revoker defaults to source
-1, as on both boards that have one, isa.md §8.3). The ``uart`` exit byte and the HTIF
-``tohost`` word call the machine's ``on_exit``.
+1, as on both boards that have one, isa.md §8.3). The ``uart`` exit byte, the ``uart-magic``
+exit string and the HTIF ``tohost`` word call the machine's ``on_exit``.
+
+UARTs: one of them is the console (the device named ``uart`` if it is a UART, else the first
+UART in address order). Only the console is connected to the host (``Wiring.uart_output`` and
+``uart_input``) and it is ``DeviceSet.uart`` (``monitor uart``); any other UART sends into
+nothing (its own history keeps the bytes) and receives nothing.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
@@ -18,6 +24,8 @@ from typing import TYPE_CHECKING, BinaryIO
 from .base import Clock, Device, ExitHandler, LineSetter, PlainMemory
 from .clint import LAYOUTS, Clint
 from .htif import Htif
+from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
+from .opentitan_uart import OpenTitanUart
 from .plic import Plic
 from .revoker import Revoker, RevokerBus
 from .uart16550 import Uart16550
@@ -26,6 +34,8 @@ if TYPE_CHECKING:
     from ..board import Board, MemoryRegion
 
 Options = Mapping[str, int | str]
+Uart = Uart16550 | OpenTitanUart
+UART_MODELS = ("uart16550", "opentitan-uart")
 
 
 def option(options: Options, name: str, default: int) -> int:
@@ -53,6 +63,8 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("uart16550", "mmio", {"irq": int, "reg_shift": int},
               lambda o: 8 << option(o, "reg_shift", 2),
               ranges={"irq": (1, 1023), "reg_shift": (0, 4)}),
+    ModelSpec("opentitan-uart", "mmio", {"irq": int}, lambda o: OPENTITAN_UART_SIZE,
+              ranges={"irq": (1, 1023)}),
     ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int}, lambda o: 0x18,
               ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)}),
     ModelSpec("shadow", "ram", {}, lambda o: 1),
@@ -87,7 +99,7 @@ class DeviceSet:
     regions: list[tuple[MemoryRegion, Device]]   # MMIO windows, sorted by base
     clint: Clint | None = None
     plic: Plic | None = None
-    uart: Uart16550 | None = None
+    uart: Uart | None = None                     # the console UART
     revoker: Revoker | None = None
     htif: Htif | None = None
     htif_address: int | None = None
@@ -127,8 +139,10 @@ def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) ->
                     edge_sources=[i.number for i in board.interrupts if i.edge_triggered],
                     priority_bits=option(plic_region.options, "priority_bits", 3))
     result = DeviceSet(devices={}, regions=[], plic=plic)
+    uarts = [r for r in mmio if r.model in UART_MODELS]
+    console = next((r for r in uarts if r.name == "uart"), uarts[0] if uarts else None)
     for region in mmio:
-        device = _make(region, board, wiring, plic, result)
+        device = _make(region, board, wiring, plic, result, console=region is console)
         result.devices[region.name] = device
         result.regions.append((region, device))
     if board.exit.kind == "htif" and tohost is not None:
@@ -139,7 +153,7 @@ def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) ->
 
 
 def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
-          result: DeviceSet) -> Device:
+          result: DeviceSet, *, console: bool) -> Device:
     options = region.options
     irq = option(options, "irq", 0) or None
     if region.model == "plic":
@@ -151,14 +165,27 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
                              instructions_per_tick=board.instructions_per_tick,
                              size=region.size)
         return result.clint
+    if region.model in UART_MODELS:
+        output, rx_source = ((wiring.uart_output, wiring.uart_input) if console
+                             else (_Unconnected(), None))
     if region.model == "uart16550":
         exits = board.exit.kind == "uart" and board.exit.device == region.name
-        result.uart = Uart16550(output=wiring.uart_output, rx_source=wiring.uart_input,
-                                on_exit=wiring.on_exit if exits else None,
-                                irq=_irq_line(plic, irq),
-                                reg_shift=option(options, "reg_shift", 2),
-                                size=region.size)
-        return result.uart
+        uart16550 = Uart16550(output=output, rx_source=rx_source,
+                              on_exit=wiring.on_exit if exits else None,
+                              irq=_irq_line(plic, irq),
+                              reg_shift=option(options, "reg_shift", 2),
+                              size=region.size)
+        if console:
+            result.uart = uart16550
+        return uart16550
+    if region.model == "opentitan-uart":
+        exits = board.exit.kind == "uart-magic" and board.exit.device == region.name
+        opentitan = OpenTitanUart(wiring.clock, output=output, rx_source=rx_source,
+                                  on_exit=wiring.on_exit if exits else None,
+                                  irq=_irq_line(plic, irq), size=region.size)
+        if console:
+            result.uart = opentitan
+        return opentitan
     if region.model == "revoker":
         if wiring.bus is None:
             raise ValueError("a hardware revoker needs the machine's bus (Wiring.bus)")
@@ -172,3 +199,10 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
 
 def _no_line(level: bool) -> None:
     """An interrupt output connected to nothing."""
+
+
+class _Unconnected(io.BytesIO):
+    """The output of a UART that is not the console: bytes go nowhere."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        return memoryview(data).nbytes

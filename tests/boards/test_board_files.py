@@ -82,7 +82,7 @@ def test_sonata_map_matches_rtos_7_3():
     assert regions["clint"] == (0x80040000, 0x10000, "mmio", False, "clint")
     assert regions["plic"] == (0x88000000, 0x400000, "mmio", False, "plic")
     assert regions["pinmux_pins_sinks"] == (0x80005000, 0x55, "mmio", False, "memory")
-    assert regions["uart"] == (0x80100000, 0x34, "mmio", False, "memory")
+    assert regions["uart"] == (0x80100000, 0x34, "mmio", False, "opentitan-uart")
     assert board.instruction_memory == Extent(0x40000000, 0x40100000)
     assert board.data_memory == Extent(0x00101000, 0x00120000)
     assert board.revocable_base == 0x00100000
@@ -244,8 +244,8 @@ def test_unknown_device(tmp_path):
     text = PLAIN.replace("devices: {", "devices: {\n gpio: { start: 0x3000, end: 0x3100 },")
     assert error(tmp_path, text) == (
         "FILE: field 'devices.gpio': no device model for 'gpio': map it in 'emulator.devices' "
-        "to one of clint, plic, uart16550, revoker, shadow, memory (\"memory\": plain "
-        "registers)")
+        "to one of clint, plic, uart16550, opentitan-uart, revoker, shadow, memory "
+        "(\"memory\": plain registers)")
 
 
 def test_unknown_device_mapped_to_memory_loads(tmp_path):
@@ -334,7 +334,7 @@ def test_unknown_model_and_option(tmp_path):
                          "{ uart: 'ns16550' } },")
     assert error(tmp_path, text) == (
         "FILE: field 'emulator.devices.uart.model': unknown model 'ns16550' (known: clint, "
-        "plic, uart16550, revoker, shadow, memory)")
+        "plic, uart16550, opentitan-uart, revoker, shadow, memory)")
     text = PLAIN.replace("timer_hz: 1000,", "timer_hz: 1000, emulator: { devices: "
                          "{ clint: { model: 'clint', variant: 'sifive' } } },")
     assert error(tmp_path, text) == (
@@ -399,3 +399,18 @@ def test_interrupt_beyond_the_plic_sources(tmp_path):
     assert error(tmp_path, text) == (
         "FILE: field 'interrupts[0].number': 40 is above the PLIC's 31 sources "
         "(emulator.devices.plic.sources)")
+
+
+def test_sunburst_simulation_exit_through_the_console_uart(tmp_path):
+    """A Sonata simulator board (simulation + SUNBURST, no explicit exit) ends through the magic
+    UART string; naming that exit explicitly needs an opentitan-uart device."""
+    sonata = (Path(__file__).resolve().parents[2] / "boards" / "sonata.json").read_text()
+    sim = sonata.replace('"simulation": false', '"simulation": true', 1)
+    sim = sim.replace('"exit": { "kind": "none" },', "", 1)
+    assert sim.count("simulation\": true") == 1 and '"exit"' not in sim
+    board = load_board(str(write(tmp_path, sim)))
+    assert (board.exit.kind, board.exit.device) == ("uart-magic", "uart")
+    text = PLAIN.replace("timer_hz: 1000,",
+                         "timer_hz: 1000, emulator: { exit: { kind: 'uart-magic' } },")
+    assert error(tmp_path, text) == (
+        "FILE: field 'emulator.exit.device': 'uart' is not a opentitan-uart device")

@@ -9,6 +9,7 @@ import pytest
 from cheriot_gdbserver.boards.board import load_board
 from cheriot_gdbserver.boards.devices.base import ManualClock, PlainMemory
 from cheriot_gdbserver.boards.devices.clint import Clint
+from cheriot_gdbserver.boards.devices.opentitan_uart import OpenTitanUart
 from cheriot_gdbserver.boards.devices.plic import Plic
 from cheriot_gdbserver.boards.devices.registry import Wiring, build_devices
 from cheriot_gdbserver.boards.devices.revoker import Revoker
@@ -92,8 +93,7 @@ def test_sonata_unmodelled_devices_are_plain_memory():
     assert isinstance(gpio, PlainMemory) and offset == 4
     gpio.write(offset, 4, 0xDEAD_BEEF)
     assert gpio.read(offset, 2) == 0xBEEF
-    assert devices.uart is None                     # OpenTitan UART: not a 16550
-    assert isinstance(devices.devices["uart"], PlainMemory)
+    assert isinstance(devices.uart, OpenTitanUart) and devices.uart is devices.devices["uart"]
     assert devices.clint.layout.name == "standard"
 
 
