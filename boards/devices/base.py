@@ -20,9 +20,11 @@ Contract (the engine's bus and the debugger use only this):
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 MASK32 = 0xFFFF_FFFF
 MASK64 = (1 << 64) - 1
@@ -146,3 +148,27 @@ class PlainMemory(Device):
         size = min(size, self.size - offset)
         self._bytes[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(
             size, "little")
+
+
+class ConsoleOutput:
+    """The host side of a serial line's transmitter, shared by the UART models: bytes go to an
+    output stream (flushed at each newline) and the most recent ones are kept for
+    ``monitor uart``."""
+
+    def __init__(self, output: BinaryIO | None, history: int) -> None:
+        self.output = output if output is not None else sys.stdout.buffer
+        self._history: deque[int] = deque(maxlen=history)
+
+    def recent_output(self, count: int | None = None) -> bytes:
+        """The last ``count`` bytes transmitted (all that are kept if ``None``)."""
+        data = bytes(self._history)
+        return data if count is None else data[-count:] if count else b""
+
+    def flush(self) -> None:
+        self.output.flush()
+
+    def emit(self, byte: int) -> None:
+        self._history.append(byte)
+        self.output.write(bytes((byte,)))
+        if byte == 0x0A:
+            self.output.flush()

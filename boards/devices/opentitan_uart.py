@@ -62,12 +62,11 @@ Modelling choices:
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable
 from typing import BinaryIO
 
-from .base import Clock, ExitHandler, LineSetter, RegisterDevice
+from .base import Clock, ConsoleOutput, ExitHandler, LineSetter, RegisterDevice
 
 INTR_STATE, INTR_ENABLE, INTR_TEST, ALERT_TEST = 0x00, 0x04, 0x08, 0x0C
 CTRL, STATUS, RDATA, WDATA = 0x10, 0x14, 0x18, 0x1C
@@ -96,7 +95,7 @@ def _clog2(n: int) -> int:
     return (n - 1).bit_length()
 
 
-class OpenTitanUart(RegisterDevice):
+class OpenTitanUart(RegisterDevice, ConsoleOutput):
     def __init__(self, clock: Clock, *, output: BinaryIO | None = None,
                  rx_source: Callable[[], bytes] | None = None,
                  on_exit: ExitHandler | None = None, irq: LineSetter | None = None,
@@ -105,12 +104,11 @@ class OpenTitanUart(RegisterDevice):
             raise ValueError("fifo_depth must be from 2 to 255 (the FIFO_STATUS level fields)")
         self.size = size
         self.clock = clock
-        self.output = output if output is not None else sys.stdout.buffer
+        ConsoleOutput.__init__(self, output, history)
         self.rx_source = rx_source
         self.on_exit = on_exit
         self._irq = irq
         self.fifo_depth = fifo_depth
-        self._history: deque[int] = deque(maxlen=history)
         self._host: deque[int] = deque()   # sent by the host, not yet in the RX FIFO
         self._rx: deque[int] = deque()
         self._tx: deque[int] = deque()
@@ -134,28 +132,16 @@ class OpenTitanUart(RegisterDevice):
         self._host.extend(data)
         self.update()
 
-    def recent_output(self, count: int | None = None) -> bytes:
-        """The last ``count`` bytes sent on the line (all that are kept if ``None``)."""
-        data = bytes(self._history)
-        return data if count is None else data[-count:] if count else b""
 
-    def flush(self) -> None:
-        self.output.flush()
-
-    def _print(self, byte: int) -> None:
-        self._history.append(byte)
-        self.output.write(bytes((byte,)))
-        if byte == 0x0A:
-            self.output.flush()
 
     def _to_line(self, byte: int) -> None:
         """A byte on the TX line: printed, unless it continues the simulator's exit string."""
         if self.on_exit is None:
-            self._print(byte)
+            self.emit(byte)
             return
         if byte != EXIT_MAGIC[self._matched]:
             for held in self._held:
-                self._print(held)
+                self.emit(held)
             self._held.clear()
             self._matched = 0
         if byte == EXIT_MAGIC[self._matched]:
@@ -163,14 +149,14 @@ class OpenTitanUart(RegisterDevice):
             if self._matched > _MAGIC_TEXT:
                 self._held.append(byte)
             else:
-                self._print(byte)
+                self.emit(byte)
             if self._matched == len(EXIT_MAGIC):
                 self._matched = 0
                 self._held.clear()
                 self.flush()
                 self.on_exit(0)
             return
-        self._print(byte)
+        self.emit(byte)
 
     # --- the FIFOs ---------------------------------------------------------------------------
 

@@ -27,12 +27,11 @@ read that reports it). Line-status and modem-status interrupts never occur.
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable
 from typing import BinaryIO
 
-from .base import Device, ExitHandler, LineSetter
+from .base import ConsoleOutput, Device, ExitHandler, LineSetter
 
 RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR = range(8)
 LCR_DLAB = 0x80
@@ -41,18 +40,17 @@ IIR_NONE, IIR_THRE, IIR_RDA, IIR_FIFO = 0x01, 0x02, 0x04, 0xC0
 EXIT_BYTE_BASE = 0x80
 
 
-class Uart16550(Device):
+class Uart16550(Device, ConsoleOutput):
     def __init__(self, *, output: BinaryIO | None = None,
                  rx_source: Callable[[], bytes] | None = None,
                  on_exit: ExitHandler | None = None, irq: LineSetter | None = None,
                  reg_shift: int = 2, size: int = 0x100, history: int = 4096) -> None:
         self.size = size
-        self.output = output if output is not None else sys.stdout.buffer
+        ConsoleOutput.__init__(self, output, history)
         self.rx_source = rx_source
         self.on_exit = on_exit
         self._irq = irq
         self.reg_shift = reg_shift
-        self._history: deque[int] = deque(maxlen=history)
         self._rx: deque[int] = deque()
         self.ier = 0
         self.lcr = 0
@@ -70,13 +68,7 @@ class Uart16550(Device):
         self._rx.extend(data)
         self.update()
 
-    def recent_output(self, count: int | None = None) -> bytes:
-        """The last ``count`` bytes transmitted (all that are kept if ``None``)."""
-        data = bytes(self._history)
-        return data if count is None else data[-count:] if count else b""
 
-    def flush(self) -> None:
-        self.output.flush()
 
     def _poll_input(self) -> None:
         if self.rx_source is not None:
@@ -87,10 +79,7 @@ class Uart16550(Device):
             self.flush()
             self.on_exit(byte - EXIT_BYTE_BASE)
             return
-        self._history.append(byte)
-        self.output.write(bytes((byte,)))
-        if byte == 0x0A:
-            self.output.flush()
+        self.emit(byte)
 
     # --- interrupt --------------------------------------------------------------------------
 
