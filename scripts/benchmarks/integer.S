@@ -20,4 +20,5 @@ _start:
 	mul a4, a4, a1
 	addi t0, t0, -1
 	bnez t0, 1b
+done:
 	ebreak
