@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..boards.image import Image
 from ..boards.machine import Machine
 from .contexts import LiveContext, RegisterContext
+from .view import MachineView
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +24,13 @@ class Counters:
 
 class DebugContext:
     """``machine``, ``image``, ``registers`` (the selected thread's; the live CPU by default),
-    ``rtos`` (the RTOS model, None until one is attached) and ``reset()``."""
+    ``view`` (the read-only ``rtos.view.TargetView`` of the machine that the RTOS model reads
+    through), ``rtos`` (the RTOS model, None until one is attached) and ``reset()``."""
 
     def __init__(self, machine: Machine, *, rtos: object | None = None) -> None:
         self.machine = machine
         self.live = LiveContext(machine)
+        self.view = MachineView(machine)
         self.registers: RegisterContext = self.live
         self.rtos = rtos
         self.reset_listeners: list[Callable[[], None]] = []
