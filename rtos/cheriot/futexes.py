@@ -1,0 +1,78 @@
+"""Futex words with waiters, and the interrupt futex words (rtos.md 4.5, 4.6, 4.8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .model import InterruptRights
+from .threads import Thread, ThreadState
+
+if TYPE_CHECKING:
+    from .state import RtosState
+
+
+@dataclass(frozen=True)
+class FutexWaiter:
+    thread: int
+    name: str
+    priority: int
+    wake_time: int | None          # timer cycles; None = no timeout
+    priority_inheriting: bool
+    boosts: int | None             # PI: the owner thread this waiter boosts
+    # The expected value is checked on entry to futex_timed_wait and then dropped: the RTOS
+    # keeps no copy, so a waiter's expected value is not recoverable (docs/rtos.md).
+    expected: int | None = None
+
+
+@dataclass(frozen=True)
+class Futex:
+    address: int
+    value: int | None
+    lives_in: str                  # symbol+offset, heap chunk, or interrupt word
+    waiters: tuple[FutexWaiter, ...]
+    interrupt: InterruptRights | None = None
+    pi_owner: int | None = None    # low 16 bits of a PI futex word: the owning thread
+
+
+def _waiter(t: Thread) -> FutexWaiter:
+    return FutexWaiter(t.id, t.name, t.priority, t.wake_time, t.futex_priority_inheriting,
+                       t.boosts)
+
+
+def read_futexes(state: RtosState) -> tuple[Futex, ...]:
+    r = state.reader
+    words: dict[int, list[Thread]] = {}
+    for t in state.threads():
+        if t.state == ThreadState.FUTEX and t.futex is not None:
+            words.setdefault(t.futex, []).append(t)
+    interrupts = interrupt_words(state)
+    out = []
+    for address in sorted(set(words) | set(interrupts)):
+        waiting = sorted(words.get(address, []), key=lambda t: (-t.priority, t.id))
+        value = r.maybe(r.u32, address)
+        irq = interrupts.get(address)
+        pi = any(t.futex_priority_inheriting for t in waiting)
+        owner = value & 0xFFFF if pi and value is not None else None
+        lives = (f"interrupt {irq.number}" + (f" ({irq.name})" if irq.name else "")) if irq \
+            else state.describe_location(address)
+        out.append(Futex(address, value, lives, tuple(_waiter(t) for t in waiting), irq, owner))
+    return tuple(out)
+
+
+def interrupt_words(state: RtosState) -> dict[int, InterruptRights]:
+    """The scheduler's per-interrupt counters, one per board interrupt in array order."""
+    base = state.thread_reader.symbols.get("interrupts")
+    if base is None:
+        return {}
+    image = state.image
+    first = base + image.interrupt_controller_layout["futexWords"].offset
+    sym = next((s for s in image.symbols.at(base) if s.size), None)
+    count = len(image.interrupts)
+    if not count and sym is not None:
+        count = max(0, (base + sym.size - first) // 4)
+    out = {}
+    for i in range(count):
+        name, number = image.interrupts[i] if i < len(image.interrupts) else (None, i)
+        out[first + 4 * i] = InterruptRights(number, True, False, name)
+    return out
