@@ -28,6 +28,7 @@ WANTED = {
     "mstate": r"^MState$",
     "chunk": r"^MChunkHeader$",
     "interrupt_controller": r"^InterruptController$",
+    "multiwaiter": r"^MultiWaiterInternal$",
 }
 _CORE_UNIT = re.compile(r"(scheduler|allocator|switcher|loader)")
 _QUALIFIERS = {"DW_TAG_typedef", "DW_TAG_const_type", "DW_TAG_volatile_type",

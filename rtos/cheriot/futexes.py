@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .model import InterruptRights
+from .multiwaiter import read_multiwaiter
 from .threads import Thread, ThreadState
 
 if TYPE_CHECKING:
@@ -20,9 +21,10 @@ class FutexWaiter:
     wake_time: int | None          # timer cycles; None = no timeout
     priority_inheriting: bool
     boosts: int | None             # PI: the owner thread this waiter boosts
-    # The expected value is checked on entry to futex_timed_wait and then dropped: the RTOS
-    # keeps no copy, so a waiter's expected value is not recoverable (docs/rtos.md).
+    # futex_timed_wait checks the expected value on entry and keeps no copy, so it is only
+    # known for multiwaiter waiters, whose event records hold it (docs/rtos.md).
     expected: int | None = None
+    multiwaiter: int | None = None   # the multiwaiter object, for a thread waiting through one
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,27 @@ def _waiter(t: Thread) -> FutexWaiter:
 
 def read_futexes(state: RtosState) -> tuple[Futex, ...]:
     r = state.reader
-    words: dict[int, list[Thread]] = {}
+    words: dict[int, list[FutexWaiter]] = {}
     for t in state.threads():
         if t.state == ThreadState.FUTEX and t.futex is not None:
-            words.setdefault(t.futex, []).append(t)
+            words.setdefault(t.futex, []).append(_waiter(t))
+        elif t.state == ThreadState.MULTIWAITER and t.multiwaiter:
+            mw = read_multiwaiter(state, t.multiwaiter)
+            for event in mw.events if mw else ():
+                words.setdefault(event.word, []).append(FutexWaiter(
+                    t.id, t.name, t.priority, t.wake_time, False, None, event.expected,
+                    t.multiwaiter))
     interrupts = interrupt_words(state)
     out = []
     for address in sorted(set(words) | set(interrupts)):
-        waiting = sorted(words.get(address, []), key=lambda t: (-t.priority, t.id))
+        waiting = sorted(words.get(address, []), key=lambda w: (-w.priority, w.thread))
         value = r.maybe(r.u32, address)
         irq = interrupts.get(address)
-        pi = any(t.futex_priority_inheriting for t in waiting)
+        pi = any(w.priority_inheriting for w in waiting)
         owner = value & 0xFFFF if pi and value is not None else None
         lives = (f"interrupt {irq.number}" + (f" ({irq.name})" if irq.name else "")) if irq \
             else state.describe_location(address)
-        out.append(Futex(address, value, lives, tuple(_waiter(t) for t in waiting), irq, owner))
+        out.append(Futex(address, value, lives, tuple(waiting), irq, owner))
     return tuple(out)
 
 

@@ -19,7 +19,7 @@ from .model import Region, SealingType
 from .names import demangle
 from .reader import Reader
 from .sealing import SealedInfo, identify
-from .threads import Thread, ThreadReader
+from .threads import SavedContext, Thread, ThreadReader, ThreadState
 
 _CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions")
 
@@ -47,6 +47,19 @@ class RtosState:
 
     def thread(self, thread_id: int) -> Thread | None:
         return next((t for t in self._threads if t.id == thread_id), None)
+
+    def context(self, thread_id: int) -> SavedContext | None:
+        """The registers gdb should show for a thread: the live CPU for the running thread
+        (unless the CPU is in the trap path or the scheduler, where the save area is the
+        freshest copy), the trusted stack's save area for every other thread."""
+        thread = self.thread(thread_id)
+        if thread is None:
+            return None
+        if thread.state == ThreadState.RUNNING:
+            live = self.thread_reader.live_context()
+            if live is not None:
+                return live
+        return thread.context
 
     def current_thread_id(self) -> int:
         """The running thread's ID; 0 while the idle thread (or nothing yet) runs."""

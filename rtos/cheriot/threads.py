@@ -75,12 +75,13 @@ class SavedContext:
     """A thread's register save area in its trusted stack (3.3): every register as the Cap
     it holds, with its tag (``Cap.tag``)."""
 
-    address: int
+    address: int | None                      # of the save area; None for the live CPU
     registers: tuple[tuple[str, Cap], ...]   # "pcc", then "cra" ... "ca5" (c1..c15)
     mstatus: int
     mcause: int
     mshwm: int | None
     mshwmb: int | None
+    live: bool = False                       # read from the CPU, not from a save area
 
     def __getitem__(self, name: str) -> Cap:
         aliases = {f"c{n}": abi for n, abi in enumerate(REGISTER_NAMES, start=1)}
@@ -95,7 +96,7 @@ class SavedContext:
     def resume_pc(self) -> int:
         """Where the thread resumes: the saved PC, past the ecall it trapped with."""
         pc = self["pcc"].address
-        return pc + 4 if self.mcause == ECALL else pc
+        return pc + 4 if self.mcause == ECALL and not self.live else pc
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,26 @@ class ThreadReader:
         get = lambda name: lay.get(raw, name) if lay.has(name) else None  # noqa: E731
         return SavedContext(ts, tuple(regs), get("mstatus") or 0, get("mcause") or 0,
                             get("mshwm"), get("mshwmb"))
+
+    def live_context(self) -> SavedContext | None:
+        """The CPU's registers, when they belong to the running thread: MTDC holds a trusted
+        stack (null while the switcher's trap path or the scheduler runs, 3.4, 4.10)."""
+        view = self.r.view
+        try:
+            if not view.register("mtdc").tag:
+                return None
+            regs = [("pcc", view.register("pcc"))]
+            regs += [(name, view.register(name)) for name in REGISTER_NAMES]
+        except (ViewError, KeyError, ValueError):
+            return None
+
+        def csr(name: str) -> int | None:
+            try:
+                return view.csr(name)
+            except (ViewError, KeyError, ValueError):
+                return None
+        return SavedContext(None, tuple(regs), csr("mstatus") or 0, csr("mcause") or 0,
+                            csr("mshwm"), csr("mshwmb"), live=True)
 
     def thread_id_of_trusted_stack(self, ts: int) -> int | None:
         lay = self.image.trusted_stack_layout

@@ -213,3 +213,14 @@ class Scenario:
     def current(self, tid: int | None) -> None:
         at = self.lay.symbols["_ZN12_GLOBAL__N_110ThreadImplILj32EE7currentE"]
         self.view.cap(at, cap(self.block(tid), 80) if tid else Cap(False, 0, 0))
+
+
+class ReadOnly:
+    """Only the TargetView protocol's four read methods: anything else the model tried would
+    raise AttributeError."""
+
+    def __init__(self, view: FakeView) -> None:
+        self.read_memory = view.read_memory
+        self.read_capability = view.read_capability
+        self.register = view.register
+        self.csr = view.csr

@@ -292,3 +292,59 @@ def test_audit_report_shape(synth_image):
     assert {o["name"] for o in report["sharedObjects"]} == \
         {"allocator_epoch", "allocator_hazard_pointers"}
     assert list(RtosState(image, view).audit("worker")["compartments"]) == ["worker"]
+
+
+@pytest.mark.parametrize(("generation", "header"), [("A", 16), ("F", 8)])
+def test_multiwaiter_waiters_join_their_futex_words(synth_image, generation, header):
+    # 2024 layout: type word, Length at +4, usedLength at +5, events from +16 (its tree still
+    # had wokenMultiwaiters); current layout: capacity +0, used +1, events from +8 (4.7).
+    mw = 0x80031000
+    image, view, lay, _ = two_threads(generation, synth_image, thread1=ThreadSpec(
+        state=1, queue="multiwaiter", multiwaiter=mw, priority=2, base_priority=2))
+    irq = lay.symbols["_ZN12_GLOBAL__N_119InterruptController10masterPlicE"] + 4
+    counts = (4, 5) if header == 16 else (0, 1)
+    view.u8(mw + counts[0], 4)
+    view.u8(mw + counts[1], 2)
+    for i, (word, expected) in enumerate(((lay.symbols["worker_flag"], 0), (irq, 3))):
+        e = mw + header + 16 * i
+        view.cap(e, cap(word, 4, tag=False))
+        view.u32(e + 8, expected)
+    futexes = {f.address: f for f in RtosState(image, view).futexes()}
+    flag = futexes[lay.symbols["worker_flag"]]
+    assert [(w.thread, w.expected, w.multiwaiter) for w in flag.waiters] == [(1, 0, mw)]
+    assert "worker_flag" in flag.lives_in
+    assert [(w.thread, w.expected) for w in futexes[irq].waiters] == [(1, 3)]
+
+
+def test_register_context_live_for_the_running_thread(synth_image):
+    image, view, lay, _ = two_threads("E", synth_image)
+    state = RtosState(image, view)
+    # The running thread's registers are the CPU's while MTDC holds its trusted stack.
+    view.registers.update({name: Cap(False, 0x1000 + n, 0) for n, name in enumerate(
+        ("pcc", "cra", "csp", "cgp", "ctp", "ct0", "ct1", "ct2", "cs0", "cs1", "ca0", "ca1",
+         "ca2", "ca3", "ca4", "ca5"))})
+    view.registers["pcc"] = cap(0x80002000, 0x400, ALLOC_PC + 8, execute=True)
+    view.registers["mtdc"] = cap(*lay.trusted_stacks[1])
+    live = state.context(2)
+    assert live.live and live["pcc"].address == ALLOC_PC + 8 and live["ca0"].address == 0x100a
+    assert live.resume_pc == ALLOC_PC + 8
+    # In the trap path or the scheduler MTDC is null: the save area is the freshest copy.
+    view.registers["mtdc"] = Cap(False, 0, 0)
+    saved = state.context(2)
+    assert not saved.live and saved["pcc"].address == ALLOC_PC
+    waiting = state.context(1)
+    assert not waiting.live and waiting.address == lay.trusted_stacks[0][0]
+    assert state.context(9) is None
+
+
+def test_readers_use_only_the_read_only_view(synth_image):
+    from .target import ReadOnly
+    image, view, lay, _ = two_threads("C", synth_image)
+    heap_state(view, lay)
+    view.registers["mtdc"] = Cap(False, 0, 0)
+    state = RtosState(image, ReadOnly(view))
+    before = (bytes(view.regions[0][1]), set(view.tags))
+    state.threads(), state.futexes(), state.heap(), state.audit(), state.context(2)
+    state.sealed(cap(lay.trusted_stacks[0][0], 264, otype=10))
+    state.where(lay.symbols["hello_lock"])
+    assert (bytes(view.regions[0][1]), set(view.tags)) == before
