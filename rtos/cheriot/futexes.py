@@ -75,12 +75,7 @@ def interrupt_words(state: RtosState) -> dict[int, InterruptRights]:
         return {}
     image = state.image
     first = base + image.interrupt_controller_layout["futexWords"].offset
-    sym = next((s for s in image.symbols.at(base) if s.size), None)
-    count = len(image.interrupts)
-    if not count and sym is not None:
-        count = max(0, (base + sym.size - first) // 4)
     out = {}
-    for i in range(count):
-        name, number = image.interrupts[i] if i < len(image.interrupts) else (None, i)
+    for i, (name, number) in enumerate(image.board_interrupts):
         out[first + 4 * i] = InterruptRights(number, True, False, name)
     return out

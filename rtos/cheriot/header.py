@@ -9,6 +9,7 @@ anything else is an unknown layout and is reported as such, never guessed.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import NoRtosView
@@ -153,15 +154,17 @@ def candidates(data: bytes) -> list[tuple[Generation, int]]:
     return fits
 
 
-def parse(data: bytes, address: int, *, revoker_linked: bool | None = None,
-          scheduler_start: int | None = None) -> ImageHeader:
+def parse(data: bytes, address: int,
+          tie_breakers: Callable[[], tuple[bool | None, int | None]] | None = None
+          ) -> ImageHeader:
     """Identify the generation of ``data`` (the ``.compartment_headers`` bytes) and decode it.
 
-    ``revoker_linked`` (a ``.software_revoker_start`` symbol exists) and ``scheduler_start``
-    (symbol ``.scheduler_start``) break ties between structurally possible candidates.
+    ``tie_breakers`` returns (a software revoker is linked, address of ``.scheduler_start``);
+    it is called only when more than one layout fits the bytes.
     """
     fits = candidates(data)
-    if len(fits) > 1:
+    if len(fits) > 1 and tie_breakers is not None:
+        revoker_linked, scheduler_start = tie_breakers()
         fits = [c for c in fits if _consistent(data, c, revoker_linked, scheduler_start)]
     if not fits:
         magics = sorted({_u32(data, o) for o in range(0, len(data) - 3, 2)} & KNOWN_MAGICS)

@@ -10,7 +10,8 @@ from .header import Span
 if TYPE_CHECKING:
     from .state import RtosState
 
-GM = r"^_ZN12_GLOBAL__N_12gmE$"
+GM_NAME = "_ZN12_GLOBAL__N_12gmE"
+GM = rf"^{GM_NAME}$"
 MAX_CHUNKS = 1 << 16
 
 
@@ -72,7 +73,7 @@ def read_heap(state: RtosState) -> Heap:
     epoch, revoker = _epoch(state)
     alloc = image.component("allocator")
     lo, hi = (alloc.globals.start, alloc.globals.end) if alloc and alloc.globals else (0, 1 << 32)
-    gm = image.symbols.matching(GM, lo, hi) or image.symbols.matching(GM)
+    gm = image.symbols.matching(GM, lo, hi) or image.symbols.named(GM_NAME)
     ms_cap = r.maybe(r.cap, gm[0].address) if gm else None
     if ms_cap is None or not ms_cap.address:
         return Heap(image.heap, False, None, None, None, None, epoch, revoker, quotas, (), False)

@@ -81,11 +81,15 @@ class RtosImage:
             raise NoRtosView("not a CHERIoT RTOS image: it has no .compartment_headers section "
                              "(the loader's image header)")
         symbols = Symbols(elf)
-        sched = symbols.named(".scheduler_start")
-        header = hdr.parse(section.data(), section["sh_addr"],
-                           revoker_linked=bool(symbols.named(".software_revoker_start")) or
-                           bool(symbols.named(".software_revoker_code_start")),
-                           scheduler_start=sched[0].address if sched else None)
+
+        def tie_breakers() -> tuple[bool, int | None]:
+            # Only loaded when two layouts fit: the symbol table is the slow part of a start.
+            sched = symbols.named(".scheduler_start")
+            revoker = bool(symbols.named(".software_revoker_start") or
+                           symbols.named(".software_revoker_code_start"))
+            return revoker, sched[0].address if sched else None
+
+        header = hdr.parse(section.data(), section["sh_addr"], tie_breakers)
         image = cls(elf, header, devices or {}, interrupts, revokable_start)
         image.symbols = symbols
         return image
@@ -249,7 +253,10 @@ class RtosImage:
     # --- layouts ----------------------------------------------------------------------------
 
     def _layout(self, key: str, documented: StructLayout,
-                aliases: Mapping[str, str] | None = None) -> StructLayout:
+                aliases: Mapping[str, str] | None = None,
+                optional: tuple[str, ...] = ()) -> StructLayout:
+        """DWARF's layout with the logical names; a member DWARF lacks keeps its documented
+        place, except ``optional`` ones, whose absence is meaningful (no MSHWM)."""
         found = self.dwarf.get(key)
         if found is None:
             return documented
@@ -257,6 +264,9 @@ class RtosImage:
         for logical, dwarf_name in (aliases or {}).items():
             if logical not in fields and dwarf_name in fields:
                 fields[logical] = fields[dwarf_name]
+        for name, fld in documented.fields.items():
+            if name not in fields and name not in optional:
+                fields[name] = fld
         return StructLayout(found.name, found.size, fields, "dwarf")
 
     @cached_property
@@ -266,12 +276,13 @@ class RtosImage:
     @cached_property
     def trusted_stack_layout(self) -> StructLayout:
         found = self._layout("trusted_stack", TRUSTED_STACK_MSHWM,
-                             {**_TS_ALIASES, "mepcc": "pcc"})
+                             {**_TS_ALIASES, "mepcc": "pcc"},
+                             optional=("mshwm", "mshwmb", "inForcedUnwind"))
         if found.source == "dwarf":
             return found
         # The switcher exports its offsets as absolute TrustedStack_offset_<name> symbols.
         offsets = {s.name[len("TrustedStack_offset_"):]: s.address
-                   for s in self.symbols.matching(r"^TrustedStack_offset_")}
+                   for s in self.symbols.with_prefix("TrustedStack_offset_")}
         if "frameoffset" not in offsets:
             return found
         fields = dict(found.fields)
@@ -308,6 +319,11 @@ class RtosImage:
         """True when otype 11/12 mean dynamic/static tokens (October 2024 on), False when they
         mean scheduler/allocator objects: the token library exports token_obj_unseal_static
         only in the newer scheme (rtos.md 5.6)."""
+        table = next((c.export_table for c in self._skeletons if c.name == "token_library"),
+                     None)
+        if table:
+            return bool(self.symbols.matching(r"token_obj_unseal_static", table.start,
+                                              table.end))
         return bool(self.symbols.matching(r"token_obj_unseal_static"))
 
     @cached_property
@@ -336,8 +352,8 @@ class RtosImage:
     @cached_property
     def shared_objects(self) -> tuple[SharedObject, ...]:
         out = []
-        for sym in self.symbols.matching(r"^__cheriot_shared_object_(?!section_)"):
-            if sym.name.endswith("_end"):
+        for sym in self.symbols.with_prefix("__cheriot_shared_object_"):
+            if sym.name.endswith("_end") or sym.name.startswith("__cheriot_shared_object_sec"):
                 continue
             end = self.symbols.address(sym.name + "_end")
             out.append(SharedObject(sym.name[len("__cheriot_shared_object_"):], sym.address,
@@ -350,7 +366,7 @@ class RtosImage:
         if self.devices:
             return dict(self.devices)
         out = {}
-        for sym in self.symbols.matching(r"^__export_mem_"):
+        for sym in self.symbols.with_prefix("__export_mem_"):
             name = sym.name[len("__export_mem_"):]
             if name.endswith("_end") or name.startswith("heap"):
                 continue
@@ -366,7 +382,28 @@ class RtosImage:
         return None
 
     def interrupt_name(self, number: int) -> str | None:
-        return next((n for n, num in self.interrupts if num == number), None)
+        return next((n for n, num in self.board_interrupts if num == number), None)
+
+    @cached_property
+    def board_interrupts(self) -> tuple[tuple[str | None, int], ...]:
+        """The board's (name, number) in array order (= futex word order, 4.8). Without a
+        board, the numbers come from the scheduler's constant ``ConfiguredInterrupts`` table
+        (12-byte records, number first) and the names are unknown."""
+        if self.interrupts:
+            return self.interrupts
+        sched = next((c for c in self._skeletons if c.name == "scheduler"), None)
+        table = next((s for s in self.symbols.matching(
+            r"ConfiguredInterrupts", *((sched.code.start, sched.code.end) if sched else ()))
+            if s.size), None)
+        if table is None:
+            return ()
+        out = []
+        for i in range(table.size // 12):
+            number = self.memory.u32(table.address + 12 * i)
+            if number is None:
+                break
+            out.append((None, number))
+        return tuple(out)
 
     def static_regions(self) -> list[Region]:
         """Every range the image itself defines, for ``where``."""

@@ -295,7 +295,8 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
     # --- code sections with import tables (2.3) ---------------------------------------------
     mmio_sym = {True: "__import_mem_uart_true_true_false_false"}
 
-    def privileged_code(name: str, imports: list[tuple[str, int, int]], size: int) -> None:
+    def privileged_code(name: str, imports: list[tuple[str, int, int]], size: int,
+                        rodata: tuple[str, bytes] | None = None) -> None:
         sec = section(f"{name}_code", code_at[name], name)
         sec.label(f".{name}_start")
         sec.label("__sealingkey")
@@ -310,13 +311,19 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
             sec.data(struct.pack("<II", target, sp))
         sec.label(f".{name}_import_end")
         lay.imports[name] = (imp, sec.here - imp)
+        if rodata is not None:
+            sec.align(4)
+            lay.symbols[rodata[0]] = sec.label(rodata[0], size=len(rodata[1]))
+            sec.data(rodata[1])
         sec.zeros(size - sec.size)
         sec.label(f".{name}_end")
         lay.code[name] = (code_at[name], size)
 
     heap_size = HEAP_END - HEAP_START
     privileged_code("scheduler", [("__import_mem_clint_true_true_false_false", CLINT[0],
-                                   0xC0000000 | 0x10000 & 0xFFFFFF)], 0x400)
+                                   0xC0000000 | 0x10000 & 0xFFFFFF)], 0x400,
+                    # The scheduler's {number, priority, edge-triggered} table (4.8).
+                    ("_ZN12_GLOBAL__N_1L20ConfiguredInterruptsE", struct.pack("<III", 4, 2, 0)))
     privileged_code("allocator", [
         ("__import_mem_heap_true_true_true_true", HEAP_START, 0xF0000000 | heap_size),
         ("__import_cheriot_shared_object_allocator_hazard_pointers_true_false_true_false",

@@ -146,6 +146,16 @@ def test_futexes(synth_image, generation):
     assert irq.waiters == () and irq.lives_in == "interrupt 4 (FakeInterrupt)"
 
 
+def test_interrupt_numbers_without_a_board_come_from_the_scheduler(synth_image):
+    path, lay = synth_image("B")
+    image = open_image(path, interrupts=())
+    view = load(path)
+    irq = lay.symbols["_ZN12_GLOBAL__N_119InterruptController10masterPlicE"] + 4
+    futex = next(f for f in RtosState(image, view).futexes() if f.address == irq)
+    assert (futex.interrupt.number, futex.interrupt.name, futex.lives_in) == \
+        (4, None, "interrupt 4")
+
+
 def test_sealed_capabilities_2024_scheme(synth_image):
     image, view, lay, _ = two_threads("A", synth_image)
     # The loader numbered the static sealing types (InterruptKey 16, MallocKey 17) and wrote
