@@ -10,8 +10,9 @@ from functools import cached_property
 from typing import Any
 
 from ...core.capability import Cap
-from ..view import TargetView
+from ..view import TargetView, ViewError
 from .audit import build_report
+from .faults import FaultOutcome, outcome
 from .futexes import Futex, read_futexes
 from .heap import Chunk, Heap, read_heap
 from .image import RtosImage
@@ -60,6 +61,30 @@ class RtosState:
             if live is not None:
                 return live
         return thread.context
+
+    def idle_context(self) -> SavedContext | None:
+        """The idle thread's save area (thread ID 0): the trusted stack the scheduler keeps in
+        ``schedTStack``, else the loader's ``bootTStack`` (1.6)."""
+        at = self.thread_reader.symbols.get("sched_tstack")
+        handle = self.reader.maybe(self.reader.cap, at) if at is not None else None
+        if handle is not None and handle.address:
+            return self.thread_reader.context(handle.address)
+        boot = self.image.symbols.named("bootTStack")
+        return self.thread_reader.context(boot[0].address) if boot else None
+
+    def fault_outcome(self, thread_id: int | None = None, mcause: int | None = None
+                      ) -> FaultOutcome | None:
+        """What the switcher will do with the fault ``mcause`` (default: the CPU's) of thread
+        ``thread_id`` (default: the running one)."""
+        thread = self.thread(thread_id if thread_id is not None else self.current_thread_id())
+        if thread is None:
+            return None
+        if mcause is None:
+            try:
+                mcause = self.view.csr("mcause")
+            except (ViewError, KeyError, ValueError):
+                return None
+        return outcome(self, thread, mcause)
 
     def current_thread_id(self) -> int:
         """The running thread's ID; 0 while the idle thread (or nothing yet) runs."""

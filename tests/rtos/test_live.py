@@ -358,3 +358,35 @@ def test_readers_use_only_the_read_only_view(synth_image):
     state.sealed(cap(lay.trusted_stacks[0][0], 264, otype=10))
     state.where(lay.symbols["hello_lock"])
     assert (bytes(view.regions[0][1]), set(view.tags)) == before
+
+
+def test_fault_outcomes(synth_image):
+    # rtos.md 3.5: no frame ends the thread; a compartment with an error handler runs it;
+    # otherwise the top frame is unwound to its caller, which ends the thread at frame 0.
+    image, view, lay, scen = two_threads("D", synth_image)
+    state = RtosState(image, view)
+    unwind = state.fault_outcome(2, 0x1C)                   # in allocator (no handler)
+    assert (unwind.outcome.value, unwind.caller) == ("force-unwind to the caller",
+                                                     f"hello at {HELLO_PC:#010x}")
+    assert state.fault_outcome(2, 0x8000_0007).outcome.value.startswith("not an error")
+    view.csrs["mcause"] = 2
+    assert state.fault_outcome().thread == 2                # the running thread, CPU's mcause
+    scen.thread(2, ThreadSpec(priority=2, base_priority=1, pc=HELLO_PC,
+                              frames=[(lay.exports["worker"][0], None),
+                                      (lay.entries["hello.say_hello"], WORKER_PC)]))
+    state.invalidate()
+    assert state.fault_outcome(2, 0x1C).outcome.value == "run the compartment's error handler"
+    scen.thread(2, ThreadSpec(priority=2, base_priority=1, pc=WORKER_PC,
+                              frames=[(lay.exports["worker"][0], None)]))
+    state.invalidate()
+    assert state.fault_outcome(2, 0x1C).outcome.value == "end the thread"
+
+
+def test_idle_context_from_sched_tstack(synth_image):
+    image, view, lay, _ = two_threads("F", synth_image)
+    boot = lay.symbols["bootStack"]            # any 8-aligned area works as the idle save area
+    view.cap(boot, cap(0x80000000, 0x100, 0x80000004, execute=True))
+    view.cap(lay.symbols["_ZN12_GLOBAL__N_110ThreadImplILj32EE11schedTStackE"],
+             cap(boot, 192, otype=10))
+    idle = RtosState(image, view).idle_context()
+    assert idle.address == boot and idle["pcc"].address == 0x80000004
