@@ -147,11 +147,12 @@ class DwarfLayouts:
         try:
             dwarf = self._elf.get_dwarf_info()
             patterns = {key: re.compile(rx) for key, rx in WANTED.items()}
-            units = [(cu, cu.get_top_DIE()) for cu in dwarf.iter_CUs()]
-            # The RTOS core's units declare these structs: scan them first, so a large image
-            # is only walked whole when one of them is missing.
-            units.sort(key=lambda unit: not _CORE_UNIT.search(_name(unit[1]) or ""))
-            for _, top in units:
+            units = [cu.get_top_DIE() for cu in dwarf.iter_CUs()]
+            # The RTOS core's units (scheduler, allocator, switcher, loader) define these
+            # structs; the other units are walked only when no unit has a core name, so a
+            # large image is never parsed whole for a struct its version does not have.
+            core = [top for top in units if _CORE_UNIT.search(_name(top) or "")]
+            for top in core or units:
                 self._scan(top, patterns, found)
                 if len(found) == len(WANTED):
                     break

@@ -204,21 +204,25 @@ class RtosImage:
                          comp.export_table, comp.sealed_objects_range, tuple(exports),
                          error_handler=handler, stackless_error_handler=stackless)
 
-    @staticmethod
-    def _error_handlers(raw: bytes, comp: Component) -> tuple[int | None, int | None]:
-        """Export-table handler offsets. Trees before September 2024 store one signed 32-bit
-        stackful offset (-1 = none); later ones two u16s (0xffff = none). A value in
-        [0, 0x10000) can only be the old form (a stackless handler at PCC offset 0 would be
-        on the import table), which tells them apart."""
+    def _error_handlers(self, raw: bytes, comp: Component) -> tuple[int | None, int | None]:
+        """Export-table handler offsets, PCC-relative. Trees before the stackless-handler work
+        (September 2024) store one signed 32-bit PCC-relative offset (-1 = none); later ones
+        two u16s relative to the start of ``.text`` (0xffff = none), which the loader rebases by
+        the import-table size (rtos.md 2.2). Generation 0 has the old form, B-F the new one;
+        in generation A, whose period holds the change, a value in [0, 0x10000) is taken as the
+        old form (a new-form pair reads so only with a stackless handler at .text offset 0)."""
         if comp.kind in (Kind.LIBRARY, Kind.SWITCHER) or len(raw) < 20:
             return None, None
         word = struct.unpack_from("<i", raw, 16)[0]
-        if word == -1:
-            return None, None
-        if 0 <= word < 0x10000:
-            return word, None
+        gen = self.header.generation.name
+        old = gen == "0" or (gen == "A" and (word == -1 or 0 <= word < 0x10000))
+        if old:
+            return (None if word == -1 else word), None
         full, stackless = struct.unpack_from("<HH", raw, 16)
-        return (None if full == 0xFFFF else full), (None if stackless == 0xFFFF else stackless)
+        base = comp.imports_range.size if comp.kind == Kind.COMPARTMENT else \
+            comp.imports_range.end - comp.code.start
+        return (None if full == 0xFFFF else full + base), \
+            (None if stackless == 0xFFFF else stackless + base)
 
     def _is_global(self, symbol: str, address: int) -> bool:
         return any(s.is_global and s.address == address for s in self.symbols.named(symbol))
