@@ -14,6 +14,7 @@ from cheriot_gdbserver.boards.board import load_board
 from cheriot_gdbserver.boards.image import load_elf
 from cheriot_gdbserver.boards.machine import Machine
 from cheriot_gdbserver.core.capability import Cap
+from cheriot_gdbserver.core.engine import Catch
 from cheriot_gdbserver.core.stops import StopKind
 
 # The demo's whole headless transcript on sail (docs/firmware.md explains each line).
@@ -70,6 +71,7 @@ def boot(elf: Path, board: str = "sail", uart_input: bytes = b"") -> Booted:
     pending = [uart_input] if uart_input else []
     machine = Machine(load_board(board), load_elf(elf), uart_output=uart,
                       uart_input=lambda: pending.pop() if pending else b"")
+    machine.engine.catch = Catch.NONE          # the firmware's own fault paths take its faults
     return Booted(machine, uart, symbols(elf))
 
 

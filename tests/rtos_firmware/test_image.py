@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .support import candidates, records, section, symbols, thread_records
 
-COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo"]
+COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty"]
 LIBRARIES = ["crt"]
 
 

@@ -336,10 +336,10 @@ exception_entry_asm:
 	beq t2, t1, .Lforced_unwind
 	# An odd count means a handler is running: a fault in the handler unwinds.
 	clhu t1, cs0, TSF_HANDLER_COUNT
-	andi s0, t1, 1
-	bnez s0, .Lforced_unwind
-	li s0, 1024
-	bgeu t1, s0, .Lforced_unwind
+	andi t0, t1, 1                 # (not s0: that is cs0, the frame)
+	bnez t0, .Lforced_unwind
+	li t0, 1024
+	bgeu t1, t0, .Lforced_unwind
 	addi t1, t1, 1
 	csh t1, cs0, TSF_HANDLER_COUNT
 	# The ErrorState (untagged mepcc, 15 registers) goes 128 bytes below the faulting csp.
