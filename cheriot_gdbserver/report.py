@@ -9,6 +9,7 @@ executed. Every line is stable text, one fact per line, so that scripts and test
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .boards.image import Image
 from .boards.machine import Machine
@@ -18,6 +19,9 @@ from .core.decode import Instr, Kind, decode, disassemble
 from .core.demangle import demangle
 from .core.hart import CAP_REG_NAMES, MCAUSE_CHERI, SCR_MTCC, register_name
 from .core.stops import Stop, StopKind, TrapInfo
+
+if TYPE_CHECKING:
+    from .rtos.cheriot import RtosState
 
 PREFIX = "cheriot-gdbserver"
 LAST_INSTRUCTIONS = 10
@@ -117,14 +121,80 @@ def trap_words(trap: TrapInfo) -> str:
     return trap.description
 
 
-def explain_trap(machine: Machine, trap: TrapInfo) -> list[str]:
+def explain_trap(machine: Machine, trap: TrapInfo, rtos: RtosState | None = None
+                 ) -> list[str]:
     """The lines explaining one trap (no headline, no indentation):
 
     * the cause: ``mcause``/``mtval`` in words (isa.md §7.1, §7.2);
     * where: PC, symbol and source line when the image's DWARF has it;
     * the instruction (CHERIoT spelling) and, for loads and stores, the access it attempted;
-    * the capability the failed check looked at, decoded (``capability.describe``).
+    * the capability the failed check looked at, decoded (``capability.describe``);
+    * on an RTOS image (``rtos``, read afresh): the thread, its compartment, what the switcher
+      will do with the fault and the call chain (``rtos_lines``).
     """
+    lines = _explain_trap(machine, trap)
+    if rtos is not None and not trap.interrupt:
+        lines += rtos_lines(machine, rtos, trap.mcause)
+    return lines
+
+
+def rtos_lines(machine: Machine, rtos: RtosState, mcause: int | None = None) -> list[str]:
+    """The RTOS's view of the stop (_rtos_lines); an unreadable state is one line saying so."""
+    try:
+        return _rtos_lines(machine, rtos, mcause)
+    except Exception as e:  # noqa: BLE001 - a report must never fail on odd target memory
+        return [f"rtos: the RTOS state could not be read ({type(e).__name__}: {e})"]
+
+
+def _rtos_lines(machine: Machine, rtos: RtosState, mcause: int | None) -> list[str]:
+    """``thread: 1 demo.demo_main``, ``compartment: faulty``, with ``mcause`` the switcher's
+    answer (``switcher: run the compartment's error handler``), then ``call chain:`` and one
+    ``  #N compartment.export called from ...`` line per trusted-stack frame, innermost first.
+    Nothing while no RTOS thread runs (boot code, idle loop)."""
+    rtos.invalidate()
+    thread = rtos.thread(rtos.current_thread_id())
+    if thread is None:
+        return []
+    lines = [f"thread: {thread.id} {thread.name}",
+             f"compartment: {thread.compartment or '?'}"]
+    if mcause is not None:
+        outcome = rtos.fault_outcome(thread.id, mcause)
+        if outcome is not None:
+            lines.append(f"switcher: {switcher_words(outcome, thread)}")
+    lines.append("call chain:")
+    for frame in reversed(thread.call_chain):
+        text = f"  #{frame.index} {frame.compartment or '?'}.{frame.function or '?'}"
+        if frame.caller_pc is not None:
+            text += f" called from {locate(machine.image, frame.caller_pc)}"
+        lines.append(text)
+    return lines
+
+
+def switcher_words(outcome, thread) -> str:  # noqa: ANN001 - rtos.cheriot FaultOutcome, Thread
+    """What the switcher does, with a fault inside a running error handler named as such."""
+    from .rtos.cheriot import Outcome
+
+    words = outcome.outcome.value
+    if outcome.caller:
+        words += f" ({outcome.caller})"
+    if in_error_handler(outcome, thread):
+        end = "end the thread" if len(thread.call_chain) == 1 else "force-unwind to the caller"
+        words = f"double fault (a fault in the error handler): {end}"
+    elif outcome.outcome is Outcome.EXIT and thread.call_chain:
+        words += " (a fault in its entry compartment, which has no error handler)"
+    return words
+
+
+def in_error_handler(outcome, thread) -> bool:  # noqa: ANN001 - as above
+    """A fault while the compartment's error handler runs (its frame's count is odd, rtos.md
+    3.5 step 4): the switcher force-unwinds instead of running the handler again."""
+    from .rtos.cheriot import Outcome
+
+    return (outcome.outcome in (Outcome.HANDLER, Outcome.STACKLESS_HANDLER)
+            and bool(thread.call_chain) and bool(thread.call_chain[-1].error_handler_count & 1))
+
+
+def _explain_trap(machine: Machine, trap: TrapInfo) -> list[str]:
     lines = [cause_words(trap.mcause, trap.mtval), f"pc {locate(machine.image, trap.pc)}"]
     if trap.interrupt:
         lines.append(f"interrupted instruction: {disassemble_at(machine, trap.pc)}")
@@ -182,17 +252,21 @@ def last_instructions(machine: Machine, count: int = LAST_INSTRUCTIONS) -> list[
             for pc in machine.engine.recent_pcs(count)]
 
 
-def report(machine: Machine, stop: Stop, instructions: int) -> list[str]:
-    """The report ``run`` prints on stderr when the firmware did not exit by itself."""
+def report(machine: Machine, stop: Stop, instructions: int,
+           rtos: RtosState | None = None) -> list[str]:
+    """The report ``run`` prints on stderr when the firmware did not exit by itself (with the
+    RTOS thread, compartment and call chain on an RTOS image)."""
     end = ending(machine, stop, instructions)
     lines = [f"{PREFIX}: {end.headline}"]
     body: list[str] = []
     if stop.kind is StopKind.LOCKUP and stop.trap is not None:
-        body += explain_trap(machine, stop.trap)
+        body += explain_trap(machine, stop.trap, rtos)
         body.append(stop.message)
     else:
         body.append(f"pc {locate(machine.image, stop.pc)}")
         body.append(f"instruction: {disassemble_at(machine, stop.pc)}")
+        if rtos is not None:
+            body += rtos_lines(machine, rtos)
     history = last_instructions(machine)
     if history:
         body.append("last instructions:")
@@ -202,4 +276,5 @@ def report(machine: Machine, stop: Stop, instructions: int) -> list[str]:
 
 __all__ = ["EXIT_BUDGET", "EXIT_DOUBLE_FAULT", "EXIT_HALTED", "EXIT_INTERRUPTED",
            "EXIT_UNHANDLED_FAULT", "Ending", "cause_words", "ending", "explain_trap",
-           "last_instructions", "locate", "report", "symbolize", "trap_words", "where"]
+           "last_instructions", "locate", "report", "rtos_lines", "symbolize", "trap_words",
+           "where"]

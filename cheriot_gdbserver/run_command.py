@@ -27,6 +27,7 @@ from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
 from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
+from .rtos.cheriot import RtosState
 from .trace import Tracer
 
 log = structlog.get_logger(__name__)
@@ -104,7 +105,7 @@ def run_machine(machine: Machine, max_instructions: int | None = None, *,
     else:
         end = report.ending(machine, stop, instructions)
         result = RunResult(stop, end.status, instructions,
-                           report.report(machine, stop, instructions))
+                           report.report(machine, stop, instructions, _rtos(machine)))
         ending = end.headline
     if trace is not None:
         trace.finish(ending)
@@ -112,6 +113,14 @@ def run_machine(machine: Machine, max_instructions: int | None = None, *,
              instructions=instructions, **{k: v for k, v in engine.stats.items()
                                            if k != "instructions"})
     return result
+
+
+def _rtos(machine: Machine) -> RtosState | None:
+    """The RTOS model for the report (None on an image that is not an RTOS image)."""
+    from .debugger.rtos_threads import attach_rtos
+    from .debugger.view import MachineView
+
+    return attach_rtos(machine, MachineView(machine)).state
 
 
 def _run_interruptibly(machine: Machine, max_instructions: int | None) -> Stop:

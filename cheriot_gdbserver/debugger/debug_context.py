@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from ..boards.image import Image
 from ..boards.machine import Machine
+from ..rtos.cheriot import RtosState
 from .contexts import LiveContext, RegisterContext
+from .rtos_threads import NoRtosError, attach_rtos
 from .view import MachineView
 
 
@@ -25,17 +27,30 @@ class Counters:
 class DebugContext:
     """``machine``, ``image``, ``registers`` (the selected thread's; the live CPU by default),
     ``view`` (the read-only ``rtos.view.TargetView`` of the machine that the RTOS model reads
-    through), ``rtos`` (the RTOS model, None until one is attached) and ``reset()``."""
+    through), ``rtos`` (the RTOS model ``rtos.cheriot.RtosState``, attached when the image is
+    a CHERIoT RTOS image; else None and ``no_rtos`` says why) and ``reset()``."""
 
-    def __init__(self, machine: Machine, *, rtos: object | None = None) -> None:
+    def __init__(self, machine: Machine, *, rtos: RtosState | None = None) -> None:
         self.machine = machine
         self.live = LiveContext(machine)
         self.view = MachineView(machine)
         self.registers: RegisterContext = self.live
-        self.rtos = rtos
+        attached = attach_rtos(machine, self.view)
+        self.rtos = rtos if rtos is not None else attached.state
+        self.no_rtos = attached.reason
+        # The 'unhandled' catch mode (monitor catch): the engine stops on every exception and
+        # the gdb target delivers those the firmware handles (rtos_threads.firmware_handles).
+        self.catch_unhandled = False
         self.reset_listeners: list[Callable[[], None]] = []
         self.baseline = Counters()
         self._take_baseline()
+
+    def require_rtos(self) -> RtosState:
+        """The RTOS model, read afresh; raises NoRtosError ("no RTOS view: ...") without."""
+        if self.rtos is None:
+            raise NoRtosError(self.no_rtos or "no RTOS view: no RTOS model is attached")
+        self.rtos.invalidate()
+        return self.rtos
 
     @property
     def image(self) -> Image:

@@ -14,10 +14,11 @@ matter to users are documented in docs/gdb.md:
   caught exception stops at the handler's first instruction.
 - ``detach`` leaves the target halted where it is; ``kill`` resets the machine (the daemon keeps
   serving the same firmware), and so does a client leaving after the firmware exited.
-- Threads come from a ``ThreadSource`` (the bare hart until an RTOS model supplies more), read
-  once per stop. ``Hg`` selects whose registers ``g``/``p``/``P`` and ``monitor`` see; the
-  selection stays until gdb changes it or the thread disappears. The machine has one hart, so
-  every resume (whatever ``Hc`` or ``vCont`` names) runs the whole machine (all-stop).
+- Threads come from a ``ThreadSource`` (the RTOS's threads on an RTOS image, rtos_threads.py;
+  else the bare hart), read once per stop. ``Hg`` selects whose registers ``g``/``p``/``P``
+  and ``monitor`` see; the selection stays until gdb changes it or the thread disappears. The
+  machine has one hart, so every resume (whatever ``Hc`` or ``vCont`` names) runs the whole
+  machine (all-stop).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .contexts import RegisterContext
 from .debug_context import DebugContext
 from .register_file import RegisterFile
 from .registers import exception_signal
+from .rtos_threads import RtosThreads, firmware_handles
 from .threads import DebugThread, HartThreads, ThreadSource
 
 
@@ -51,7 +53,9 @@ class DebugTarget:
         self.machine = machine
         self.context = context or DebugContext(machine)
         self.context.reset_listeners.append(self._forget)
-        self.thread_source: ThreadSource = threads or HartThreads()
+        rtos = self.context.rtos
+        self.thread_source: ThreadSource = threads or (
+            RtosThreads(rtos) if rtos is not None else HartThreads())
         self.commands = commands or default_registry()
         self.register_file = RegisterFile()
         self._threads: Sequence[DebugThread] | None = None  # this stop's, until state changes
@@ -121,7 +125,7 @@ class DebugTarget:
         elif self._step_in_flight():
             stop = self._enter_pending_trap() or self._gdb_step()
         else:
-            stop = engine.run()
+            stop = self._run()
         while stop.kind is StopKind.HALTED:
             # Nothing can wake the hart (wfi without an interrupt source): wait for Ctrl-C.
             self._interrupted.wait()
@@ -129,6 +133,17 @@ class DebugTarget:
         if stop.kind is StopKind.INTERRUPTED:
             self._interrupted.clear()
         return self._record(stop)
+
+    def _run(self) -> Stop:
+        """Run to a stop; in the ``unhandled`` catch mode, exceptions the RTOS handles (error
+        handlers that run, ecalls) are delivered to the firmware and the run goes on."""
+        while True:
+            stop = self.engine.run()
+            trap, rtos = stop.trap, self.context.rtos
+            if (not self.context.catch_unhandled or rtos is None or trap is None
+                    or stop.kind is not StopKind.EXCEPTION
+                    or not firmware_handles(rtos, trap.mcause)):
+                return stop
 
     def _gdb_step(self) -> Stop:
         """gdb's software single-step: one instruction, as a hardware step would run it
@@ -161,7 +176,8 @@ class DebugTarget:
 
     def _explain(self, trap: TrapInfo) -> str:
         """The console text of an exception stop: what, where, through which capability."""
-        lines = [trap.description, *(f"  {line}" for line in explain_trap(self.machine, trap)),
+        explained = explain_trap(self.machine, trap, self.context.rtos)
+        lines = [trap.description, *(f"  {line}" for line in explained),
                  "  (continue delivers it to the trap handler; 'signal 0' retries the "
                  "instruction; 'monitor fault' repeats this)"]
         return "\n".join(lines) + "\n"

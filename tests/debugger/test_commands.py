@@ -20,14 +20,25 @@ from cheriot_gdbserver.debugger.commands.catalog import FAMILIES, default_regist
 from cheriot_gdbserver.debugger.debug_context import DebugContext
 
 HELP = (
+    "audit [NAME]        the image as JSON shaped like the linker's audit report\n"
+    "callchain [THREAD]  a thread's compartment call chain (default: the running thread)\n"
     "cap REG_OR_ADDR     show a capability register, or the capability stored at ADDR\n"
     "catch [MODE]        show or set which traps stop the target\n"
+    "compartment NAME    one compartment: ranges, exports, imports, threads inside it now\n"
+    "compartments        list the RTOS image's compartments and libraries\n"
+    "exports NAME        the export table of a compartment or library\n"
     "fault               explain the last trap\n"
+    "futexes             every futex word with a waiter, and its waiters\n"
+    "heap [ADDR]         the heap: totals, quotas, chunks; or the chunk holding ADDR\n"
     "help [COMMAND]      list the commands, or describe one\n"
+    "imports NAME        the import table of a compartment or library, decoded by kind\n"
     "reset               reset the machine to its power-on state\n"
+    "sealed REG_OR_ADDR  what a sealed capability (a register, or the one at ADDR) is\n"
     "stats               show execution statistics since reset\n"
     "tags ADDR [LENGTH]  show the capability tags of the memory from ADDR\n"
+    "threads             the RTOS threads: state, compartment, priority, stack use\n"
     "uart                show what the firmware wrote to the UART\n"
+    "where REG_OR_ADDR   which compartment, stack, heap chunk, device... an address belongs to\n"
 )
 TAGS_LEGEND = "(1: tagged, 0: untagged, -: memory without tags)"
 
@@ -77,7 +88,7 @@ def test_unknown_command_and_usage_errors_are_text(run) -> None:
                                          "'-4'\nusage: tags ADDR [LENGTH]\n")
     assert run("cap 'unterminated") == "error: No closing quotation\n"
     assert run("catch bogus") == ("error: catch: argument MODE: 'bogus' is not one of: none, "
-                                  "cheri, all\nusage: catch [MODE]\n")
+                                  "cheri, all, unhandled\nusage: catch [MODE]\n")
 
 
 def test_one_argument_grammar_for_registers_symbols_and_numbers(run, context) -> None:

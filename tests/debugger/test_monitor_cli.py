@@ -24,7 +24,7 @@ def test_commands_run_after_the_breakpoint(debugee: Path) -> None:
 def test_help_by_default_and_errors_set_the_status(debugee: Path) -> None:
     done = cli("monitor", str(debugee))
     assert done.returncode == 0
-    assert done.stdout.splitlines()[0].startswith("cap REG_OR_ADDR ")
+    assert done.stdout.splitlines()[0].startswith("audit [NAME] ")
     bad = cli("monitor", str(debugee), "-c", "cap nowhere")
     assert bad.returncode == 1
     assert bad.stdout.startswith("error: cap: argument REG_OR_ADDR: 'nowhere' is not a number")

@@ -12,11 +12,17 @@ from .base import Argument, Command, CommandFamily
 
 CATCH_HELP = {"none": "no exception stops the target (the firmware handles its own)",
               "cheri": "CHERI exceptions (mcause 0x1c) stop the target before they are taken",
-              "all": "every exception stops the target before it is taken"}
+              "all": "every exception stops the target before it is taken",
+              "unhandled": "RTOS images: only faults the firmware does not handle stop the "
+                           "target (forced unwind without an error handler, thread exit by "
+                           "fault, a fault in an error handler)"}
+UNHANDLED = "unhandled"
 RESYNC = "maintenance flush register-cache"
 
 
-def catch_mode(text: str, context: DebugContext) -> Catch:
+def catch_mode(text: str, context: DebugContext) -> Catch | str:
+    if text == UNHANDLED:
+        return UNHANDLED
     try:
         return Catch(text)
     except ValueError:
@@ -29,14 +35,23 @@ def fault(context: DebugContext, args: argparse.Namespace) -> str:
     if trap is None:
         return "no exception has been taken since reset\n"
     state = "pending, not yet taken" if engine.pending_trap else "taken"
-    return "\n".join([f"last exception ({state}):", *explain_trap(context.machine, trap)]) + "\n"
+    lines = explain_trap(context.machine, trap, context.rtos)
+    return "\n".join([f"last exception ({state}):", *lines]) + "\n"
 
 
 def catch(context: DebugContext, args: argparse.Namespace) -> str:
     engine = context.machine.engine
+    if args.mode == UNHANDLED:
+        if context.rtos is None:
+            return f"{context.no_rtos}\n"
+        engine.catch, context.catch_unhandled = Catch.ALL, True
+    elif args.mode is not None:
+        engine.catch, context.catch_unhandled = args.mode, False
+    mode = UNHANDLED if context.catch_unhandled else engine.catch.value
+    line = f"catch {mode}: {CATCH_HELP[mode]}\n"
     if args.mode is not None:
-        engine.catch = args.mode
-    return f"catch {engine.catch.value}: {CATCH_HELP[engine.catch.value]}\n"
+        return line
+    return line + "modes:\n" + "".join(f"  {name}: {text}\n" for name, text in CATCH_HELP.items())
 
 
 def reset(context: DebugContext, args: argparse.Namespace) -> str:

@@ -1,0 +1,339 @@
+"""RTOS commands: compartments, threads, call chains, futexes, sealed objects, the heap, where,
+audit. Everything comes from the read-only RTOS model (``rtos.cheriot``), read afresh per
+command; names are demangled by the model.
+
+Output is one record per line, ``WORD VALUE: key=value key=value ...`` (addresses in hex;
+ranges ``START-END``, END exclusive; a value with spaces is double-quoted), so ``shlex.split``
+and ``=`` take a record apart. Detail lines are indented by two spaces under their record.
+On an image without an RTOS view every command answers one line, ``no RTOS view: ...``
+(docs/gdb.md, "RTOS commands").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+
+from ...core.capability import Cap, describe
+from ...errors import CheriotGdbError
+from ...report import locate
+from ...rtos.cheriot import Component, Import, ImportKind, RtosState, Span, Thread
+from ...rtos.view import ViewError
+from ..debug_context import DebugContext
+from ..rtos_threads import NoRtosError
+from .args import ArgumentError, RegisterRef, address, location, number, word
+from .base import Argument, Command, CommandFamily
+
+
+class RtosCommandError(CheriotGdbError):
+    """A name or thread the image does not have (answered as ``error: ...``)."""
+
+
+Run = Callable[[DebugContext, RtosState, argparse.Namespace], str]
+_STATE_WORDS = {"running": "running", "ready": "ready", "sleeping": "sleeping",
+                "yielding": "yielding", "waiting on futex": "futex",
+                "in a multiwaiter": "multiwaiter", "exited": "exited",
+                "not started": "not-started"}
+
+
+def _rtos(run: Run) -> Callable[[DebugContext, argparse.Namespace], str]:
+    """A command that needs the model; without one it answers the one ``no RTOS view`` line."""
+    def command(context: DebugContext, args: argparse.Namespace) -> str:
+        try:
+            state = context.require_rtos()
+        except NoRtosError as e:
+            return f"{e}\n"
+        return run(context, state, args)
+    return command
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text) if " " in text or not text else text
+
+
+def _span(span: Span | None) -> str:
+    return f"{span.start:#010x}-{span.end:#010x}" if span else "-"
+
+
+def _component(state: RtosState, name: str) -> Component:
+    comp = state.image.component(name)
+    if comp is None:
+        names = ", ".join(c.name for c in state.image.components)
+        raise RtosCommandError(f"no compartment or library {name!r} (the image has: {names})")
+    return comp
+
+
+# --- compartments, exports, imports -------------------------------------------------------------
+
+def compartments(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    lines = [f"image: generation={state.image.generation} "
+             f"components={len(state.image.components)} threads={len(state.image.threads)}"]
+    for comp in state.image.components:
+        lines.append(f"{comp.kind.value.replace(' ', '-')} {comp.name}: code={_span(comp.code)} "
+                     f"globals={_span(comp.globals)} exports={len(comp.exports)} "
+                     f"imports={len(comp.imports)} sealed_objects={len(comp.sealed_objects)}")
+    return "\n".join(lines) + "\n"
+
+
+def _export_line(exp) -> str:  # noqa: ANN001 - rtos.cheriot.Export
+    kind = "sealing-type" if exp.is_sealing_type else "export"
+    return (f"{kind} {exp.function}: entry={exp.address:#010x} "
+            f"offset={exp.function_start:#x} stack={exp.minimum_stack} "
+            f"arguments={exp.register_arguments} interrupts={exp.interrupts.value} "
+            f"exported={'yes' if exp.exported else 'no'}")
+
+
+def _import_line(imp: Import) -> str:
+    kind = imp.kind.value.replace(" ", "-")
+    fields = [f"slot={imp.address:#010x}"]
+    if imp.kind in (ImportKind.COMPARTMENT_CALL, ImportKind.LIBRARY_CALL,
+                    ImportKind.SWITCHER_CALL, ImportKind.LOCAL_CALLBACK):
+        what = f"{imp.compartment or '?'}.{imp.function or '?'}"
+    elif imp.kind is ImportKind.SEALING_KEY and imp.sealing_type is not None:
+        what = f"{imp.sealing_type.compartment}.{imp.sealing_type.key}"
+    elif imp.kind is ImportKind.SEALED_OBJECT and imp.sealed_object is not None:
+        obj = imp.sealed_object
+        what = obj.symbol or f"{obj.address:#010x}"
+        st = obj.sealing_type
+        fields.append(f"type={st.compartment}.{st.key}" if st else f"type={obj.type_word:#x}")
+        if obj.interrupt is not None:
+            irq = obj.interrupt
+            fields.append(f"interrupt={irq.number} name={irq.name or '-'} "
+                          f"wait={'yes' if irq.may_wait else 'no'} "
+                          f"complete={'yes' if irq.may_complete else 'no'}")
+        if obj.quota is not None:
+            fields.append(f"quota={obj.quota}")
+    elif imp.kind is ImportKind.SWITCHER:
+        what = "compartment_switcher"
+    else:  # MMIO, shared object, heap
+        what = imp.device or imp.compartment or (imp.symbol or "-")
+    if imp.start is not None and imp.length is not None:
+        fields.append(f"range={imp.start:#010x}-{imp.start + imp.length:#010x}")
+    if imp.permits:
+        fields.append(f"permits={','.join(imp.permits)}")
+    return f"import {what}: kind={kind} " + " ".join(fields)
+
+
+def exports(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    comp = _component(state, args.name)
+    return "".join(_export_line(e) + "\n" for e in comp.exports) or \
+        f"{comp.name} exports nothing\n"
+
+
+def imports(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    comp = _component(state, args.name)
+    return "".join(_import_line(i) + "\n" for i in comp.imports) or \
+        f"{comp.name} imports nothing\n"
+
+
+def compartment(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    comp = _component(state, args.name)
+    handler = ("stackful" if comp.error_handler is not None else
+               "stackless" if comp.stackless_error_handler is not None else "none")
+    lines = [f"{comp.kind.value.replace(' ', '-')} {comp.name}: code={_span(comp.code)} "
+             f"globals={_span(comp.globals)} imports_table={_span(comp.imports_range)} "
+             f"exports_table={_span(comp.export_table)} "
+             f"sealed_objects={_span(comp.sealed_objects_range)} error_handler={handler}"]
+    lines += [f"  {_export_line(e)}" for e in comp.exports]
+    lines += [f"  {_import_line(i)}" for i in comp.imports]
+    for obj in comp.sealed_objects:
+        st = obj.sealing_type
+        lines.append(f"  sealed-object {obj.symbol or '-'}: at={obj.address:#010x} "
+                     f"size={obj.size} type={f'{st.compartment}.{st.key}' if st else '-'}")
+    inside = [t for t in state.threads() if t.compartment == comp.name]
+    lines += [f"  {_thread_line(t)}" for t in inside]
+    if not inside:
+        lines.append("  (no thread executes in it now)")
+    return "\n".join(lines) + "\n"
+
+
+# --- threads and call chains --------------------------------------------------------------------
+
+def _thread_line(t: Thread) -> str:
+    fields = [f"state={_STATE_WORDS.get(t.state.value, t.state.value)}",
+              f"compartment={t.compartment or '-'}",
+              f"priority={t.base_priority}"]
+    if t.boosted:
+        fields.append(f"boosted={t.priority}")
+    if t.futex is not None:
+        fields.append(f"futex={t.futex:#010x}")
+    if t.multiwaiter is not None:
+        fields.append(f"multiwaiter={t.multiwaiter:#010x}")
+    if t.state.value in ("waiting on futex", "in a multiwaiter", "sleeping", "yielding"):
+        fields.append(f"wake={'forever' if t.wake_time is None else t.wake_time}")
+    if t.boosts is not None:
+        fields.append(f"boosts={t.boosts}")
+    if t.pc is not None:
+        fields.append(f"pc={t.pc:#010x}")
+    used = t.stack.used
+    fields.append(f"stack={_span(t.stack.stack)}")
+    fields.append(f"stack_used={'-' if used is None else used}")
+    fields.append(f"calls={len(t.call_chain)}")
+    return f"thread {t.id} {t.name}: " + " ".join(fields)
+
+
+def threads(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    found = state.threads()
+    if not found:
+        return "the image has no threads\n"
+    return "".join(_thread_line(t) + "\n" for t in found)
+
+
+def thread_id(text: str, context: DebugContext) -> int:
+    value = number(text)
+    if value == 0:
+        raise ArgumentError("thread 0 is the idle thread, which makes no calls")
+    return value
+
+
+def callchain(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    wanted = args.thread if args.thread is not None else state.current_thread_id()
+    if not wanted:
+        return "no thread is running (the idle loop or the boot code has the CPU)\n"
+    t = state.thread(wanted)
+    if t is None:
+        ids = ", ".join(str(x.id) for x in state.threads())
+        raise RtosCommandError(f"no thread {wanted} (threads: {ids})")
+    lines = [f"thread {t.id} {t.name}: frames={len(t.call_chain)} "
+             f"compartment={t.compartment or '-'}"]
+    image = context.image
+    for f in reversed(t.call_chain):  # innermost first, as gdb's bt
+        fields = [f"export={f.export_address:#010x}", f"handlers={f.error_handler_count}"]
+        if f.caller_compartment is not None:
+            fields.insert(0, f"caller={f.caller_compartment}")
+        line = f"  #{f.index} {f.compartment or '?'}.{f.function or '?'}: " + " ".join(fields)
+        if f.caller_pc is not None:
+            line += f"\n    called from {locate(image, f.caller_pc)}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+# --- futexes, sealed capabilities, the heap, where, audit ---------------------------------------
+
+def futexes(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    words = state.futexes()
+    if not words:
+        return "no futex word has a waiter\n"
+    lines = []
+    for f in words:
+        value = "-" if f.value is None else f"{f.value:#x}"
+        line = f"futex {f.address:#010x}: value={value} in={_quoted(f.lives_in)} " \
+               f"waiters={len(f.waiters)}"
+        if f.interrupt is not None:
+            line += f" interrupt={f.interrupt.number} name={f.interrupt.name or '-'}"
+        if f.pi_owner is not None:
+            line += f" owner={f.pi_owner}"
+        lines.append(line)
+        for w in f.waiters:
+            expected = "-" if w.expected is None else f"{w.expected:#x}"
+            wake = "forever" if w.wake_time is None else w.wake_time
+            extra = f" boosts={w.boosts}" if w.boosts is not None else ""
+            lines.append(f"  waiter thread {w.thread} {w.name}: priority={w.priority} "
+                         f"expected={expected} wake={wake}{extra}")
+    return "\n".join(lines) + "\n"
+
+
+def _capability(context: DebugContext, where: RegisterRef | int) -> tuple[str, Cap]:
+    if isinstance(where, RegisterRef):
+        return where.name, context.registers.capability(where.name)
+    granule = where & ~7
+    try:
+        return f"{granule:#010x}", context.view.read_capability(granule)
+    except ViewError as e:
+        raise RtosCommandError(str(e)) from None
+
+
+def sealed(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    label, cap = _capability(context, args.reg_or_addr)
+    info = state.sealed(cap)
+    lines = [f"{label}: {describe(cap)}", f"  kind={info.kind.replace(' ', '-')} "
+             f"otype={info.otype}: {info.description}"]
+    if info.compartment is not None:
+        lines.append(f"  compartment={info.compartment}"
+                     + (f" function={info.function}" if info.function else ""))
+    if info.thread is not None:
+        lines.append(f"  thread={info.thread}")
+    if info.payload is not None:
+        words = " ".join(f"{w:#010x}" for w in info.first_words)
+        lines.append(f"  payload={info.payload[0]:#010x}-{info.payload[1]:#010x}"
+                     + (f" words={words.replace(' ', ',')}" if words else ""))
+    return "\n".join(lines) + "\n"
+
+
+def heap(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    h = state.heap()
+    if args.addr is not None:
+        chunk = state.chunk(args.addr) if h.initialised else None
+        if chunk is None:
+            inside = args.addr in h.region
+            return (f"{args.addr:#010x}: not in a heap chunk"
+                    + (" (the allocator has not set up the heap yet)" if inside and
+                       not h.initialised else "" if inside else " (outside the heap)") + "\n")
+        return (f"chunk {chunk.header:#010x}: size={chunk.size} state={chunk.state} "
+                f"owner={chunk.owner} quota={chunk.quota or '-'} "
+                f"sealed={'yes' if chunk.sealed else 'no'}\n")
+
+    def n(value: int | None) -> str:
+        return "-" if value is None else str(value)
+    epoch = "-" if h.epoch is None else str(h.epoch)
+    lines = [f"heap {_span(h.region)}: initialised={'yes' if h.initialised else 'no'} "
+             f"total={n(h.total)} free={n(h.free)} quarantine={n(h.quarantine)} "
+             f"chunks={len(h.chunks)} epoch={epoch} "
+             f"sweeping={'-' if h.epoch is None else 'yes' if h.epoch & 1 else 'no'} "
+             f"revoker={h.revoker or '-'} "
+             f"quarantine_known={'yes' if h.quarantine_known else 'no'}"]
+    for q in h.quotas:
+        lines.append(f"  quota {q.name}: at={q.address:#010x} quota={q.quota} "
+                     f"remaining={n(q.remaining)} identifier={n(q.identifier)}")
+    for c in h.chunks:
+        lines.append(f"  chunk {c.header:#010x}: size={c.size} state={c.state} "
+                     f"owner={c.owner}")
+    return "\n".join(lines) + "\n"
+
+
+def where(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    what = args.reg_or_addr
+    if isinstance(what, RegisterRef):
+        label, target = _capability(context, what)
+        found = state.where(target)
+        address = target.address
+    else:
+        label, address, found = f"{what:#010x}", what, state.where(what)
+    if found is None:
+        return f"{label}: address={address:#010x} nothing the RTOS image knows\n"
+    return f"{label}: address={address:#010x} {found.describe()}\n"
+
+
+def audit(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    if args.name is not None:
+        _component(state, args.name)
+    return json.dumps(state.audit(args.name), indent=2, sort_keys=True) + "\n"
+
+
+NAME = Argument("NAME", "a compartment or library name (monitor compartments lists them)", word)
+LOCATION = Argument("REG_OR_ADDR", "register ($ca0, csp...), address or symbol", location)
+
+FAMILY = CommandFamily("rtos", (
+    Command("compartments", "list the RTOS image's compartments and libraries",
+            _rtos(compartments)),
+    Command("compartment", "one compartment: ranges, exports, imports, threads inside it now",
+            _rtos(compartment), (NAME,)),
+    Command("exports", "the export table of a compartment or library", _rtos(exports),
+            (NAME,)),
+    Command("imports", "the import table of a compartment or library, decoded by kind",
+            _rtos(imports), (NAME,)),
+    Command("threads", "the RTOS threads: state, compartment, priority, stack use",
+            _rtos(threads)),
+    Command("callchain", "a thread's compartment call chain (default: the running thread)",
+            _rtos(callchain), (Argument("THREAD", "an RTOS thread ID", thread_id, True),)),
+    Command("futexes", "every futex word with a waiter, and its waiters", _rtos(futexes)),
+    Command("sealed", "what a sealed capability (a register, or the one at ADDR) is",
+            _rtos(sealed), (LOCATION,)),
+    Command("heap", "the heap: totals, quotas, chunks; or the chunk holding ADDR",
+            _rtos(heap), (Argument("ADDR", "an address, symbol or register", address, True),)),
+    Command("where", "which compartment, stack, heap chunk, device... an address belongs to",
+            _rtos(where), (LOCATION,)),
+    Command("audit", "the image as JSON shaped like the linker's audit report",
+            _rtos(audit), (Argument("NAME", "only this compartment or library", word, True),)),
+))
