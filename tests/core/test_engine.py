@@ -214,3 +214,98 @@ def test_integer_writes_from_the_debugger_move_the_address_like_csetaddr(loop):
     assert engine.read_cap(10).tag and engine.read_cap(10).address == 0x80020020
     engine.write_int(10, 0x90000000)  # far away: not representable, untagged
     assert not engine.read_cap(10).tag and engine.read_cap(10).address == 0x90000000
+
+
+# Each watched location meets both kinds of access, in both orders: a store then a load at +8,
+# a load then a store at +16 (integer accesses), and the same through clc/csc at +24/+32. A
+# watchpoint stops only on the access it is for (GDB manual, "Setting Watchpoints": watch =
+# write, rwatch = read, awatch = either), before the access is made.
+ORDERS = """\
+	li a1, 5
+	cmove ca2, ca0
+store_then_load:
+	csw a1, 8(ca0)
+load_after_store:
+	clw a2, 8(ca0)
+load_then_store:
+	clw a3, 16(ca0)
+store_after_load:
+	csw a1, 16(ca0)
+csc_then_clc:
+	csc ca2, 24(ca0)
+clc_after_csc:
+	clc ca3, 24(ca0)
+clc_then_csc:
+	clc ca4, 32(ca0)
+csc_after_clc:
+	csc ca2, 32(ca0)
+finished:
+	ebreak
+"""
+
+OBJECT = 0x80020000  # ca0's base (engine_support.PROLOGUE)
+
+
+@pytest.fixture
+def orders(tmp_path_factory: pytest.TempPathFactory):
+    return build(ORDERS, tmp_path_factory.mktemp("orders"))
+
+
+def warm_engine(program, reference: bool):
+    """An engine that has run the program once, so that in the fast mode every access below
+    is decided by fastpath.c (it only handles instructions Python has decoded), then reset."""
+    engine = engine_for(program, reference=reference)
+    engine.catch = Catch.ALL
+    assert engine.run().trap.mcause == 3  # the ebreak at finished
+    engine.reset(program.entry)
+    return engine
+
+
+def watch_stops(engine, budget: int = 100) -> list[tuple[int, bool, WatchKind]]:
+    """Run to the end, collecting (pc, is_write, kind) of each watchpoint stop."""
+    stops = []
+    while True:
+        stop = engine.run(budget)
+        if stop.kind is not StopKind.WATCHPOINT:
+            assert stop.trap is not None and stop.trap.mcause == 3, stop  # ran to the ebreak
+            return stops
+        stops.append((stop.pc, stop.watch.is_write, stop.watch.kind))
+
+
+@pytest.mark.parametrize(("offset", "width"), [(8, 4), (16, 4), (24, 8), (32, 8)],
+                         ids=["int-store-first", "int-load-first", "cap-store-first",
+                              "cap-load-first"])
+@pytest.mark.parametrize("kind", [WatchKind.READ, WatchKind.WRITE, WatchKind.ACCESS],
+                         ids=["rwatch", "watch", "awatch"])
+def test_each_watchpoint_kind_stops_only_on_its_accesses(orders, reference, kind, offset,
+                                                          width):
+    engine = warm_engine(orders, reference)
+    engine.add_watchpoint(OBJECT + offset, width, kind)
+    names = {8: ("store_then_load", "load_after_store"), 16: ("load_then_store",
+             "store_after_load"), 24: ("csc_then_clc", "clc_after_csc"),
+             32: ("clc_then_csc", "csc_after_clc")}[offset]
+    first, second = (orders[name] for name in names)
+    first_is_write = offset in (8, 24)
+    accesses = [(first, first_is_write, kind), (second, not first_is_write, kind)]
+    wanted = {WatchKind.READ: [False], WatchKind.WRITE: [True],
+              WatchKind.ACCESS: [True, False]}[kind]
+    assert watch_stops(engine) == [a for a in accesses if a[1] in wanted]
+
+
+def test_a_read_watchpoint_on_a_location_only_stored_to_never_stops(orders, reference):
+    engine = warm_engine(orders, reference)
+    engine.add_watchpoint(OBJECT + 40, 8, WatchKind.READ)  # nothing reads or writes +40
+    engine.add_watchpoint(OBJECT + 8, 4, WatchKind.WRITE)
+    engine.add_watchpoint(OBJECT + 16, 4, WatchKind.READ)
+    assert watch_stops(engine) == [(orders["store_then_load"], True, WatchKind.WRITE),
+                                   (orders["load_then_store"], False, WatchKind.READ)]
+
+
+def test_a_watchpoint_stop_names_the_watched_and_the_accessed_address(orders, reference):
+    engine = warm_engine(orders, reference)
+    engine.write_memory(OBJECT + 16, bytes(4))  # the warm-up run stored 5 there
+    engine.add_watchpoint(OBJECT + 18, 1, WatchKind.WRITE)  # inside the word stored at +16
+    stop = engine.run(100)
+    assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, orders["store_after_load"])
+    assert (stop.watch.address, stop.watch.access_address) == (OBJECT + 18, OBJECT + 16)
+    assert engine.read_memory(OBJECT + 16, 4) == bytes(4)  # stopped before the store
