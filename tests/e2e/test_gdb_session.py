@@ -180,6 +180,25 @@ def test_watchpoints_stop_at_the_accessing_instruction(gdb: Gdb, firmware: Firmw
     assert frame_of(stop.payload)[:2] == ("bump", bump + 12)
 
 
+def test_a_read_watchpoint_ignores_writes(gdb: Gdb, firmware: Firmware) -> None:
+    # cap_slot is stored to once (_start's csc) and never read by the firmware; gdb's read
+    # watchpoint must not stop there (a watchpoint that ignored its kind would stop at the
+    # csc). counter is read first by bump's clw, where the other one stops.
+    gdb.console("rwatch *(long long *)&cap_slot")
+    stop = gdb.run("-exec-continue")
+    assert (stop.payload["reason"], stop.payload["signal-name"]) == (
+        "signal-received", "SIGSEGV")
+    assert frame_of(stop.payload)[:2] == ("overflow", firmware.symbols["overflow"] + 20)
+    gdb.monitor("reset")
+    gdb.console("maintenance flush register-cache")
+    gdb.console("rwatch *(int *)&counter")
+    stop = gdb.run("-exec-continue")
+    assert stop.payload["reason"] == "read-watchpoint-trigger"
+    assert stop.payload["value"] == {"value": "0"}
+    # gdb steps over the clw at bump before reporting, as for the write watchpoint.
+    assert frame_of(stop.payload)[:2] == ("bump", firmware.symbols["bump"] + 4)
+
+
 def test_ctrl_c_interrupts_a_spinning_firmware(gdb: Gdb, daemon: Daemon,
                                                firmware: Firmware) -> None:
     gdb.monitor("catch none")
