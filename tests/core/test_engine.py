@@ -16,6 +16,11 @@ from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
 
 from .engine_support import build, engine_for
 
+# Every run has a budget (far more than any program here needs): a broken engine then fails a
+# test instead of hanging it.
+BUDGET = 1_000_000
+DEADLINE = 60.0  # seconds, for the one run that only a stop request can end
+
 LOOP = """\
 	li a1, 0
 count:
@@ -53,19 +58,19 @@ def test_step_retires_exactly_n_instructions(loop, reference):
 def test_breakpoint_stops_before_the_instruction_and_resumes_past_it(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_breakpoint(loop["count"])
-    first = engine.run()
+    first = engine.run(BUDGET)
     assert (first.kind, first.pc) == (StopKind.BREAKPOINT, loop["count"])
     assert engine.read_cap(11).address == 0
-    second = engine.run()
+    second = engine.run(BUDGET)
     assert (second.kind, second.pc) == (StopKind.BREAKPOINT, loop["count"])
     assert engine.read_cap(11).address == 1  # one iteration ran in between
     engine.remove_breakpoint(loop["count"])
-    assert engine.run().trap.mcause == 0x1C
+    assert engine.run(BUDGET).trap.mcause == 0x1C
 
 
 def test_cheri_fault_is_caught_before_it_is_taken(loop, reference):
     engine = engine_for(loop, reference=reference)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.kind is StopKind.EXCEPTION
     assert (stop.pc, stop.trap.mcause, stop.trap.mtval) == (loop["fault"], 0x1C, (10 << 5) | 1)
     assert stop.trap.register == "ca0"
@@ -77,8 +82,8 @@ def test_cheri_fault_is_caught_before_it_is_taken(loop, reference):
 
 def test_resuming_delivers_the_pending_trap(loop, reference):
     engine = engine_for(loop, reference=reference)
-    engine.run()
-    stop = engine.run()
+    engine.run(BUDGET)
+    stop = engine.run(BUDGET)
     # The trap was taken (MEPCC, mcause), but MTCC is the reset value (address 0, no memory
     # there), so the handler cannot run: a lock-up, reported with the original fault.
     assert stop.kind is StopKind.LOCKUP
@@ -90,7 +95,7 @@ def test_resuming_delivers_the_pending_trap(loop, reference):
 def test_catch_none_lets_traps_through_to_the_lockup(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.catch = Catch.NONE
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.kind is StopKind.LOCKUP
     assert stop.trap.mcause == 0x1C and stop.trap.pc == loop["fault"]
     assert engine.hart.scr[31].address == loop["fault"]
@@ -99,13 +104,13 @@ def test_catch_none_lets_traps_through_to_the_lockup(loop, reference):
 def test_watchpoints_stop_before_the_access(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_watchpoint(0x80020008, 4, WatchKind.WRITE)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["stored"])
     assert stop.watch.address == 0x80020008 and stop.watch.is_write
     assert engine.read_memory(0x80020008, 4) == bytes(4)  # not written yet
     engine.remove_watchpoint(0x80020008, 4, WatchKind.WRITE)
     engine.add_watchpoint(0x8002000A, 2, WatchKind.READ)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["loaded"])
     assert stop.watch.access_address == 0x80020008 and not stop.watch.is_write
     assert engine.read_memory(0x80020008, 4) == (1000).to_bytes(4, "little")
@@ -114,8 +119,8 @@ def test_watchpoints_stop_before_the_access(loop, reference):
 def test_access_watchpoint_sees_reads_and_writes(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_watchpoint(0x80020008, 8, WatchKind.ACCESS)
-    assert engine.run().pc == loop["stored"]
-    assert engine.run().pc == loop["loaded"]
+    assert engine.run(BUDGET).pc == loop["stored"]
+    assert engine.run(BUDGET).pc == loop["loaded"]
 
 
 def test_budget_stop(loop, reference):
@@ -127,10 +132,15 @@ def test_budget_stop(loop, reference):
 def test_request_stop_from_another_thread_interrupts_a_spin(tmp_path, reference):
     program = build("spin:\n\tj spin\n", tmp_path)
     engine = engine_for(program, reference=reference)
+    stops = []
+    runner = threading.Thread(target=lambda: stops.append(engine.run()), daemon=True)
     timer = threading.Timer(0.2, engine.request_stop)
+    runner.start()
     timer.start()
-    stop = engine.run()
-    timer.join()
+    runner.join(DEADLINE)
+    timer.cancel()
+    assert not runner.is_alive(), f"request_stop did not stop the engine in {DEADLINE} s"
+    (stop,) = stops
     assert (stop.kind, stop.pc) == (StopKind.INTERRUPTED, program["spin"])
     assert engine.core.instret > 1000
 
@@ -138,7 +148,7 @@ def test_request_stop_from_another_thread_interrupts_a_spin(tmp_path, reference)
 def test_wfi_without_any_wake_source_halts(tmp_path, reference):
     program = build("sleep:\n\twfi\n\tebreak\n", tmp_path)
     engine = engine_for(program, reference=reference)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.HALTED, program["sleep"])
 
 
@@ -147,12 +157,12 @@ def test_code_written_by_the_debugger_takes_effect(tmp_path, reference):
     engine = engine_for(program, reference=reference)
     engine.catch = Catch.ALL
     engine.add_breakpoint(program["patch"])
-    engine.run()
-    engine.run()  # ebreak: the li has run once (translated and decoded)
+    engine.run(BUDGET)
+    engine.run(BUDGET)  # ebreak: the li has run once (translated and decoded)
     assert engine.read_cap(11).address == 1
     engine.set_pc(program["patch"])
     engine.write_memory(program["patch"], bytes.fromhex("9305f002"))  # li a1, 47 (addi a1,x0,47)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.trap.mcause == 3
     assert engine.read_cap(11).address == 47
 
@@ -176,7 +186,7 @@ target:
     program = build(body, tmp_path)
     engine = engine_for(program, reference=reference)
     engine.catch = Catch.ALL
-    assert engine.run().trap.mcause == 3
+    assert engine.run(BUDGET).trap.mcause == 3
     assert engine.read_cap(11).address == 42
 
 
@@ -256,7 +266,7 @@ def warm_engine(program, reference: bool):
     is decided by fastpath.c (it only handles instructions Python has decoded), then reset."""
     engine = engine_for(program, reference=reference)
     engine.catch = Catch.ALL
-    assert engine.run().trap.mcause == 3  # the ebreak at finished
+    assert engine.run(BUDGET).trap.mcause == 3  # the ebreak at finished
     engine.reset(program.entry)
     return engine
 
@@ -264,12 +274,13 @@ def warm_engine(program, reference: bool):
 def watch_stops(engine, budget: int = 100) -> list[tuple[int, bool, WatchKind]]:
     """Run to the end, collecting (pc, is_write, kind) of each watchpoint stop."""
     stops = []
-    while True:
+    for _ in range(10):  # at most two stops per location: never more than a few
         stop = engine.run(budget)
         if stop.kind is not StopKind.WATCHPOINT:
             assert stop.trap is not None and stop.trap.mcause == 3, stop  # ran to the ebreak
             return stops
         stops.append((stop.pc, stop.watch.is_write, stop.watch.kind))
+    raise AssertionError(f"too many watchpoint stops: {stops}")
 
 
 @pytest.mark.parametrize(("offset", "width"), [(8, 4), (16, 4), (24, 8), (32, 8)],
