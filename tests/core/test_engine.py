@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from cheriot_gdbserver.core.capability import ROOT_MEM
+from cheriot_gdbserver.core.capability import ROOT_MEM, Cap
 from cheriot_gdbserver.core.engine import Catch
 from cheriot_gdbserver.core.stops import StopKind, WatchKind
 from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
@@ -320,3 +320,17 @@ def test_a_watchpoint_stop_names_the_watched_and_the_accessed_address(orders, re
     assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, orders["store_after_load"])
     assert (stop.watch.address, stop.watch.access_address) == (OBJECT + 18, OBJECT + 16)
     assert engine.read_memory(OBJECT + 16, 4) == bytes(4)  # stopped before the store
+
+
+def test_the_debugger_can_narrow_but_not_widen_a_capability(loop):
+    engine = engine_for(loop)
+    engine.step(4)  # ca0 is the 64-byte object [0x80020000, 0x80020040) now
+    # Metadata words by isa.md §2.8 (e = 0 below 512 bytes: B = base[8:0], T = top[8:0]) with
+    # the memory root's P = 0x3F (§2.11): 64 bytes is T = 0x040, i.e. 0x7E000000 | 0x040 << 9.
+    assert (engine.read_cap(10).tag, engine.read_cap(10).meta) == (True, 0x7E008000)
+    wider = Cap(True, 0x80020000, 0x7E000000 | 0x080 << 9)      # same base, top + 64
+    with pytest.raises(RegisterWriteError):
+        engine.write_cap(10, wider)
+    narrower = Cap(True, 0x80020000, 0x7E000000 | 0x020 << 9)   # same base, 32 bytes
+    engine.write_cap(10, narrower)
+    assert engine.read_cap(10).bounds == (0x80020000, 0x80020020)
