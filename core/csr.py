@@ -10,8 +10,8 @@ Platform choices (isa.md leaves these open or lists a divergence):
 
 * Illegal-instruction ``mtval`` holds the instruction bits, as CHERIoT-Ibex writes them (§7.2;
   Sail makes it a platform option, MPACT writes 0).
-* ``misa`` reads 0x40001014: MXL = 1 (RV32), E, M and C, as the Sail model's reset sets them.
-  ``B`` is not reported because the bit-manipulation extensions are not emulated here. Writes
+* ``misa`` reads MXL = 1 (RV32), E, M and C, plus B when the core has Zba, Zbb and Zbs
+  (``Isa.misa``: 0x40001016 on the shipped boards, as the current Sail model sets it). Writes
   are accepted and ignored (``misa`` is WARL).
 * ``mtvec``/``mepc`` read the address of ``MTCC``/``MEPCC``; writing them is an illegal
   instruction (the recommendation of §1.5; Sail stops with a model error, Ibex ignores it).
@@ -309,7 +309,6 @@ def fence(hart: Hart, instr: Instr) -> None:
 
 # --- CSRs (isa.md §1.5 and the standard machine-mode CSRs) ----------------------------------------
 
-MISA = 0x4000_1014  # MXL=1 (RV32) | M (bit 12) | E (bit 4) | C (bit 2)
 MCCSR_VALUE = 0x3   # legacy CHERI control register: d and e hardwired to 1 (§1.5)
 MIE_WRITABLE = (1 << IRQ_MSI) | (1 << IRQ_MTI) | (1 << IRQ_MEI)
 
@@ -372,7 +371,7 @@ def _time(hart: Hart) -> int:
 
 CSRS: dict[int, Csr] = {
     0x300: Csr("mstatus", lambda h: h.core.mstatus | MSTATUS_MPP, _write_mstatus),
-    0x301: Csr("misa", lambda h: MISA, _ignore),
+    0x301: Csr("misa", lambda h: h.isa.misa, _ignore),
     0x304: Csr("mie", lambda h: h.mie, _write_mie),
     0x305: Csr("mtvec", lambda h: h.scr[SCR_MTCC].address),
     0x340: Csr("mscratch", lambda h: h.mscratch, _set("mscratch")),

@@ -20,6 +20,7 @@ from .capability import (
     get_otype,
     get_perms,
 )
+from .isa import ALL
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).
@@ -89,6 +90,7 @@ class Hart:
         self.core = core
         self.bus = bus
         self.time_source = time_source  # mtime, for the `time` CSR
+        self.isa = ALL        # the core's optional extensions and registers (the engine sets it)
         self.pc = 0           # address of the instruction being executed
         self.next_pc = 0      # where execution continues (semantics sets it)
         self.scr: dict[int, Cap] = {}
