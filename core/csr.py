@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from .capability import MASK32, Cap, Perm
+from .capability import MASK32, NULL, Cap, Perm
 from .hart import (
     IRQ_MEI,
     IRQ_MSI,
@@ -41,10 +41,12 @@ from .hart import (
     SCR_MEPCC,
     SCR_MTCC,
     SCR_NAMES,
+    AccessFault,
     Hart,
     Trap,
     register_name,
 )
+from .isa import SCR_ZTOPC
 
 if TYPE_CHECKING:
     from .decode import Instr
@@ -274,30 +276,61 @@ def cspecialrw(hart: Hart, instr: Instr) -> None:
     """CSpecialRW cd, scr, cs1: cd <- SCR; SCR <- cs1 unless cs1 is cnull (isa.md §5.19).
 
     Exceptions:
-        1. scr not in 28..31 -> illegal instruction.
+        1. scr not in 28..31 (nor 27 on a core with ZTOPC) -> illegal instruction.
         2. PCC lacks SR -> CHERI(0x18, SCR scr), mtval 0x400 | scr << 5 | 0x18.
 
     Notes:
         Writes legalise MTCC (address[1:0] forced to 0) and MEPCC (address[0] forced to 0),
         clearing the tag if those bits were set, or the value is sealed or lacks EX. cs1 = 0
-        means "read only"; writing NULL needs a register that holds NULL.
+        means "read only"; writing NULL needs a register that holds NULL. SCR 27 is
+        CHERIoT-Ibex's ZTOPC (``_write_ztopc``).
     """
     scr = instr.rs2
-    if scr not in SCR_NAMES:
+    ztopc = scr == SCR_ZTOPC and "ztopc" in hart.isa.scrs
+    if scr not in SCR_NAMES and not ztopc:
         raise illegal_instruction(instr, f"no special capability register {scr}")
     if not (hart.core.pcc_perms & Perm.SR):
         raise cheri_trap(CheriCause.PERMIT_ACCESS_SYSTEM_REGISTERS, REG_PCC | scr,
                          "on access to", hart.pcc)
-    old = hart.scr[scr]
+    old = hart.scr.get(scr, NULL)
     if instr.rs1 != 0:
         value = hart.read_cap(instr.rs1)
-        if scr in (SCR_MTCC, SCR_MEPCC):
-            low = 0b11 if scr == SCR_MTCC else 0b1
-            bad = bool(value.address & low) or value.sealed or not value.has(Perm.EX)
-            value = Cap(value.tag and not bad, value.address & ~low, value.meta)
-        hart.scr[scr] = value
+        if ztopc:
+            _write_ztopc(hart, value)
+        else:
+            if scr in (SCR_MTCC, SCR_MEPCC):
+                low = 0b11 if scr == SCR_MTCC else 0b1
+                bad = bool(value.address & low) or value.sealed or not value.has(Perm.EX)
+                value = Cap(value.tag and not bad, value.address & ~low, value.meta)
+            hart.scr[scr] = value
     hart.write_cap(instr.rd, old)
 
+
+def _write_ztopc(hart: Hart, value: Cap) -> None:
+    """ZTOPC, CHERIoT-Ibex's stack-zeroing engine (cheriot-ibex ``rtl/cheri_stkz.sv``).
+
+    A write of a tagged capability with SD whose top is at or above its address starts zeroing
+    the words from the address down to the base (word-aligned, tags cleared); NULL stops it;
+    anything else is ignored (a WARL SCR). A write whose address equals its base zeroes
+    nothing and reads back untagged. When zeroing ends the register reads back the last word
+    zeroed (the base), untagged.
+
+    Divergence: the hardware zeroes one word per cycle in the background and an interrupt can
+    abort it part way; here the whole range is zeroed at the write, before the next instruction.
+    """
+    if not value.tag and value.bits == 0:
+        hart.scr[SCR_ZTOPC] = NULL
+        return
+    base, top = value.bounds
+    if not (value.tag and value.has(Perm.SD) and top >= (value.address & ~3)):
+        return
+    start, end = base & ~3 & MASK32, value.address & ~3 & MASK32
+    for address in range(end - 4, start - 1, -4):
+        try:
+            hart.bus.store(address, 4, 0)
+        except AccessFault:
+            break  # the RTL records a bus error (stkz_err, not architecturally visible) and ends
+    hart.scr[SCR_ZTOPC] = Cap(False, start if end > start else value.address, value.meta)
 
 
 def fence(hart: Hart, instr: Instr) -> None:

@@ -33,7 +33,9 @@ from enum import IntEnum
 
 from .bitmanip import OPERATIONS as _BITMANIP
 from .hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
-from .isa import ALL, Isa
+from .isa import ALL, SCR_ZTOPC, Isa
+
+_SCR_SPELLING = {**SCR_NAMES, SCR_ZTOPC: "ztopc"}  # ZTOPC exists on CHERIoT-Ibex only
 
 
 class Kind(IntEnum):
@@ -486,7 +488,7 @@ def _alias(i: Instr, pc: int | None) -> str | None:
         if i.rd == 1:
             return f"cjalr {c[i.rs1]}"
     if op == "cspecialrw":
-        scr = SCR_NAMES.get(i.rs2, str(i.rs2))
+        scr = _SCR_SPELLING.get(i.rs2, str(i.rs2))
         if i.rs1 == 0:
             return f"cspecialr {c[i.rd]}, {scr}"
         if i.rd == 0:
@@ -549,6 +551,6 @@ def _operand(i: Instr, token: str, pc: int | None) -> str:
     if token == "csr":
         return _csr_name(i.csr)
     if token == "scr":
-        return SCR_NAMES.get(i.rs2, str(i.rs2))
+        return _SCR_SPELLING.get(i.rs2, str(i.rs2))
     # "fence": the predecessor and successor sets
     return f"{_fence_set((i.imm >> 4) & 0xF)}, {_fence_set(i.imm & 0xF)}"

@@ -51,3 +51,6 @@ ALL = Isa()
 BASE = Isa(frozenset())
 SAIL = Isa(frozenset({"zba", "zbb", "zbs", "zbkb", "zbc", "zbkx"}))
 CHERIOT_IBEX = Isa(frozenset({"zba", "zbb", "zbs", "zbkb", "zbkc"}), frozenset({"ztopc"}))
+
+# Core names a board's ``emulator.isa`` may use (and the RTOS ``cpu`` values they match).
+CORES = {"sail": SAIL, "cheriot": SAIL, "cheriot-ibex": CHERIOT_IBEX, "base": BASE}

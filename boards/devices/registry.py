@@ -27,6 +27,7 @@ from .htif import Htif
 from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
 from .opentitan_uart import OpenTitanUart
 from .plic import Plic
+from .revoker import VARIANTS as REVOKER_VARIANTS
 from .revoker import Revoker, RevokerBus
 from .uart16550 import Uart16550
 
@@ -65,8 +66,9 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
               ranges={"irq": (1, 1023), "reg_shift": (0, 4)}),
     ModelSpec("opentitan-uart", "mmio", {"irq": int}, lambda o: OPENTITAN_UART_SIZE,
               ranges={"irq": (1, 1023)}),
-    ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int}, lambda o: 0x18,
-              ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)}),
+    ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int, "variant": str},
+              lambda o: 0x18, ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)},
+              choices={"variant": REVOKER_VARIANTS}),
     ModelSpec("shadow", "ram", {}, lambda o: 1),
     ModelSpec("memory", "mmio", {}, lambda o: 1),
 )}
@@ -192,7 +194,8 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
         source = irq if irq is not None else (REVOKER_DEFAULT_IRQ if plic else None)
         result.revoker = Revoker(wiring.clock, wiring.bus, _irq_line(plic, source) or _no_line,
                                  cycles_per_granule=option(options, "cycles_per_granule", 1),
-                                 size=region.size)
+                                 size=region.size,
+                                 variant=str(options.get("variant", "cheriot-safe")))
         return result.revoker
     return PlainMemory(region.size)
 

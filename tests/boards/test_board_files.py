@@ -59,7 +59,7 @@ def test_ibex_safe_simulator_map_matches_isa_8_4():
         "uart": (0x8F00B000, 0x100, "mmio", False, "uart16550"),
     }
     assert board.region("clint").options == {"variant": "cheriot-safe"}
-    assert board.region("revoker").options == {"irq": 1}
+    assert board.region("revoker").options == {"irq": 1, "variant": "cheriot-safe"}
     assert board.interrupts == (Interrupt("RevokerInterrupt", 1, 2, True),)
     assert (board.timer_hz, board.tickrate_hz) == (100000, 10)
     assert board.revoker == "hardware"
@@ -326,7 +326,7 @@ def test_unknown_emulator_field(tmp_path):
     text = PLAIN.replace("timer_hz: 1000,", "timer_hz: 1000, emulator: { ticks: 3 },")
     assert error(tmp_path, text) == (
         "FILE: field 'emulator.ticks': unknown field (known: devices, exit, "
-        "instructions_per_tick, memory)")
+        "instructions_per_tick, isa, memory)")
 
 
 def test_unknown_model_and_option(tmp_path):

@@ -48,8 +48,8 @@ def bitmanip_words(draw: st.DrawFn) -> list[int]:
         if rng.random() < 0.15:  # a new random source value: lui rd, imm20
             words.append(rng.getrandbits(20) << 12 | regs[0] << 7 | 0x37)
             continue
-        if rng.random() < 0.03:  # now and then a register outside RV32E: illegal
-            regs[rng.randrange(3)] = rng.randrange(16, 32)
+        # Registers stay in x0-x15, so the code runs straight through (test_engine_fuzz.py
+        # covers illegal encodings and traps).
         opcode, f3, f7, rs2 = rng.choice(ENCODINGS)
         words.append(encode(opcode, f3, f7, regs[2] if rs2 is None else rs2, regs[0], regs[1]))
     return words
@@ -91,5 +91,5 @@ def test_fast_path_agrees_with_the_reference_on_random_bitmanip_code(program, wo
     _, _, slow = run(program, words, reference=False, warm=True)
     ran = sum(op in OPERATIONS for op in executed)
     fell_back = sum(op in OPERATIONS for op in slow)
-    assert ran > 20
+    assert ran >= 40  # of the 64 words, all but the lui ones (about 15%) are Zb*
     assert fell_back == 0, f"{fell_back} of {ran} bit-manipulation instructions left fastpath.c"
