@@ -26,6 +26,7 @@ from .clint import LAYOUTS, Clint
 from .htif import Htif
 from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
 from .opentitan_uart import OpenTitanUart
+from .plic import VARIANTS as PLIC_VARIANTS
 from .plic import Plic
 from .revoker import VARIANTS as REVOKER_VARIANTS
 from .revoker import Revoker, RevokerBus
@@ -59,8 +60,9 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("clint", "mmio", {"variant": str},
               lambda o: LAYOUTS[str(o.get("variant", "standard"))].mtime + 8,
               choices={"variant": tuple(LAYOUTS)}),
-    ModelSpec("plic", "mmio", {"sources": int, "priority_bits": int}, lambda o: 0x200008,
-              ranges={"sources": (1, 1023), "priority_bits": (1, 32)}),
+    ModelSpec("plic", "mmio", {"sources": int, "priority_bits": int, "variant": str},
+              lambda o: 0x200008, ranges={"sources": (1, 1023), "priority_bits": (1, 32)},
+              choices={"variant": PLIC_VARIANTS}),
     ModelSpec("uart16550", "mmio", {"irq": int, "reg_shift": int},
               lambda o: 8 << option(o, "reg_shift", 2),
               ranges={"irq": (1, 1023), "reg_shift": (0, 4)}),
@@ -139,7 +141,8 @@ def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) ->
         plic = Plic(wiring.set_meip, size=plic_region.size,
                     sources=option(plic_region.options, "sources", max([31, *numbers])),
                     edge_sources=[i.number for i in board.interrupts if i.edge_triggered],
-                    priority_bits=option(plic_region.options, "priority_bits", 3))
+                    priority_bits=option(plic_region.options, "priority_bits", 3),
+                    variant=str(plic_region.options.get("variant", "standard")))
     result = DeviceSet(devices={}, regions=[], plic=plic)
     uarts = [r for r in mmio if r.model in UART_MODELS]
     console = next((r for r in uarts if r.name == "uart"), uarts[0] if uarts else None)
