@@ -18,6 +18,10 @@ Platform choices (isa.md leaves these open or lists a divergence):
 * ``mcycle``/``minstret`` and the user counters all read ``core.instret``: every retired
   instruction counts as one cycle. Writes to ``mcycle``/``minstret`` (which need ``SR``) are
   accepted and ignored, because the engine uses the counter for its own scheduling.
+* ``mstatush`` (0x310) reads 0 (little-endian only; writes ignored, WARL), ``mcountinhibit``
+  (0x320) keeps CY and IR (Sail's ``legalize_mcountinhibit``) and stops ``mcycle``/``cycle``
+  or ``minstret``/``instret`` while set, ``mconfigptr`` (0xF15) reads 0: the CSRs the current
+  Sail model defines for an M-mode-only RV32 core.
 * ``mip`` is read-only here (its M-mode bits are set by devices through ``hart.mip``); writes are
   ignored, as for any read-only WARL field.
 """
@@ -394,8 +398,28 @@ def _high(counter: Callable[[Hart], int]) -> Callable[[Hart], int]:
     return lambda hart: (counter(hart) >> 32) & MASK32
 
 
-def _instret(hart: Hart) -> int:
-    return int(hart.core.instret)
+def _counter(bit: int) -> Callable[[Hart], int]:
+    """mcycle (bit 0) or minstret (bit 2) as software sees it: stopped while inhibited."""
+    def read(hart: Hart) -> int:
+        if hart.mcountinhibit >> bit & 1:
+            return hart.counter_frozen[bit]
+        return int(hart.core.instret) - hart.counter_lag[bit]
+    return read
+
+
+MCOUNTINHIBIT_WRITABLE = 0b101  # CY and IR; bit 1 (TM) is read-only zero, no hpm counters
+
+
+def _write_mcountinhibit(hart: Hart, value: int) -> None:
+    """Sail's legalize_mcountinhibit keeps CY and IR; a stopped counter keeps its value."""
+    value &= MCOUNTINHIBIT_WRITABLE
+    for bit in (0, 2):
+        was, now = hart.mcountinhibit >> bit & 1, value >> bit & 1
+        if now and not was:
+            hart.counter_frozen[bit] = _counter(bit)(hart)
+        elif was and not now:
+            hart.counter_lag[bit] = int(hart.core.instret) - hart.counter_frozen[bit]
+    hart.mcountinhibit = value
 
 
 def _time(hart: Hart) -> int:
@@ -412,23 +436,26 @@ CSRS: dict[int, Csr] = {
     0x342: Csr("mcause", lambda h: h.mcause, _set("mcause")),
     0x343: Csr("mtval", lambda h: h.mtval, _set("mtval")),
     0x344: Csr("mip", lambda h: h.mip, _ignore),
-    0xB00: Csr("mcycle", _low(_instret), _ignore),
-    0xB02: Csr("minstret", _low(_instret), _ignore),
-    0xB80: Csr("mcycleh", _high(_instret), _ignore),
-    0xB82: Csr("minstreth", _high(_instret), _ignore),
+    0x310: Csr("mstatush", lambda h: 0, _ignore),
+    0x320: Csr("mcountinhibit", lambda h: h.mcountinhibit, _write_mcountinhibit),
+    0xB00: Csr("mcycle", _low(_counter(0)), _ignore),
+    0xB02: Csr("minstret", _low(_counter(2)), _ignore),
+    0xB80: Csr("mcycleh", _high(_counter(0)), _ignore),
+    0xB82: Csr("minstreth", _high(_counter(2)), _ignore),
     0xBC0: Csr("mccsr", lambda h: MCCSR_VALUE, _ignore),
     0xBC1: Csr("mshwm", lambda h: h.core.mshwm & ~0xF & MASK32, _write_mshwm),
     0xBC2: Csr("mshwmb", lambda h: h.core.mshwmb & ~0xF & MASK32, _write_mshwmb),
-    0xC00: Csr("cycle", _low(_instret)),
+    0xC00: Csr("cycle", _low(_counter(0))),
     0xC01: Csr("time", _low(_time)),
-    0xC02: Csr("instret", _low(_instret)),
-    0xC80: Csr("cycleh", _high(_instret)),
+    0xC02: Csr("instret", _low(_counter(2))),
+    0xC80: Csr("cycleh", _high(_counter(0))),
     0xC81: Csr("timeh", _high(_time)),
-    0xC82: Csr("instreth", _high(_instret)),
+    0xC82: Csr("instreth", _high(_counter(2))),
     0xF11: Csr("mvendorid", lambda h: 0),
     0xF12: Csr("marchid", lambda h: 0),
     0xF13: Csr("mimpid", lambda h: 0),
     0xF14: Csr("mhartid", lambda h: 0),
+    0xF15: Csr("mconfigptr", lambda h: 0),
 }
 
 

@@ -113,6 +113,11 @@ class Hart:
         core.mshwm = core.mshwmb = 0
         core.instret = 0
         self.mie = self.mip = self.mcause = self.mtval = self.mscratch = 0
+        # mcountinhibit (csr.py): per counter bit (0 cycle, 2 instret) how far the visible
+        # counter lags core.instret, and its value while inhibited.
+        self.mcountinhibit = 0
+        self.counter_lag = {0: 0, 2: 0}
+        self.counter_frozen = {0: 0, 2: 0}
 
     # --- general-purpose capability registers -------------------------------------------------
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from .base import Clock, Device, ExitHandler, LineSetter, PlainMemory
+from .cheriot_safe_periph import INTC_SIZE, SafeGpio, SafeIntc
 from .clint import LAYOUTS, Clint
 from .htif import Htif
 from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
@@ -71,6 +72,8 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int, "variant": str},
               lambda o: 0x18, ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)},
               choices={"variant": REVOKER_VARIANTS}),
+    ModelSpec("cheriot-safe-intc", "mmio", {}, lambda o: INTC_SIZE),
+    ModelSpec("cheriot-safe-gpio", "mmio", {}, lambda o: 0x2C),
     ModelSpec("shadow", "ram", {}, lambda o: 1),
     ModelSpec("memory", "mmio", {}, lambda o: 1),
 )}
@@ -200,6 +203,10 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
                                  size=region.size,
                                  variant=str(options.get("variant", "cheriot-safe")))
         return result.revoker
+    if region.model == "cheriot-safe-intc":
+        return SafeIntc(wiring.clock, size=region.size)
+    if region.model == "cheriot-safe-gpio":
+        return SafeGpio(wiring.clock, size=region.size)
     return PlainMemory(region.size)
 
 
