@@ -2,9 +2,9 @@
 
 Hardware references: the sweeper is cheriot-ibex ``rtl/cheri_tbre.sv``; the register block is
 cheriot-safe ``src/msft_cheri_subsystem/msftDvIp_mmreg.sv`` (variant ``cheriot-safe``, the
-ibex-safe-simulator board). For boards whose register block we could not check against RTL
-(Sonata), variant ``rtos`` follows what the RTOS driver documents and relies on
-(cheriot-rtos ``sdk/include/platform/ibex/platform-hardware_revoker.hh``).
+ibex-safe-simulator board) or lowRISC sonata-system ``rtl/ip/rev_ctl/rtl/rev_ctl.sv`` with
+``rtl/ip/rev_ctl/data/rev_ctl.hjson`` (variant ``sonata``). The RTOS driver for both is
+cheriot-rtos ``sdk/include/platform/ibex/platform-hardware_revoker.hh``.
 
 Registers (32-bit): 0x00 ``base``, 0x04 ``top``, 0x08 ``control`` (reads 0x55000000; a write
 starts a sweep unless one is running), 0x0C ``epoch`` (``completed << 1 | running``), 0x10
@@ -22,9 +22,10 @@ interrupt status, 0x14 interrupt enable / request.
   status read after an interrupt-mode sweep returns 0. Enabling after a completion that
   happened while disabled raises the interrupt at once (and clears status). Writes to 0x10
   are ignored.
-* ``rtos`` interrupt (the driver's comments): writing 1 to 0x14 requests an interrupt when the
-  current sweep completes; completion pulses the line and consumes the request. 0x10 reads 1
-  after a completion while no request is pending; any write clears it.
+* ``sonata`` interrupt (``rev_ctl.sv``): 0x14 is an ordinary read/write enable bit; the
+  interrupt output is ``done AND enable`` (a one-cycle pulse at completion only, so enabling
+  later raises nothing); status is set by a completion while disabled, cleared by any write to
+  0x10, and cleared (without an interrupt) while enable is set.
 * Time: a sweep takes ``cycles_per_granule`` instruction times per granule. The work is done
   lazily: whenever a register is accessed or ``update()`` runs, the granules whose time has
   come are swept, so the result is that of a sweep advancing with the clock (the CPU cannot
@@ -49,7 +50,7 @@ BASE, TOP, CONTROL, EPOCH = 0x00, 0x04, 0x08, 0x0C
 INTERRUPT_STATUS, INTERRUPT_REQUESTED = 0x10, 0x14
 CONTROL_READ = 0x5500_0000
 SIZE = 0x1000
-VARIANTS = ("cheriot-safe", "rtos")
+VARIANTS = ("cheriot-safe", "sonata")
 
 
 class RevokerBus(Protocol):
@@ -78,7 +79,7 @@ class Revoker(RegisterDevice):
         self.top = 0
         self.completed = 0            # sweeps finished (epoch >> 1)
         self.status = False
-        self.requested = False        # cheriot-safe: the enable bit; rtos: a pending request
+        self.requested = False        # the interrupt-enable bit (0x14)
         self.running = False
         self.swept = 0                # capabilities whose tag the sweeps cleared, in total
         self._start = 0               # instant the running sweep started
@@ -133,17 +134,15 @@ class Revoker(RegisterDevice):
     def _complete(self) -> None:
         self.running = False
         self.completed += 1
-        self.status = True
         log.debug("revoker.done", epoch=self.epoch, interrupt=self.requested)
+        # cheriot-safe: status is set, and self-clears the next cycle while enabled; sonata:
+        # status is only set while disabled. Either way, enabled means one pulse now.
+        self.status = not self.requested
         if self.requested:
-            if self.variant == "rtos":
-                self.requested = False
             self._pulse()
 
     def _pulse(self) -> None:
         """The interrupt output is high for one cycle (the PLIC source is edge-triggered)."""
-        if self.variant == "cheriot-safe":
-            self.status = False  # status & enable: status self-clears the cycle after
         self._irq(True)
         self._irq(False)
 
@@ -161,9 +160,7 @@ class Revoker(RegisterDevice):
                 return ((self.completed + 1) << 1) & MASK32  # done, update() not yet run
             return self.epoch
         if offset == INTERRUPT_STATUS:
-            if self.variant == "cheriot-safe":
-                return int(self.status)
-            return int(self.status and not self.requested)
+            return int(self.status)
         if offset == INTERRUPT_REQUESTED:
             return int(self.requested)
         return 0
@@ -181,9 +178,11 @@ class Revoker(RegisterDevice):
         elif offset == CONTROL:
             self.start()
         elif offset == INTERRUPT_STATUS:
-            if self.variant == "rtos":
-                self.status = False   # cheriot-safe: read-only
+            if self.variant == "sonata":
+                self.status = False   # any write clears it; cheriot-safe: read-only
         elif offset == INTERRUPT_REQUESTED:
             self.requested = bool(value & 1)
-            if self.variant == "cheriot-safe" and self.requested and self.status:
-                self._pulse()         # a completion while disabled: interrupt at once
+            if self.requested and self.status:
+                self.status = False   # auto-clear while enabled
+                if self.variant == "cheriot-safe":
+                    self._pulse()     # status & enable: a completion while disabled fires now

@@ -5,11 +5,10 @@ granule containing ``top`` is swept: ``load_stop_cond`` is ``cur + 1 > end_addr[
 ``cheriot-safe`` register block (ibex-safe-simulator) to cheriot-safe
 ``src/msft_cheri_subsystem/msftDvIp_mmreg.sv`` (``tbre_intr_o = tbre_intr_stat & tbre_intr_en``,
 enable at 0x14 written only by software, status set on completion and auto-cleared while
-enabled, 0x10 read-only); the ``rtos`` register block (Sonata) to the interface the RTOS driver
-documents in cheriot-rtos ``sdk/include/platform/ibex/platform-hardware_revoker.hh`` ("Writing 1
-here requests an interrupt to fire when the current revocation has completed"; status "Writing
-1 clears any pending interrupt"). Timing is the model's (one granule per instruction), not the
-RTL's, so only orderings are asserted about it.
+enabled, 0x10 read-only); the ``sonata`` register block to lowRISC sonata-system
+``rtl/ip/rev_ctl/rtl/rev_ctl.sv`` (``rev_ctl_irq_o = done & interrupt_enable``; status set on
+``done`` only while disabled, cleared by any write and while enabled). Timing is the model's
+(one granule per instruction), not the RTL's, so only orderings are asserted about it.
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ def sweep(clock: ManualClock, revoker: Revoker) -> None:
     revoker.update()
 
 
-@pytest.mark.parametrize("variant", ["cheriot-safe", "rtos"])
+@pytest.mark.parametrize("variant", ["cheriot-safe", "sonata"])
 def test_registers_at_reset(variant: str):
     _, _, revoker, _ = make(variant)
     assert [revoker.read(off, 4) for off in range(0, 0x18, 4)] == [
@@ -90,7 +89,7 @@ def test_registers_at_reset(variant: str):
     assert revoker.next_event() is None
 
 
-@pytest.mark.parametrize("variant", ["cheriot-safe", "rtos"])
+@pytest.mark.parametrize("variant", ["cheriot-safe", "sonata"])
 def test_sweep_clears_exactly_the_revoked_tags_through_the_granule_holding_top(variant: str):
     clock, memory, revoker, _ = make(variant)
     revoker.write(0x08, 4, 0)
@@ -168,20 +167,31 @@ def test_safe_enabling_after_a_completion_raises_the_interrupt_at_once():
     assert revoker.read(0x14, 4) == 0
 
 
-# --- the RTOS driver's interface (Sonata) -------------------------------------------------------
+# --- sonata-system rev_ctl.sv --------------------------------------------------------------------
 
-def test_rtos_request_fires_once_and_is_consumed():
-    clock, _, revoker, levels = make("rtos")
-    revoker.write(0x14, 4, 1)               # "requests an interrupt ... when completed"
+def test_sonata_enable_is_an_ordinary_register_and_status_stays_clear():
+    clock, _, revoker, levels = make("sonata")
+    revoker.write(0x14, 4, 1)
+    sweep(clock, revoker)
+    assert levels == [True, False]          # rev_ctl_irq_o = done & interrupt_enable
+    assert revoker.read(0x14, 4) == 1       # not consumed
+    assert revoker.read(0x10, 4) == 0       # "when interrupts are enabled ... clear the status"
+    sweep(clock, revoker)
+    assert levels == [True, False, True, False]
+
+
+def test_sonata_completion_while_disabled_sets_status_without_a_late_interrupt():
+    clock, _, revoker, levels = make("sonata")
+    sweep(clock, revoker)
+    assert levels == []
+    assert revoker.read(0x10, 4) == 1       # "when done raise" the status
+    revoker.write(0x10, 4, 0)               # "any value written to the status clears it"
     assert revoker.read(0x10, 4) == 0
     sweep(clock, revoker)
-    assert levels == [True, False]
-    assert revoker.read(0x14, 4) == 0
     assert revoker.read(0x10, 4) == 1
-    revoker.write(0x10, 4, 1)               # "Writing 1 clears any pending interrupt"
+    revoker.write(0x14, 4, 1)               # enabling clears the status; the irq needs done
+    assert levels == []
     assert revoker.read(0x10, 4) == 0
-    sweep(clock, revoker)
-    assert levels == [True, False]          # no new request: no interrupt
 
 
 def test_unknown_variant_is_refused():
