@@ -10,8 +10,10 @@ Extensions (lower-case, as in a ``-march`` string): the ratified bit-manipulatio
 * ``SAIL``: the current CHERIoT Sail model (CHERIoT-Platform/cheriot-sail, since Oct 2025)
   enables Zba, Zbb, Zbs, Zbkb, Zbc and Zbkx and sets misa.B.
 * ``CHERIOT_IBEX``: what CHERIoT LLVM's ``-mcpu=cheriot-ibex`` targets (the RTOS uses it for
-  the ibex-safe-simulator and sonata boards): B (Zba, Zbb, Zbs) plus Zbkb and Zbkc; the core
-  also has the ZTOPC stack-zeroing SCR (27, cheriot-ibex ``cheri_pkg``).
+  the ibex-safe-simulator and sonata boards): ``FeatureStdExtB`` (Zba, Zbb, Zbs) plus
+  ``FeatureStdExtZbkb`` and ``FeatureStdExtZbkc`` (CHERIoT-Platform/llvm-project
+  ``llvm/lib/Target/RISCV/RISCVProcessors.td``); the core also has the ZTOPC stack-zeroing
+  SCR (27, cheriot-ibex ``rtl/cheri_stkz.sv``).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ instructions each board's core accepts when it runs real machine code.
 
 Expected sets: the current Sail model enables Zba, Zbb, Zbs, Zbkb, Zbc and Zbkx and sets misa.B
 (CHERIoT-Platform/cheriot-sail, isa.md §1.1); CHERIoT LLVM's ``-mcpu=cheriot-ibex`` (used by the
-RTOS for ibex-safe-simulator and sonata) enables B (Zba, Zbb, Zbs) plus Zbkb and Zbkc, and the
-core has the ZTOPC SCR 27 (cheriot-ibex ``rtl/cheri_stkz.sv``, isa.md §1.4).
+RTOS for ibex-safe-simulator and sonata) enables B (Zba, Zbb, Zbs) plus Zbkb and Zbkc
+(CHERIoT-Platform/llvm-project ``llvm/lib/Target/RISCV/RISCVProcessors.td``, ``CHERIOT_IBEX``),
+and the core has the ZTOPC SCR 27 (cheriot-ibex ``rtl/cheri_stkz.sv``, isa.md §1.4).
 """
 
 from __future__ import annotations
