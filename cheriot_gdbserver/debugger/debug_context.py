@@ -35,6 +35,7 @@ class DebugContext:
         self.live = LiveContext(machine)
         self.view = MachineView(machine)
         self.registers: RegisterContext = self.live
+        self.selected_thread: int | None = None  # gdb's thread ('thread N'); None: the running
         attached = attach_rtos(machine, self.view)
         self.rtos = rtos if rtos is not None else attached.state
         self.no_rtos = attached.reason

@@ -225,6 +225,7 @@ class DebugTarget:
             if self._selected is not None and self._find(self._selected) is None:
                 self._selected = None  # the selected thread is gone: back to the running one
             self.context.registers = self._context_of(self._selected)
+            self.context.selected_thread = self._selected
         return self._threads
 
     def _find(self, thread_id: int) -> DebugThread | None:
@@ -248,14 +249,14 @@ class DebugTarget:
         self._thread_list()
         if self._find(thread_id) is None:
             raise RegisterWriteError(f"no thread {thread_id}")
-        self._selected = thread_id
+        self._selected = self.context.selected_thread = thread_id
         self.context.registers = self._context_of(thread_id)
 
     def _forget(self) -> None:
         """The machine was reset: no stop to report, threads to be read afresh."""
         self._last_stop = None
         self._threads = None
-        self._selected = None
+        self._selected = self.context.selected_thread = None
         self.context.registers = self.context.live
 
     def exception_signal(self, trap: TrapInfo) -> int:

@@ -21,7 +21,7 @@ from cheriot_gdbserver.debugger.debug_context import DebugContext
 
 HELP = (
     "audit [NAME]        the image as JSON shaped like the linker's audit report\n"
-    "callchain [THREAD]  a thread's compartment call chain (default: the running thread)\n"
+    "callchain [THREAD]  a thread's compartment call chain (default: gdb's thread)\n"
     "cap REG_OR_ADDR     show a capability register, or the capability stored at ADDR\n"
     "catch [MODE]        show or set which traps stop the target\n"
     "compartment NAME    one compartment: ranges, exports, imports, threads inside it now\n"

@@ -333,7 +333,7 @@ def test_monitor_help_lists_every_command(gdb: Gdb) -> None:
     # The RTOS commands are listed on every image (on this one they say "no RTOS view").
     assert gdb.monitor("help") == (
         "audit [NAME]        the image as JSON shaped like the linker's audit report\n"
-        "callchain [THREAD]  a thread's compartment call chain (default: the running thread)\n"
+        "callchain [THREAD]  a thread's compartment call chain (default: gdb's thread)\n"
         "cap REG_OR_ADDR     show a capability register, or the capability stored at ADDR\n"
         "catch [MODE]        show or set which traps stop the target\n"
         "compartment NAME    one compartment: ranges, exports, imports, threads inside it now\n"

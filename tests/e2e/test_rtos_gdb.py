@@ -213,6 +213,9 @@ def test_every_rtos_command_is_in_help_and_answers(gdb: Gdb, rtos_elf: Path) -> 
     assert re.match(rf"    called from 0x[0-9a-f]{{8}} <demo_main\+\d+> at \S+demo\.S:{line}$",
                     chain[2]), chain
     assert chain[3].startswith("  #0 demo.demo_main:")
+    gdb.console("thread 3")  # without an argument: gdb's thread
+    assert gdb.monitor("callchain") == gdb.monitor("callchain 3")
+    gdb.console("thread 1")
     consumer = gdb.monitor("callchain 3").splitlines()
     assert [c.split()[1].rstrip(":") for c in consumer[1:] if c.startswith("  #")] == [
         "scheduler.futex_timed_wait", "queue.queue_get", "consumer.consumer_run"]

@@ -188,7 +188,11 @@ def thread_id(text: str, context: DebugContext) -> int:
 
 
 def callchain(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
-    wanted = args.thread if args.thread is not None else state.current_thread_id()
+    wanted = args.thread
+    if wanted is None:  # gdb's selected thread when it is an RTOS thread, else the running one
+        selected = context.selected_thread
+        wanted = selected if selected is not None and state.thread(selected) else \
+            state.current_thread_id()
     if not wanted:
         return "no thread is running (the idle loop or the boot code has the CPU)\n"
     t = state.thread(wanted)
@@ -325,7 +329,7 @@ FAMILY = CommandFamily("rtos", (
             _rtos(imports), (NAME,)),
     Command("threads", "the RTOS threads: state, compartment, priority, stack use",
             _rtos(threads)),
-    Command("callchain", "a thread's compartment call chain (default: the running thread)",
+    Command("callchain", "a thread's compartment call chain (default: gdb's thread)",
             _rtos(callchain), (Argument("THREAD", "an RTOS thread ID", thread_id, True),)),
     Command("futexes", "every futex word with a waiter, and its waiters", _rtos(futexes)),
     Command("sealed", "what a sealed capability (a register, or the one at ADDR) is",
