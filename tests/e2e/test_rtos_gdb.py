@@ -171,6 +171,20 @@ def test_a_waiting_thread_shows_its_own_saved_registers_and_frames(
     assert gdb.address_of("$a0") == 3
 
 
+def test_an_idle_thread_has_the_cpu_while_no_rtos_thread_runs(gdb: Gdb, rtos_elf: Path) -> None:
+    """The scheduler's ``current`` (scheduler.S) names no thread block while the idle thread
+    runs; cleared from gdb, the running thread becomes ready and thread N+1, ``idle``, has the
+    CPU's registers."""
+    symbols = nm(rtos_elf)
+    run_to(gdb, "faulty_read")
+    gdb.console(f"set {{long long}}{symbols['current']:#x} = 0")
+    threads = {int(t["id"]): t for t in thread_info(gdb)}
+    assert threads[4]["name"] == "idle"
+    assert threads[1]["details"].startswith("ready, in faulty")
+    gdb.console("thread 4")
+    assert gdb.address_of("$pc") == symbols["faulty_read"]
+
+
 def test_every_rtos_command_is_in_help_and_answers(gdb: Gdb, rtos_elf: Path) -> None:
     symbols, secs = nm(rtos_elf), sections(rtos_elf)
     run_to(gdb, "faulty_read")
