@@ -293,15 +293,20 @@ def test_catch_unhandled_lets_handled_faults_through(gdb: Gdb, rtos_daemon: Daem
     assert b"faulty: unexpected fault (mcause 28), forcing an unwind" in out
 
 
-@pytest.mark.parametrize(("function", "switcher"), [
-    ("queue_get", r"force-unwind to the caller \(consumer at 0x[0-9a-f]{8}\)"),
-    ("consumer_run", r"end the thread \(a fault in its entry compartment, which has no error "
-                     r"handler\)"),
+@pytest.mark.parametrize(("function", "thread", "switcher"), [
+    ("queue_get", THREADS[3], r"force-unwind to the caller \(consumer at 0x[0-9a-f]{8}\)"),
+    ("consumer_run", THREADS[3], r"end the thread \(a fault in its entry compartment, which "
+                                 r"has no error handler\)"),
+    # entry.S: an odd errorHandlerCount means the handler runs; a fault in it unwinds.
+    ("compartment_error_handler", THREADS[1],
+     r"double fault \(a fault in the error handler\): force-unwind to the caller"),
 ])
-def test_catch_unhandled_stops_on_a_fault_without_a_handler(
-        gdb: Gdb, rtos_elf: Path, function: str, switcher: str) -> None:
-    """An untagged csp makes the prologue's first csc fault with a tag violation in a
-    compartment without an error handler (queue, consumer: code_begin has none)."""
+def test_catch_unhandled_stops_on_a_fault_the_firmware_does_not_handle(
+        gdb: Gdb, rtos_elf: Path, function: str, thread: str, switcher: str) -> None:
+    """An untagged csp makes the prologue's first csc fault with a tag violation: in queue and
+    consumer, which have no error handler (their code_begin names none), and in faulty's
+    error handler itself."""
+    gdb.monitor("catch none")
     run_to(gdb, function)
     gdb.console("set $csp.tag = 0")
     gdb.monitor("catch unhandled")
@@ -311,7 +316,7 @@ def test_catch_unhandled_stops_on_a_fault_without_a_handler(
     assert int(stop.payload["frame"]["addr"], 16) == first_store(rtos_elf, function)
     text = stop.target
     assert "tag violation" in text
-    assert "  thread: 3 consumer.consumer_run\n" in text
+    assert re.search(rf"  thread: \d+ {re.escape(thread)}\n", text), text
     assert re.search(rf"  switcher: {switcher}\n", text), text
 
 
