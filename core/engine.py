@@ -43,6 +43,8 @@ from .state import (
     F_BREAKPOINT,
     F_SIGNED,
     FAST_KINDS,
+    WATCH_READ,
+    WATCH_WRITE,
     CoreState,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
@@ -52,7 +54,8 @@ log = structlog.get_logger(__name__)
 NEVER = (1 << 64) - 1
 PAGE = 0x1000
 _UNTIL = 0xFFFF_FFFF  # odd, so never a PC: emu_start runs until we stop it
-_WATCH_MODE = {WatchKind.READ: 1, WatchKind.WRITE: 2, WatchKind.ACCESS: 3}
+_WATCH_MODE = {WatchKind.READ: WATCH_READ, WatchKind.WRITE: WATCH_WRITE,
+               WatchKind.ACCESS: WATCH_READ | WATCH_WRITE}
 _DATA_OPS = {"clc": False, "csc": True}
 
 
@@ -680,6 +683,7 @@ class Engine:
             "instructions": instret,
             "fast": self.core.n_fast,
             "slow": self.core.n_slow,
+            "exits": self.core.n_exit,
             "seconds": self.run_time,
             "ips": instret / self.run_time if self.run_time else 0.0,
         }

@@ -81,12 +81,61 @@ typedef struct {
     /* Compressed permission field for each 12-bit permission set (legalisation, isa.md §3.3),
      * filled from capability.py like perm_table. */
     uint8_t p_of_perms[4096];
+    /* Instructions after which the hook wrote the PC or stopped: each forces Unicorn out of its
+     * translated block (scripts/bench reports the share). */
+    uint64_t n_exit;
 } core_t;
 
-size_t cheriot_core_size(void) { return sizeof(core_t); }
-size_t cheriot_core_offset_regions(void) { return offsetof(core_t, regions); }
-size_t cheriot_core_offset_slow(void) { return offsetof(core_t, slow); }
-size_t cheriot_core_offset_n_fast(void) { return offsetof(core_t, n_fast); }
+/* --- the ABI shared with Python (core/state.py), checked field by field at load and by
+ * tests/core/test_fastpath_layout.py ---------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    uint64_t value;
+} abi_entry_t;
+
+#define CORE(f) {"core." #f, offsetof(core_t, f)}
+#define REGION(f) {"region." #f, offsetof(region_t, f)}
+#define DINSN(f) {"dinsn." #f, offsetof(dinsn_t, f)}
+static const abi_entry_t abi_layout[] = {
+    {"sizeof.core", sizeof(core_t)}, {"sizeof.region", sizeof(region_t)},
+    {"sizeof.dinsn", sizeof(dinsn_t)},
+    DINSN(kind), DINSN(rd), DINSN(rs1), DINSN(rs2), DINSN(width), DINSN(flags), DINSN(length),
+    DINSN(pad), DINSN(imm),
+    REGION(base), REGION(size), REGION(host), REGION(tags), REGION(dtab), REGION(kind),
+    REGION(pad),
+    CORE(x), CORE(meta), CORE(tag), CORE(base), CORE(top), CORE(perms), CORE(otype),
+    CORE(pcc_tag), CORE(pcc_meta), CORE(pcc_base), CORE(pcc_perms), CORE(pcc_top),
+    CORE(mstatus), CORE(mshwm), CORE(mshwmb), CORE(xdirty), CORE(instret), CORE(event_at),
+    CORE(attention), CORE(reference), CORE(nregions), CORE(nwatch), CORE(regions),
+    CORE(watch_lo), CORE(watch_hi), CORE(watch_mode), CORE(next_pc), CORE(pad2), CORE(slow),
+    CORE(reg_read), CORE(reg_write), CORE(emu_stop), CORE(reg_ids), CORE(pc_reg_id),
+    CORE(pad3), CORE(n_slow), CORE(n_fast), CORE(perm_table), CORE(rev_base), CORE(rev_size),
+    CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
+    CORE(n_exit),
+    {NULL, 0},
+};
+
+#define CONST(c) {#c, (uint64_t)(c)}
+static const abi_entry_t abi_constants[] = {
+    CONST(MAX_REGIONS), CONST(MAX_WATCH),
+    CONST(K_UNDECODED), CONST(K_NATIVE_INT), CONST(K_NATIVE_OTHER), CONST(K_LOAD),
+    CONST(K_STORE),
+    CONST(K_CMOVE), CONST(K_CINCADDRIMM), CONST(K_CINCADDR), CONST(K_CSETADDR), CONST(K_AUIPCC),
+    CONST(K_CJAL), CONST(K_CJALR), CONST(K_CLC), CONST(K_CSC), CONST(K_CGETADDR),
+    CONST(K_CGETPERM), CONST(K_CGETTYPE), CONST(K_CGETBASE), CONST(K_CGETLEN), CONST(K_CGETTAG),
+    CONST(K_CGETTOP), CONST(K_CGETHIGH), CONST(K_CCLEARTAG), CONST(K_CSUB), CONST(K_CSEQX),
+    CONST(K_CTESTSUBSET), CONST(K_CSETHIGH), CONST(K_CSETBOUNDS), CONST(K_CSETBOUNDSIMM),
+    CONST(K_CSETBOUNDSEXACT), CONST(K_CSETBOUNDSROUNDDOWN), CONST(K_CANDPERM),
+    CONST(F_BREAKPOINT), CONST(F_SIGNED), CONST(REGION_RAM), CONST(REGION_MMIO),
+    CONST(ACT_JUMP), CONST(ACT_STOP), CONST(WATCH_READ), CONST(WATCH_WRITE),
+    CONST(PERM_GL), CONST(PERM_LG), CONST(PERM_SD), CONST(PERM_LM), CONST(PERM_SL),
+    CONST(PERM_LD), CONST(PERM_MC), CONST(PERM_EX), CONST(PERM_SEALING), CONST(MSTATUS_MIE),
+    {NULL, 0},
+};
+
+const abi_entry_t *cheriot_abi_layout(void) { return abi_layout; }
+const abi_entry_t *cheriot_abi_constants(void) { return abi_constants; }
 
 static inline region_t *find_region(core_t *s, uint32_t a) {
     for (uint32_t i = 0; i < s->nregions; i++) {
@@ -159,6 +208,10 @@ void cheriot_decode_bounds(uint32_t meta, uint32_t a, uint32_t *base, uint64_t *
     *base = (uint32_t)((a_top - a_hi) * region + ((int64_t)b << e));
     *top = (uint64_t)((a_top + t_hi - a_hi) * region + ((int64_t)t << e)) & ((1ull << 33) - 1);
 }
+
+/* Exported for the differential tests of the codec against core/capability.py. */
+uint32_t cheriot_otype(uint32_t meta) { return otype_of(meta); }
+uint32_t cheriot_exponent(uint32_t meta) { return exponent_of(meta); }
 
 /* Write capability register rd (x, shadow and decoded cache) and Unicorn's integer register. */
 static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
@@ -236,7 +289,10 @@ static inline int revoked(core_t *s, uint32_t a) {
     return (s->rev_shadow[off >> 6] >> ((off >> 3) & 7)) & 1;
 }
 
-static inline void jump(void *uc, core_t *s, uint32_t pc) { s->reg_write(uc, s->pc_reg_id, &pc); }
+static inline void jump(void *uc, core_t *s, uint32_t pc) {
+    s->n_exit++;
+    s->reg_write(uc, s->pc_reg_id, &pc);
+}
 
 /* The link value of CJAL/CJALR (isa.md §4.4): PCC at the next instruction, sealed as a
  * backward sentry when it goes to cra. Uses MIE as it was before the jump. */
@@ -446,6 +502,7 @@ static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
         if (dirty & (1u << i)) s->reg_write(uc, s->reg_ids[i], &s->x[i]);
     }
     s->xdirty = 0;
+    if (act & (ACT_JUMP | ACT_STOP)) s->n_exit++;
     if (act & ACT_JUMP) {
         uint32_t npc = s->next_pc;
         s->reg_write(uc, s->pc_reg_id, &npc);

@@ -1,7 +1,8 @@
 """The shadow state shared by Python and the compiled fast path (``fastpath.c``).
 
 This ctypes layout mirrors ``core_t`` in ``fastpath.c`` field for field; change both together
-(``tests/core/test_fastpath_layout.py`` checks the offsets against the C side).
+(``fastpath.check_abi`` compares every field offset and shared constant with the C side at
+load, and ``tests/core/test_fastpath_layout.py`` tests that comparison).
 
 The capability register file is held as (address, metadata word, tag) plus a cache of decoded
 bounds and permissions that is valid whenever the tag is set, so the fast path can authorise
@@ -29,6 +30,10 @@ FAST_KINDS = {
     "ctestsubset": 36, "csethigh": 37, "csetbounds": 38, "csetboundsimm": 39,
     "csetboundsexact": 40, "csetboundsrounddown": 41, "candperm": 42,
 }
+
+# Watchpoint modes (a watch range applies to reads, writes or both).
+WATCH_READ = 1
+WATCH_WRITE = 2
 
 # Region kinds.
 REGION_RAM = 1
@@ -87,4 +92,5 @@ class CoreState(ctypes.Structure):
         ("rev_shadow", ctypes.c_void_p),
         ("history", U32 * 64), ("hist_pos", U32), ("pad4", U32),
         ("p_of_perms", U8 * 4096),
+        ("n_exit", U64),
     ]
