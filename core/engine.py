@@ -40,8 +40,10 @@ from .state import (
     ACT_JUMP,
     ACT_NATIVE,
     ACT_STOP,
+    CSR_OPS,
     F_BREAKPOINT,
     F_SIGNED,
+    FAST_CSRS,
     FAST_KINDS,
     WATCH_READ,
     WATCH_WRITE,
@@ -410,9 +412,16 @@ class Engine:
         kind = int(instr.kind)
         if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
             kind = FAST_KINDS[instr.op]
-        entry.kind = kind
         entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
         entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
+        if instr.op in CSR_OPS:
+            if instr.csr not in FAST_CSRS:
+                kind = int(instr.kind)
+            # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
+            entry.imm = instr.csr
+            if instr.op.endswith("i"):
+                entry.rs1 = instr.imm & 0x1F
+        entry.kind = kind
         flags = F_SIGNED if instr.signed else 0
         entry.flags = flags | (F_BREAKPOINT if pc in self.breakpoints else 0)
         return instr

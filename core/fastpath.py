@@ -21,6 +21,7 @@ from .state import (
     ACT_STOP,
     F_BREAKPOINT,
     F_SIGNED,
+    FAST_CSRS,
     FAST_KINDS,
     MAX_REGIONS,
     MAX_WATCH,
@@ -80,8 +81,17 @@ def c_abi(lib: ctypes.CDLL) -> tuple[dict[str, int], dict[str, int]]:
 def python_abi() -> tuple[dict[str, int], dict[str, int]]:
     """The same two tables from the Python side (state.py and the modules owning each name)."""
     from .capability import SEALING_PERMS, Perm
+    from .csr import CSRS, MIE_WRITABLE
     from .decode import Kind
-    from .hart import MSTATUS_MIE
+    from .hart import (
+        MSTATUS_MIE,
+        MSTATUS_MPIE,
+        MSTATUS_MPP,
+        SCR_MEPCC,
+        SCR_MSCRATCHC,
+        SCR_MTCC,
+        SCR_MTDC,
+    )
 
     layout = {"sizeof.core": ctypes.sizeof(CoreState), "sizeof.region": ctypes.sizeof(Region),
               "sizeof.dinsn": ctypes.sizeof(DecodedInsn)}
@@ -97,11 +107,18 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
         "ACT_JUMP": ACT_JUMP, "ACT_STOP": ACT_STOP,
         "WATCH_READ": WATCH_READ, "WATCH_WRITE": WATCH_WRITE,
         "PERM_SEALING": SEALING_PERMS, "MSTATUS_MIE": MSTATUS_MIE,
+        "MSTATUS_MPIE": MSTATUS_MPIE, "MSTATUS_MPP": MSTATUS_MPP,
+        "SCR_MTCC": SCR_MTCC, "SCR_MTDC": SCR_MTDC, "SCR_MSCRATCHC": SCR_MSCRATCHC,
+        "SCR_MEPCC": SCR_MEPCC, "MIE_WRITABLE": MIE_WRITABLE,
     }
+    names = {"mstatus": "MSTATUS", "mie": "MIE", "mepc": "MEPC", "mcause": "MCAUSE",
+             "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
+    for number in FAST_CSRS:
+        constants[f"CSR_{names[CSRS[number].name]}"] = number
     for op, kind in FAST_KINDS.items():
         if op != "csetequalexact":  # an alias of cseqx
             constants[f"K_{op.upper()}"] = kind
-    for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "EX"):
+    for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE"):
         constants[f"PERM_{perm}"] = Perm[perm]
     return layout, {k: int(v) for k, v in constants.items()}
 
