@@ -102,6 +102,10 @@ typedef struct {
      * machine CSRs the hot paths use; hart.py presents them to Python. */
     uint32_t scr_x[4], scr_meta[4], scr_tag[4];
     uint32_t mie, mip, mcause, mtval;
+    /* Set when Unicorn is our patched build (scripts/build-unicorn) and translates the encodings
+     * this hook executes to nothing: then a completed instruction needs no PC write, and
+     * Unicorn stays in its translated block. */
+    uint32_t hook_executes, pad5;
 } core_t;
 
 /* --- the ABI shared with Python (core/state.py), checked field by field at load and by
@@ -131,7 +135,7 @@ static const abi_entry_t abi_layout[] = {
     CORE(pad3), CORE(n_slow), CORE(n_fast), CORE(perm_table), CORE(rev_base), CORE(rev_size),
     CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
     CORE(n_exit), CORE(scr_x), CORE(scr_meta), CORE(scr_tag), CORE(mie), CORE(mip),
-    CORE(mcause), CORE(mtval),
+    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(pad5),
     {NULL, 0},
 };
 
@@ -240,8 +244,10 @@ uint32_t cheriot_otype(uint32_t meta) { return otype_of(meta); }
 uint32_t cheriot_exponent(uint32_t meta) { return exponent_of(meta); }
 
 /* Write capability register rd (x, shadow and decoded cache) and Unicorn's integer register. */
-static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
-                           uint32_t tag) {
+/* Capability register rd's shadow only: for an instruction whose RV32 twin Unicorn then runs
+ * natively, writing the same address into the integer register itself. */
+static inline void set_shadow(core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
+                              uint32_t tag) {
     if (!rd) return;
     s->x[rd] = addr;
     s->meta[rd] = meta;
@@ -251,6 +257,12 @@ static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint
         s->perms[rd] = s->perm_table[(meta >> 25) & 0x3F];
         s->otype[rd] = otype_of(meta);
     }
+}
+
+static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
+                           uint32_t tag) {
+    if (!rd) return;
+    set_shadow(s, rd, addr, meta, tag);
     s->reg_write(uc, s->reg_ids[rd], &addr);
 }
 
@@ -321,12 +333,14 @@ static inline void jump(void *uc, core_t *s, uint32_t pc) {
 }
 
 /* The link value of CJAL/CJALR (isa.md §4.4): PCC at the next instruction, sealed as a
- * backward sentry when it goes to cra. Uses MIE as it was before the jump. */
-static inline void write_link(void *uc, core_t *s, unsigned rd, uint32_t next) {
+ * backward sentry when it goes to cra. Uses MIE as it was before the jump. Only the shadow:
+ * Unicorn runs the jump as its RV32 twin (jal/jalr), which writes the same address into rd
+ * after reading rs1, so cjalr cra, cra works and no PC write ends the translated block. */
+static inline void link_shadow(core_t *s, unsigned rd, uint32_t next) {
     if (!rd) return;
     uint32_t meta = s->pcc_meta;
     if (rd == 1) meta = with_otype(meta, (s->mstatus & MSTATUS_MIE) ? 5 : 4);
-    set_reg(uc, s, rd, next, meta, s->pcc_tag);
+    set_shadow(s, rd, next, meta, s->pcc_tag);
 }
 
 /* --- system-level instructions (the switcher's and scheduler's hot paths) ---------------- */
@@ -472,6 +486,12 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         uint32_t na = d->kind == K_CINCADDRIMM ? a + (uint32_t)d->imm
                       : d->kind == K_CINCADDR ? a + read_x(uc, s, d->rs2)
                                               : read_x(uc, s, d->rs2);
+        if (d->kind == K_CINCADDRIMM && size == 2) {
+            /* C.CIncAddr16CSP / C.CIncAddr4CSPN: the twins c.addi16sp / c.addi4spn compute
+             * the same address natively. */
+            set_shadow(s, rd, na, meta, moved_tag(s, rs1, meta, na));
+            return 1;
+        }
         set_reg(uc, s, rd, na, meta, moved_tag(s, rs1, meta, na));
         break;
     }
@@ -484,9 +504,8 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         break;
     }
     case K_CJAL:
-        write_link(uc, s, rd, next);
-        next = pc + (uint32_t)d->imm;
-        break;
+        link_shadow(s, rd, next);
+        return 1; /* the twin: jal */
     case K_CJALR: {
         if (!s->tag[rs1] || !(s->perms[rs1] & PERM_EX)) return 0;
         uint32_t ot = s->otype[rs1];
@@ -495,10 +514,10 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
                       : rd == 1             ? ot <= 3
                                             : ot <= 1;
         if (!allowed) return 0;
-        uint32_t target_cap = s->x[rs1], meta = with_otype(s->meta[rs1], 0);
+        uint32_t meta = with_otype(s->meta[rs1], 0);
         uint32_t base = s->base[rs1], perms = s->perms[rs1];
         uint64_t top = s->top[rs1];
-        write_link(uc, s, rd, next);
+        link_shadow(s, rd, next);
         s->pcc_tag = 1;
         s->pcc_meta = meta;
         s->pcc_base = base;
@@ -510,8 +529,7 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
             s->mstatus |= MSTATUS_MIE;
             check_interrupts(s);
         }
-        next = (target_cap + (uint32_t)d->imm) & ~1u;
-        break;
+        return 1; /* the twin: jalr, to (x[rs1] + imm) & ~1 as CJALR */
     }
     case K_CLC: {
         uint32_t va = s->x[rs1] + (uint32_t)d->imm;
@@ -657,7 +675,7 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
     default:
         return 0;
     }
-    jump(uc, s, next);
+    if (!s->hook_executes) jump(uc, s, next); /* skip the encoding Unicorn would reject */
     return 1;
 }
 

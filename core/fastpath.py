@@ -164,4 +164,11 @@ class FastPath:
             ctypes.c_uint64(0))
         if err:
             raise EngineError(f"uc_hook_add failed with Unicorn error {err}")
+        # Our Unicorn build (scripts/build-unicorn) leaves the instructions this hook executes
+        # out of its translated code; with the stock build the hook skips them with a PC write.
+        hook_executes = getattr(uclib, "uc_cheriot_hook_executes", None)
+        if hook_executes is not None:
+            hook_executes.argtypes = [ctypes.c_void_p, ctypes.c_bool]
+            if hook_executes(uc._uch, True) == 0:
+                core.hook_executes = 1
         self.core = core

@@ -102,4 +102,5 @@ class CoreState(ctypes.Structure):
         ("n_exit", U64),
         ("scr_x", U32 * 4), ("scr_meta", U32 * 4), ("scr_tag", U32 * 4),
         ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
+        ("hook_executes", U32), ("pad5", U32),
     ]

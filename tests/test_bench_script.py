@@ -10,11 +10,14 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from cheriot_gdbserver.core import unicorn_build
 
 BENCH = Path(__file__).resolve().parents[1] / "scripts" / "bench"
 WORKLOADS = ("integer_loop", "load_store_loop", "typical_mix", "compartment_call")
@@ -22,8 +25,12 @@ RAW = ("raw_unicorn_ips", "raw_unicorn_integer_loop_ips", "raw_unicorn_load_stor
        "raw_unicorn_compartment_call_ips")
 
 
-def _bench(*args: str) -> dict[str, float | None]:
-    done = subprocess.run([sys.executable, str(BENCH), "--json", *args],
+def _bench(*args: str, stock: bool = False) -> dict[str, float | None]:
+    env = dict(os.environ)
+    if stock:
+        env.pop("LIBUNICORN_PATH", None)
+        env[unicorn_build.STOCK_VARIABLE] = "1"
+    done = subprocess.run([sys.executable, str(BENCH), "--json", *args], env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -55,6 +62,16 @@ def test_bench_json_has_every_figure_and_the_fast_path_carries_the_loops() -> No
     for key in ("integer_loop", "load_store_loop", "typical_mix"):
         assert figures[f"{key}_slow_share"] < 0.01, key
     assert figures["integer_loop_exit_share"] < 0.01
+    if (unicorn_build.build_dir() / unicorn_build.LIBRARY).exists():
+        # Our Unicorn build: capability instructions no longer end translated blocks.
+        for key in ("load_store_loop", "typical_mix", "compartment_call"):
+            assert figures[f"{key}_exit_share"] < 0.05, key
+
+
+def test_bench_on_the_stock_unicorn_computes_the_same_with_a_block_exit_per_cap_insn() -> None:
+    figures = _bench("--iterations", "2000", stock=True)
+    assert figures["compartment_call_slow_share"] < 0.01
+    assert figures["typical_mix_exit_share"] > 0.2  # every capability instruction
 
 
 def test_bench_reference_mode_sends_every_instruction_to_python() -> None:
