@@ -29,6 +29,7 @@ as the RTOS resolves them. Every problem raises ``BoardError("<file>: field '<f>
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -186,11 +187,21 @@ def load_board(name_or_path: str | Path) -> Board:
                      f"{', '.join(shipped_boards())} (or give the path of a board file)")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("duplicate key")  # json5 then reports it with its line
+    return dict(pairs)
+
+
 def _read(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise BoardError(f"{path}: cannot read the board file: {e.strerror}") from None
+    try:  # plain JSON first: the json5 parser is pure Python and takes 0.1-0.4 s a board
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except ValueError:
+        pass
     try:
         return json5.loads(text, allow_duplicate_keys=False)
     except ValueError as e:
