@@ -33,7 +33,8 @@ enum {
     K_CSPECIALRW = 64, K_CSEAL, K_CUNSEAL, K_CRRL, K_CRAM, K_CSRRW, K_CSRRS, K_CSRRC, K_CSRRWI,
     K_CSRRSI, K_CSRRCI
 };
-/* Bit-manipulation instructions (kinds >= K_BITMANIP = state.BITMANIP_FIRST, in core/bitmanip.py OPERATIONS order). */
+/* Bit-manipulation instructions (kinds >= K_BITMANIP = state.BITMANIP_FIRST, in
+ * core/bitmanip.py OPERATIONS order). */
 enum { K_BITMANIP = 96 };
 enum {
     K_SH1ADD = K_BITMANIP, K_SH2ADD, K_SH3ADD, K_ANDN, K_ORN, K_XNOR, K_CLZ, K_CTZ, K_CPOP, K_MAX,
