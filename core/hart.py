@@ -20,6 +20,7 @@ from .capability import (
     get_otype,
     get_perms,
 )
+from .isa import ALL
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).
@@ -83,33 +84,40 @@ class Bus(Protocol):
 
 
 class ScrFile(MutableMapping[int, Cap]):
-    """The special capability registers (28-31) as a mapping, stored in the shared
-    ``CoreState`` so that the fast path's CSpecialRW sees and makes the same changes."""
+    """The special capability registers as a mapping by number. MTCC, MTDC, MScratchC and MEPCC
+    (28-31) live in the shared ``CoreState``, so that the fast path's CSpecialRW sees and makes
+    the same changes; an optional one such as ZTOPC (27, core/isa.py) is kept here, and the
+    fast path leaves its accesses to the reference."""
 
     def __init__(self, core: CoreState) -> None:
         self._core = core
+        self._others: dict[int, Cap] = {}
 
     def __getitem__(self, scr: int) -> Cap:
         if scr not in SCR_NAMES:
-            raise KeyError(scr)
+            return self._others[scr]
         i, core = scr - SCR_MTCC, self._core
         return Cap(bool(core.scr_tag[i]), core.scr_x[i], core.scr_meta[i])
 
     def __setitem__(self, scr: int, cap: Cap) -> None:
         if scr not in SCR_NAMES:
-            raise KeyError(scr)
+            self._others[scr] = cap
+            return
         i, core = scr - SCR_MTCC, self._core
         core.scr_x[i], core.scr_meta[i] = cap.address, cap.meta
         core.scr_tag[i] = 1 if cap.tag else 0
 
     def __delitem__(self, scr: int) -> None:
-        raise TypeError("special capability registers cannot be removed")
+        if scr in SCR_NAMES:
+            raise TypeError("MTCC, MTDC, MScratchC and MEPCC cannot be removed")
+        del self._others[scr]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(SCR_NAMES)
+        yield from SCR_NAMES
+        yield from list(self._others)
 
     def __len__(self) -> int:
-        return len(SCR_NAMES)
+        return len(SCR_NAMES) + len(self._others)
 
 
 def _core_field(name: str, doc: str) -> property:
@@ -134,6 +142,7 @@ class Hart:
         self.core = core
         self.bus = bus
         self.time_source = time_source  # mtime, for the `time` CSR
+        self.isa = ALL        # the core's optional extensions and registers (the engine sets it)
         self.pc = 0           # address of the instruction being executed
         self.next_pc = 0      # where execution continues (semantics sets it)
         self._scr = ScrFile(core)
@@ -147,6 +156,9 @@ class Hart:
 
     @scr.setter
     def scr(self, values: Mapping[int, Cap]) -> None:
+        """Replace every special register (those not in ``values`` other than 28-31 go)."""
+        for number in [n for n in self._scr if n not in SCR_NAMES]:
+            del self._scr[number]
         for number, cap in values.items():
             self._scr[number] = cap
 
@@ -162,6 +174,11 @@ class Hart:
         core.mshwm = core.mshwmb = 0
         core.instret = 0
         self.mie = self.mip = self.mcause = self.mtval = self.mscratch = 0
+        # mcountinhibit (csr.py): per counter bit (0 cycle, 2 instret) how far the visible
+        # counter lags core.instret, and its value while inhibited.
+        self.mcountinhibit = 0
+        self.counter_lag = {0: 0, 2: 0}
+        self.counter_frozen = {0: 0, 2: 0}
 
     # --- general-purpose capability registers -------------------------------------------------
 

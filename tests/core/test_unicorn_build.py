@@ -29,7 +29,7 @@ def _probe(**env: str) -> list[str]:
 
 def test_the_build_directory_is_keyed_by_the_patch() -> None:
     directory = unicorn_build.build_dir()
-    assert directory.name.startswith(f"unicorn-{unicorn_build.VERSION}-")
+    assert directory.name.startswith(f"cheriot-unicorn-{unicorn_build.VERSION}-")
     assert unicorn_build.PATCH.exists()
 
 
@@ -38,7 +38,7 @@ def test_the_stock_wheel_on_request_and_the_old_exits_with_it() -> None:
 
 
 def test_without_our_build_the_stock_wheel_is_used(tmp_path: Path) -> None:
-    assert _probe(XDG_CACHE_HOME=str(tmp_path)) == ["None", "0"]
+    assert _probe(**{unicorn_build.DIR_VARIABLE: str(tmp_path)}) == ["None", "0"]
 
 
 def test_our_build_is_preferred_once_built() -> None:
