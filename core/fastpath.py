@@ -19,7 +19,6 @@ from ..errors import EngineError
 from .state import (
     ACT_JUMP,
     ACT_STOP,
-    BITMANIP_FIRST,
     F_BREAKPOINT,
     F_SIGNED,
     FAST_CSRS,
@@ -119,7 +118,6 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
     for op, kind in FAST_KINDS.items():
         if op != "csetequalexact":  # an alias of cseqx
             constants[f"K_{op.upper().replace('.', '_')}"] = kind
-    constants["K_BITMANIP"] = BITMANIP_FIRST
     for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE"):
         constants[f"PERM_{perm}"] = Perm[perm]
     return layout, {k: int(v) for k, v in constants.items()}

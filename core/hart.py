@@ -20,7 +20,7 @@ from .capability import (
     get_otype,
     get_perms,
 )
-from .isa import ALL
+from .isa import ALL, SCR_ZTOPC
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).
@@ -84,40 +84,47 @@ class Bus(Protocol):
 
 
 class ScrFile(MutableMapping[int, Cap]):
-    """The special capability registers as a mapping by number. MTCC, MTDC, MScratchC and MEPCC
-    (28-31) live in the shared ``CoreState``, so that the fast path's CSpecialRW sees and makes
-    the same changes; an optional one such as ZTOPC (27, core/isa.py) is kept here, and the
-    fast path leaves its accesses to the reference."""
+    """The special capability registers as a mapping. MTCC, MTDC, MScratchC and MEPCC (28-31)
+    are stored in the shared ``CoreState`` so that the fast path's CSpecialRW sees and makes the
+    same changes; ZTOPC (27, CHERIoT-Ibex only) is only ever handled by the reference
+    (csr.py), so it lives here, absent until first written."""
 
     def __init__(self, core: CoreState) -> None:
         self._core = core
-        self._others: dict[int, Cap] = {}
+        self._reference_only: dict[int, Cap] = {}
 
     def __getitem__(self, scr: int) -> Cap:
+        if scr == SCR_ZTOPC:
+            return self._reference_only[scr]
         if scr not in SCR_NAMES:
-            return self._others[scr]
+            raise KeyError(scr)
         i, core = scr - SCR_MTCC, self._core
         return Cap(bool(core.scr_tag[i]), core.scr_x[i], core.scr_meta[i])
 
     def __setitem__(self, scr: int, cap: Cap) -> None:
-        if scr not in SCR_NAMES:
-            self._others[scr] = cap
+        if scr == SCR_ZTOPC:
+            self._reference_only[scr] = cap
             return
+        if scr not in SCR_NAMES:
+            raise KeyError(scr)
         i, core = scr - SCR_MTCC, self._core
         core.scr_x[i], core.scr_meta[i] = cap.address, cap.meta
         core.scr_tag[i] = 1 if cap.tag else 0
 
     def __delitem__(self, scr: int) -> None:
-        if scr in SCR_NAMES:
-            raise TypeError("MTCC, MTDC, MScratchC and MEPCC cannot be removed")
-        del self._others[scr]
+        raise TypeError("special capability registers cannot be removed")
 
     def __iter__(self) -> Iterator[int]:
-        yield from SCR_NAMES
-        yield from list(self._others)
+        return iter([*SCR_NAMES, *self._reference_only])
 
     def __len__(self) -> int:
-        return len(SCR_NAMES) + len(self._others)
+        return len(SCR_NAMES) + len(self._reference_only)
+
+    def reset(self, values: Mapping[int, Cap]) -> None:
+        """Every register to its reset value (``values``); ZTOPC back to absent."""
+        self._reference_only.clear()
+        for number, cap in values.items():
+            self[number] = cap
 
 
 def _core_field(name: str, doc: str) -> property:
@@ -156,9 +163,6 @@ class Hart:
 
     @scr.setter
     def scr(self, values: Mapping[int, Cap]) -> None:
-        """Replace every special register (those not in ``values`` other than 28-31 go)."""
-        for number in [n for n in self._scr if n not in SCR_NAMES]:
-            del self._scr[number]
         for number, cap in values.items():
             self._scr[number] = cap
 
@@ -168,8 +172,8 @@ class Hart:
             self.write_cap(i, NULL)
         self.set_pcc(ROOT_EXE.with_address(pc))
         self.pc = self.next_pc = pc
-        self.scr = {SCR_MTCC: ROOT_EXE, SCR_MTDC: ROOT_MEM, SCR_MSCRATCHC: ROOT_SEAL,
-                    SCR_MEPCC: ROOT_EXE}
+        self._scr.reset({SCR_MTCC: ROOT_EXE, SCR_MTDC: ROOT_MEM, SCR_MSCRATCHC: ROOT_SEAL,
+                         SCR_MEPCC: ROOT_EXE})
         core.mstatus = MSTATUS_RESET
         core.mshwm = core.mshwmb = 0
         core.instret = 0

@@ -31,9 +31,9 @@ FAST_KINDS = {
     "cgethigh": 32, "ccleartag": 33, "csub": 34, "cseqx": 35, "csetequalexact": 35,
     "ctestsubset": 36, "csethigh": 37, "csetbounds": 38, "csetboundsimm": 39,
     "csetboundsexact": 40, "csetboundsrounddown": 41, "candperm": 42,
-    # System-level instructions.
-    "cspecialrw": 43, "cseal": 44, "cunseal": 45, "crrl": 46, "cram": 47,
-    "csrrw": 48, "csrrs": 49, "csrrc": 50, "csrrwi": 51, "csrrsi": 52, "csrrci": 53,
+    # System-level instructions (numbered from 64 in fastpath.c).
+    "cspecialrw": 64, "cseal": 65, "cunseal": 66, "crrl": 67, "cram": 68,
+    "csrrw": 69, "csrrs": 70, "csrrc": 71, "csrrwi": 72, "csrrsi": 73, "csrrci": 74,
 }
 CSR_OPS = frozenset({"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"})
 # The CSRs the fast path accesses itself (fastpath.c fast_csr): mstatus, mie, mepc (read),
@@ -46,7 +46,7 @@ WATCH_WRITE = 2
 
 # Bit-manipulation instructions, all computed in C (fastpath.c bitmanip_result), one kind each
 # in bitmanip.OPERATIONS order from BITMANIP_FIRST.
-BITMANIP_FIRST = 64
+BITMANIP_FIRST = 96  # above the system kinds (64...)
 FAST_KINDS.update({op: BITMANIP_FIRST + i for i, op in enumerate(BITMANIP_OPERATIONS)})
 
 # Region kinds.
