@@ -70,7 +70,7 @@ class DebugTarget:
         return frozenset({Feature.SW_BREAKPOINTS, Feature.HW_BREAKPOINTS,
                           Feature.WRITE_WATCHPOINTS, Feature.READ_WATCHPOINTS,
                           Feature.ACCESS_WATCHPOINTS, Feature.SINGLE_STEP,
-                          Feature.MEMORY_MAP, Feature.MONITOR})
+                          Feature.MEMORY_MAP, Feature.MONITOR, Feature.RESTART})
 
     @property
     def last_stop(self) -> Stop | None:
@@ -273,6 +273,11 @@ class DebugTarget:
     def kill(self) -> None:
         """Back to power-on: the next client finds the firmware reloaded, halted at its entry."""
         self.detach()
+        self.context.reset()
+
+    def restart(self) -> None:
+        """extended-remote ``run``: the firmware reloaded and halted at its entry, as after
+        ``kill``; breakpoints stay (gdb keeps its own and re-inserts them anyway)."""
         self.context.reset()
 
     def client_gone(self) -> None:
