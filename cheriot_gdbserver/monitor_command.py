@@ -61,6 +61,7 @@ def handle(args: argparse.Namespace) -> int:
         context = DebugContext(machine)
         if args.break_at is not None or args.max_instructions is not None:
             stop = _run(machine, _breakpoint(args.break_at, context), args.max_instructions)
+            context.live.invalidate()
             print(f"cheriot-gdbserver: stopped ({stop.kind.value}) at "
                   f"{locate(machine.image, stop.pc)}", file=sys.stderr, flush=True)
         registry = default_registry()

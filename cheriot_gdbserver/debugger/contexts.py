@@ -45,18 +45,32 @@ class RegisterContext(Protocol):
 
 
 class LiveContext:
-    """The CPU's registers: the running thread (or the bare hart)."""
+    """The CPU's registers: the running thread (or the bare hart).
+
+    The general-purpose registers and the pc are read from the engine once per stop (gdb reads
+    the whole file after each one) and kept until ``invalidate``, which the target calls on
+    every resume, write and reset; this context's own writes invalidate it too.
+    """
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
+        self._gprs: tuple[Cap, ...] | None = None
+        self._pc: int | None = None
+
+    def invalidate(self) -> None:
+        self._gprs = self._pc = None
 
     def capability(self, name: str) -> Cap:
         engine = self.machine.engine
         if name in CAP_REG_NAMES:
-            return engine.read_cap(CAP_REG_NAMES.index(name))
+            if self._gprs is None:
+                self._gprs = engine.read_caps()
+            return self._gprs[CAP_REG_NAMES.index(name)]
         if name == "pcc":
+            if self._pc is None:
+                self._pc = engine.pc
             # PCC's bounds were decoded when it was installed; its address is the live PC.
-            return Cap(engine.hart.pcc.tag, engine.pc, engine.hart.pcc.meta)
+            return Cap(engine.hart.pcc.tag, self._pc, engine.hart.pcc.meta)
         if name in SCR_BY_NAME:
             return engine.hart.scr[SCR_BY_NAME[name]]
         raise RegisterUnavailableError(f"no capability register {name!r}")
@@ -66,6 +80,7 @@ class LiveContext:
 
     def set_capability(self, name: str, cap: Cap) -> None:
         engine = self.machine.engine
+        self.invalidate()
         if name in CAP_REG_NAMES:
             engine.write_cap(CAP_REG_NAMES.index(name), cap)  # the engine checks it again
         elif name == "pcc":
@@ -77,6 +92,7 @@ class LiveContext:
         csr = CSRS[CSR_BY_NAME[name]]
         if csr.write is None:
             raise RegisterWriteError(f"{name} is read-only")
+        self.invalidate()
         csr.write(self.machine.engine.hart, value)
         self.machine.engine.refresh()
 

@@ -45,6 +45,7 @@ class DebugContext:
         """Power-on reset of the machine; whoever holds state about it (the gdb target's last
         stop, cached threads) is told through ``reset_listeners``."""
         self.machine.reset()
+        self.live.invalidate()
         self._take_baseline()
         for listener in self.reset_listeners:
             listener()

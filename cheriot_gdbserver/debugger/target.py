@@ -86,14 +86,14 @@ class DebugTarget:
     def write_register(self, regnum: int, data: bytes) -> None:
         self._thread_list()
         self.register_file.write(self.context.registers, regnum, data)
-        self._threads = None  # a thread list may depend on any register
+        self._state_changed()  # a thread list may depend on any register
 
     def read_memory(self, address: int, length: int) -> bytes:
         return self.engine.read_memory(address, length)
 
     def write_memory(self, address: int, data: bytes) -> None:
         self.engine.write_memory(address, data)
-        self._threads = None
+        self._state_changed()
         ram = self.machine.memory.ram_at(address)
         if ram is None or not ram.contains(address, len(data)):
             # A device register was written: its outputs (interrupt lines, next event) follow
@@ -104,8 +104,14 @@ class DebugTarget:
     # --- Target: execution -----------------------------------------------------------------
 
     def resume(self, action: ResumeAction) -> Stop:
+        self._state_changed()
+        try:
+            return self._resume(action)
+        finally:
+            self._state_changed()  # whatever ran, nothing read before it is current
+
+    def _resume(self, action: ResumeAction) -> Stop:
         engine = self.engine
-        self._threads = None
         if action.address is not None:
             engine.set_pc(action.address)
         if self._interrupted.is_set():
@@ -235,10 +241,15 @@ class DebugTarget:
         self._selected = thread_id
         self.context.registers = self._context_of(thread_id)
 
+    def _state_changed(self) -> None:
+        """Target state may have changed: this stop's threads and registers are stale."""
+        self._threads = None
+        self.context.live.invalidate()
+
     def _forget(self) -> None:
         """The machine was reset: no stop to report, threads to be read afresh."""
         self._last_stop = None
-        self._threads = None
+        self._state_changed()
         self._selected = None
         self.context.registers = self.context.live
 
@@ -260,7 +271,7 @@ class DebugTarget:
     def monitor(self, command: str) -> str:
         self._thread_list()  # the selected thread's registers, as gdb sees them
         output = self.commands.run(command, self.context)
-        self._threads = None  # a command may have changed the target (reset, catch...)
+        self._state_changed()  # a command may have changed the target (reset, catch...)
         return output
 
     def detach(self) -> None:
