@@ -20,12 +20,25 @@ from typing import Protocol
 from ..boards.machine import Machine
 from ..core.capability import NULL, Cap
 from ..core.csr import CSRS
-from ..core.hart import CAP_REG_NAMES, SCR_NAMES
+from ..core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
 from ..errors import RegisterUnavailableError, RegisterWriteError
 
 SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
 CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
 CAPABILITY_NAMES = (*CAP_REG_NAMES, "pcc", *SCR_BY_NAME)
+_ALIASES = {"c0": "cnull", "czero": "cnull", "zero": "cnull", "cfp": "cs0", "fp": "cs0",
+            "pc": "pcc",
+            **{name: CAP_REG_NAMES[i] for i, name in enumerate(INT_REG_NAMES)},
+            **{f"c{i}": name for i, name in enumerate(CAP_REG_NAMES) if i},
+            **{f"x{i}": name for i, name in enumerate(CAP_REG_NAMES)}}
+
+
+def capability_register_name(text: str) -> str | None:
+    """The canonical name of the capability register ``text`` names (``$sp``, ``sp``, ``c2``,
+    ``x2`` and ``csp`` are all ``csp``; ``pc`` is ``pcc``), or None."""
+    name = text.lower().removeprefix("$")
+    name = _ALIASES.get(name, name)
+    return name if name in CAPABILITY_NAMES else None
 
 
 class RegisterContext(Protocol):

@@ -30,7 +30,7 @@ class DebugContext:
     def __init__(self, machine: Machine, *, rtos: object | None = None) -> None:
         self.machine = machine
         self.live = LiveContext(machine)
-        self.view = MachineView(machine)
+        self.view = MachineView(machine, self.live)
         self.registers: RegisterContext = self.live
         self.rtos = rtos
         self.reset_listeners: list[Callable[[], None]] = []

@@ -130,3 +130,15 @@ def test_the_register_cache_is_never_stale(machine: Machine) -> None:
     assert a0() == engine.read_cap(10).address == 3
     assert target.monitor("reset").startswith("reset done")
     assert pc() == entry and a0() == 0
+
+
+def test_the_rtos_view_sees_each_stop_afresh(machine: Machine) -> None:
+    """The DebugContext's TargetView shares the live context the target invalidates."""
+    from cheriot_gdbserver.gdbstub.target import ResumeAction
+
+    target = DebugTarget(machine)
+    view = target.context.view
+    assert view.register("pcc").address == machine.image.entry
+    target.resume(ResumeAction(step=True))
+    assert view.register("pcc").address == machine.engine.pc != machine.image.entry
+    assert view.register("csp") == machine.engine.read_cap(2)
