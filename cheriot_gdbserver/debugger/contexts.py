@@ -26,6 +26,7 @@ from ..errors import RegisterUnavailableError, RegisterWriteError
 SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
 CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
 CAPABILITY_NAMES = (*CAP_REG_NAMES, "pcc", *SCR_BY_NAME)
+_GPR_INDEX = {name: i for i, name in enumerate(CAP_REG_NAMES)}
 _ALIASES = {"c0": "cnull", "czero": "cnull", "zero": "cnull", "cfp": "cs0", "fp": "cs0",
             "pc": "pcc",
             **{name: CAP_REG_NAMES[i] for i, name in enumerate(INT_REG_NAMES)},
@@ -68,22 +69,24 @@ class LiveContext:
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
         self._gprs: tuple[Cap, ...] | None = None
-        self._pc: int | None = None
+        self._pcc: Cap | None = None
 
     def invalidate(self) -> None:
-        self._gprs = self._pc = None
+        self._gprs = self._pcc = None
 
     def capability(self, name: str) -> Cap:
         engine = self.machine.engine
-        if name in CAP_REG_NAMES:
+        index = _GPR_INDEX.get(name)
+        if index is not None:
             if self._gprs is None:
                 self._gprs = engine.read_caps()
-            return self._gprs[CAP_REG_NAMES.index(name)]
+            return self._gprs[index]
         if name == "pcc":
-            if self._pc is None:
-                self._pc = engine.pc
-            # PCC's bounds were decoded when it was installed; its address is the live PC.
-            return Cap(engine.hart.pcc.tag, self._pc, engine.hart.pcc.meta)
+            if self._pcc is None:
+                # PCC's bounds were decoded when it was installed; its address is the live PC.
+                pcc = engine.hart.pcc
+                self._pcc = Cap(pcc.tag, engine.pc, pcc.meta)
+            return self._pcc
         if name in SCR_BY_NAME:
             return engine.hart.scr[SCR_BY_NAME[name]]
         raise RegisterUnavailableError(f"no capability register {name!r}")
