@@ -27,6 +27,7 @@ from .contexts import RegisterContext
 from .debug_context import DebugContext
 from .register_file import RegisterFile
 from .registers import exception_signal
+from .rtos_threads import thread_source_for
 from .run_control import RunControl
 from .threads import DebugThread, HartThreads, ThreadSource
 
@@ -40,7 +41,7 @@ class DebugTarget:
         self.machine = machine
         self.context = context or DebugContext(machine)
         self.context.reset_listeners.append(self._forget)
-        self.thread_source: ThreadSource = threads or HartThreads()
+        self.thread_source: ThreadSource = threads or thread_source_for(self.context)
         self.commands = commands or default_registry()
         self.register_file = RegisterFile()
         self._threads: Sequence[DebugThread] | None = None  # this stop's, until state changes
