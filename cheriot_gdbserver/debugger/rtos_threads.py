@@ -44,6 +44,9 @@ class RtosThreads:
             log.warning("rtos threads unreadable at this stop; showing the hart alone",
                         error=str(e))
             return self._hart.threads()
+        except Exception:  # a model bug must not take gdb's registers with it
+            log.exception("rtos thread model failed; showing the hart alone")
+            return self._hart.threads()
 
     @staticmethod
     def _debug_thread(state: RtosState, thread: Thread) -> DebugThread:
@@ -75,5 +78,8 @@ def thread_source_for(context: DebugContext) -> ThreadSource:
         image = RtosImage.from_elf(context.image.elf)
     except NoRtosView as e:
         log.info("no RTOS threads", reason=str(e))
+        return HartThreads()
+    except Exception:  # an image the model cannot read still gets served
+        log.exception("the RTOS model could not read this image; showing the hart alone")
         return HartThreads()
     return RtosThreads(image, context.view)

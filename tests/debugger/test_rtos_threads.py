@@ -86,3 +86,32 @@ def test_gdb_lists_rtos_threads_and_shows_a_waiting_threads_registers(
 
 def test_an_image_without_the_rtos_shows_the_hart(machine: Machine) -> None:
     assert isinstance(DebugTarget(machine).thread_source, HartThreads)
+
+
+class BrokenView:
+    """A target that answers nothing (every read refused) or misbehaves (a model bug)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        raise self.error
+
+    def read_capability(self, address: int):
+        raise self.error
+
+    def register(self, name: str):
+        raise self.error
+
+    def csr(self, name: str) -> int:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [ValueError("model bug"), RuntimeError("boom")])
+def test_an_unreadable_target_falls_back_to_the_hart(rtos_machine: Machine, error) -> None:
+    from cheriot_gdbserver.rtos.view import ViewError
+
+    image = RtosImage.from_elf(rtos_machine.image.elf)
+    for failure in (ViewError("unmapped"), error):
+        threads = RtosThreads(image, BrokenView(failure)).threads()
+        assert [(t.id, t.name, t.context) for t in threads] == [(1, "hart0", None)]
