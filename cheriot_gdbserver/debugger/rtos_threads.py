@@ -69,17 +69,21 @@ def _registers(thread: Thread, saved: SavedContext) -> SavedRegisters:
                           owner=f"thread {thread.id} ({thread.name})")
 
 
+def attach_rtos(context: DebugContext) -> RtosImage | None:
+    """Model the machine's image as a CHERIoT RTOS image, as ``context.rtos``; None (and no
+    model) for any other image."""
+    if context.rtos is None and context.image.is_elf:
+        try:
+            context.rtos = RtosImage.from_elf(context.image.elf)
+        except NoRtosView as e:
+            log.info("no RTOS model", reason=str(e))
+        except Exception:  # an image the model cannot read is still served
+            log.exception("the RTOS model could not read this image; showing the hart alone")
+    return context.rtos
+
+
 def thread_source_for(context: DebugContext) -> ThreadSource:
     """RTOS threads when the machine's image is a CHERIoT RTOS image, else the hart alone.
     The threads are read through ``context.view``, whose registers the target keeps current."""
-    if not context.image.is_elf:
-        return HartThreads()
-    try:
-        image = RtosImage.from_elf(context.image.elf)
-    except NoRtosView as e:
-        log.info("no RTOS threads", reason=str(e))
-        return HartThreads()
-    except Exception:  # an image the model cannot read still gets served
-        log.exception("the RTOS model could not read this image; showing the hart alone")
-        return HartThreads()
-    return RtosThreads(image, context.view)
+    image = attach_rtos(context)
+    return HartThreads() if image is None else RtosThreads(image, context.view)

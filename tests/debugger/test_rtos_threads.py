@@ -115,3 +115,17 @@ def test_an_unreadable_target_falls_back_to_the_hart(rtos_machine: Machine, erro
     for failure in (ViewError("unmapped"), error):
         threads = RtosThreads(image, BrokenView(failure)).threads()
         assert [(t.id, t.name, t.context) for t in threads] == [(1, "hart0", None)]
+
+
+def test_capability_bounds_are_named_by_compartment(rtos_elf: Path) -> None:
+    """issue 7 item 8: on an RTOS image the bounds read as the compartment's code, globals,
+    stack or trusted stack (rtos.md's regions), not as the nearest symbol below the base."""
+    from tests.run.support import cli
+
+    done = cli("monitor", str(rtos_elf), "--break", "faulty_read",
+               "-c", "cap pcc", "-c", "cap cgp", "-c", "cap csp", "-c", "cap mtdc")
+    assert done.returncode == 0, done.stderr
+    covers = [line for line in done.stdout.splitlines() if line.startswith("  covers: ")]
+    assert covers == ["  covers: code of faulty", "  covers: globals of faulty",
+                      "  covers: stack of thread 1 (demo.demo_main)",
+                      "  covers: trusted stack of thread 1 (demo.demo_main)"]
