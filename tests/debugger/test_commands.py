@@ -27,6 +27,7 @@ HELP = (
     "reset               reset the machine to its power-on state\n"
     "stats               show execution statistics since reset\n"
     "tags ADDR [LENGTH]  show the capability tags of the memory from ADDR\n"
+    "threads             list the RTOS threads: state, priority, compartment, pc\n"
     "uart                show what the firmware wrote to the UART\n"
 )
 TAGS_LEGEND = "(1: tagged, 0: untagged, -: memory without tags)"

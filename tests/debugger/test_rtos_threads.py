@@ -129,3 +129,20 @@ def test_capability_bounds_are_named_by_compartment(rtos_elf: Path) -> None:
     assert covers == ["  covers: code of faulty", "  covers: globals of faulty",
                       "  covers: stack of thread 1 (demo.demo_main)",
                       "  covers: trusted stack of thread 1 (demo.demo_main)"]
+
+
+def test_monitor_threads(rtos_elf: Path, debugee: Path) -> None:
+    from tests.run.support import cli
+
+    done = cli("monitor", str(rtos_elf), "--break", "faulty_read", "-c", "threads")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "thread 1 demo.demo_main", "thread 2 producer.producer_run",
+        "thread 3 consumer.consumer_run"]
+    assert lines[0].split(": ", 1)[1].startswith("running; priority 0; in faulty; pc 0x")
+    assert lines[2].split(": ", 1)[1].startswith("waiting on futex 0x")
+    plain = cli("monitor", str(debugee), "-c", "threads")
+    assert plain.returncode == 1
+    assert plain.stdout == ("error: no RTOS view: not a CHERIoT RTOS image: it has no "
+                            ".compartment_headers section (the loader's image header)\n")
