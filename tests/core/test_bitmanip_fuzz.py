@@ -57,7 +57,7 @@ def bitmanip_words(draw: st.DrawFn) -> list[int]:
 
 @pytest.fixture(scope="module")
 def program(tmp_path_factory: pytest.TempPathFactory):
-    return build(BODY, tmp_path_factory.mktemp("bitmanip-fuzz"))
+    return build(BODY.format(skip=2, block=64), tmp_path_factory.mktemp("bitmanip-fuzz"))
 
 
 def run(program, words: list[int], *, reference: bool, warm: bool = False):
