@@ -58,9 +58,10 @@ def handle(args: argparse.Namespace) -> int:
         machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
                           uart_input=uart_input)
         machine.engine.catch = Catch(args.catch)
-        context = DebugContext(machine)
+        context = DebugContext(machine)  # with the RTOS model on an RTOS image
         if args.break_at is not None or args.max_instructions is not None:
             stop = _run(machine, _breakpoint(args.break_at, context), args.max_instructions)
+            context.live.invalidate()
             print(f"cheriot-gdbserver: stopped ({stop.kind.value}) at "
                   f"{locate(machine.image, stop.pc)}", file=sys.stderr, flush=True)
         registry = default_registry()

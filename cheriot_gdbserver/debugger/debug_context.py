@@ -33,14 +33,15 @@ class DebugContext:
     def __init__(self, machine: Machine, *, rtos: RtosState | None = None) -> None:
         self.machine = machine
         self.live = LiveContext(machine)
-        self.view = MachineView(machine)
+        self.view = MachineView(machine, self.live)
         self.registers: RegisterContext = self.live
         self.selected_thread: int | None = None  # gdb's thread ('thread N'); None: the running
         attached = attach_rtos(machine, self.view)
         self.rtos = rtos if rtos is not None else attached.state
         self.no_rtos = attached.reason
         # The 'unhandled' catch mode (monitor catch): the engine stops on every exception and
-        # the gdb target delivers those the firmware handles (rtos_threads.firmware_handles).
+        # run control (run_control.py) delivers those the firmware handles
+        # (rtos_threads.firmware_handles).
         self.catch_unhandled = False
         self.reset_listeners: list[Callable[[], None]] = []
         self.baseline = Counters()
@@ -61,6 +62,7 @@ class DebugContext:
         """Power-on reset of the machine; whoever holds state about it (the gdb target's last
         stop, cached threads) is told through ``reset_listeners``."""
         self.machine.reset()
+        self.live.invalidate()
         self._take_baseline()
         for listener in self.reset_listeners:
             listener()

@@ -56,6 +56,10 @@ def attach_rtos(machine: Machine, view: MachineView) -> RtosAttachment:
                                    revokable_start=board.revocable_base)
     except NoRtosView as e:
         return RtosAttachment(None, str(e))
+    except Exception as e:  # noqa: BLE001 - an image the model cannot read is still served
+        log.exception("rtos.model_failed")
+        return RtosAttachment(None, "no RTOS view: the RTOS model could not read this image "
+                                    f"({type(e).__name__}: {e})")
     return RtosAttachment(RtosState(model, view))
 
 

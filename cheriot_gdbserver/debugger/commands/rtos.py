@@ -142,7 +142,7 @@ def compartment(context: DebugContext, state: RtosState, args: argparse.Namespac
         lines.append(f"  sealed-object {obj.symbol or '-'}: at={obj.address:#010x} "
                      f"size={obj.size} type={f'{st.compartment}.{st.key}' if st else '-'}")
     inside = [t for t in state.threads() if t.compartment == comp.name]
-    lines += [f"  {_thread_line(t)}" for t in inside]
+    lines += [f"  {_thread_line(context, state, t)}" for t in inside]
     if not inside:
         lines.append("  (no thread executes in it now)")
     return "\n".join(lines) + "\n"
@@ -150,7 +150,15 @@ def compartment(context: DebugContext, state: RtosState, args: argparse.Namespac
 
 # --- threads and call chains --------------------------------------------------------------------
 
-def _thread_line(t: Thread) -> str:
+def _pc(context: DebugContext, state: RtosState, t: Thread) -> int | None:
+    """The running thread's pc is the CPU's, as gdb shows it for that thread (a save area
+    holds the pc of the thread's last trap, stale while it runs); others' are saved."""
+    if t.id == state.current_thread_id():
+        return context.live.capability("pcc").address
+    return t.pc
+
+
+def _thread_line(context: DebugContext, state: RtosState, t: Thread) -> str:
     fields = [f"state={_STATE_WORDS.get(t.state.value, t.state.value)}",
               f"compartment={t.compartment or '-'}",
               f"priority={t.base_priority}"]
@@ -164,8 +172,9 @@ def _thread_line(t: Thread) -> str:
         fields.append(f"wake={'forever' if t.wake_time is None else t.wake_time}")
     if t.boosts is not None:
         fields.append(f"boosts={t.boosts}")
-    if t.pc is not None:
-        fields.append(f"pc={t.pc:#010x}")
+    pc = _pc(context, state, t)
+    if pc is not None:
+        fields.append(f"pc={pc:#010x}")
     used = t.stack.used
     fields.append(f"stack={_span(t.stack.stack)}")
     fields.append(f"stack_used={'-' if used is None else used}")
@@ -177,7 +186,7 @@ def threads(context: DebugContext, state: RtosState, args: argparse.Namespace) -
     found = state.threads()
     if not found:
         return "the image has no threads\n"
-    return "".join(_thread_line(t) + "\n" for t in found)
+    return "".join(_thread_line(context, state, t) + "\n" for t in found)
 
 
 def thread_id(text: str, context: DebugContext) -> int:
