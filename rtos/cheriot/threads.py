@@ -109,7 +109,7 @@ class Thread:
     block: int | None             # thread block address
     trusted_stack: Span
     compartment: str | None       # where it executes now (callee of the top frame)
-    pc: int | None                # saved PC (the live PC for the running thread is the CPU's)
+    pc: int | None                # the CPU's PC for the running thread, else the saved one
     pc_owner: str | None          # component whose code holds pc
     call_chain: tuple[CallFrame, ...]
     stack: StackUse
@@ -213,6 +213,9 @@ class ThreadReader:
         context = self.context(ts)
         chain = self.call_chain(ts)
         pc = context["pcc"].address if context else None
+        if state == ThreadState.RUNNING:
+            live = self.live_context()
+            pc = live["pcc"].address if live is not None else pc
         owner = self.image.owner_of_code(pc) if pc is not None else None
         mshwm = context.mshwm if context else None
         if state == ThreadState.RUNNING:

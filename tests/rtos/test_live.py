@@ -195,7 +195,17 @@ def test_sealed_payload_addressed_token(synth_image):
     assert info.key == 0x0FFFFFFE and info.first_words[0] == 0xABCD and info.sealing_type is None
 
 
-def heap_state(view, lay):
+def chunk_header(view, h: int, size: int, in_use: bool, owner: int = 0, sealed: bool = False,
+                 dwarf: bool = False) -> None:
+    if dwarf:   # the DWARF variant of dwarfgen.CHUNK
+        view.u16(h, size // 8)
+        view.u16(h + 4, in_use | (sealed << 2) | (owner << 3))
+    else:       # rtos.md 6.2
+        view.u16(h + 2, size // 8)
+        view.u16(h + 4, owner | (sealed << 13) | (in_use << 15))
+
+
+def heap_state(view, lay, dwarf: bool = False):
     """An initialised heap: MState, four chunks, a free remainder and the end sentinel."""
     ms = 0x80030000
     first = ms + 248 + 2 * 16
@@ -205,13 +215,11 @@ def heap_state(view, lay):
               (40, True, 2, True)]
     h = first
     for size, in_use, owner, sealed in chunks:
-        view.u16(h + 2, size // 8)
-        view.u16(h + 4, owner | (sealed << 13) | (in_use << 15))
+        chunk_header(view, h, size, in_use, owner, sealed, dwarf)
         h += size
     rest = synth.HEAP_END - 8 - h
-    view.u16(h + 2, rest // 8)
-    view.u16(synth.HEAP_END - 8 + 2, 1)
-    view.u16(synth.HEAP_END - 8 + 4, 1 << 15)
+    chunk_header(view, h, rest, False, dwarf=dwarf)
+    chunk_header(view, synth.HEAP_END - 8, 8, True, dwarf=dwarf)
     # Quarantine: the second chunk's body is painted in the revocation bitmap (6.5).
     granule = (first + 48 + 8 - 0x80000000) >> 3
     view.u32(synth.SHADOW[0] + 4 * (granule >> 5), 1 << (granule & 31))
@@ -229,12 +237,16 @@ def heap_state(view, lay):
     return first, total, rest
 
 
-@pytest.mark.parametrize("generation", ["B", "F"])
-def test_heap(synth_image, generation):
-    image, view, lay, _ = two_threads(generation, synth_image)
+@pytest.mark.parametrize(("generation", "dwarf"), [("B", False), ("F", False), ("F", True)])
+def test_heap(synth_image, generation, dwarf):
+    # With DWARF, the chunk header is read as the image declares it (sizes swapped, flags in
+    # the low bits); MState, which that DWARF lacks, keeps its documented layout.
+    image, view, lay, _ = two_threads(generation, synth_image, dwarf=dwarf)
+    assert image.chunk_layout.source == ("dwarf" if dwarf else "documented")
+    assert image.mstate_layout.source == "documented"
     state = RtosState(image, view)
     assert not state.heap().initialised                  # gm is still null
-    first, total, rest = heap_state(view, lay)
+    first, total, rest = heap_state(view, lay, dwarf)
     state.invalidate()
     heap = state.heap()
     assert heap.initialised and heap.quarantine_known
@@ -337,6 +349,7 @@ def test_register_context_live_for_the_running_thread(synth_image):
     view.registers["mtdc"] = cap(*lay.trusted_stacks[1])
     live = state.context(2)
     assert live.live and live["pcc"].address == ALLOC_PC + 8 and live["ca0"].address == 0x100a
+    assert state.thread(2).pc == ALLOC_PC + 8 and state.thread(2).pc_owner == "allocator"
     assert live.resume_pc == ALLOC_PC + 8
     # In the trap path or the scheduler MTDC is null: the save area is the freshest copy.
     view.registers["mtdc"] = Cap(False, 0, 0)
