@@ -32,7 +32,7 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
-from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap
+from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .memory import Memory, MmioRegion, RamRegion
@@ -625,12 +625,12 @@ class Engine:
 
     def write_cap(self, index: int, cap: Cap) -> None:
         """Set a register from the debugger. Untagged values are always accepted; a tagged value
-        only when it can be derived from the register's current tagged value (a subset: bounds,
-        permissions, same object type), so the debugger never mints authority."""
+        only when instructions could derive it from the register's current value
+        (``capability.is_derivable``, the one rule every debugger write follows)."""
         if index == 0:
             raise RegisterWriteError("cnull/zero is hard-wired to NULL")
         current = self.read_cap(index)
-        if cap.tag and not _derivable(current, cap):
+        if not is_derivable(current, cap):
             raise RegisterWriteError(
                 f"refusing to write a tagged capability to {register_name(index)}: it is not "
                 "derivable from the capability the register holds (a debugger may only narrow "
@@ -683,17 +683,6 @@ class Engine:
             "seconds": self.run_time,
             "ips": instret / self.run_time if self.run_time else 0.0,
         }
-
-
-def _derivable(parent: Cap, child: Cap) -> bool:
-    """Could ``child`` be derived from ``parent`` by narrowing (CTestSubset plus otype)?"""
-    if not parent.tag or parent.otype != child.otype:
-        return False
-    if parent.sealed and child.meta != parent.meta:
-        return False
-    pbase, ptop = parent.bounds
-    cbase, ctop = child.bounds
-    return pbase <= cbase and ctop <= ptop and (child.perms & parent.perms) == child.perms
 
 
 __all__ = ["Catch", "Engine", "NULL", "Timebase", "Watchpoint"]

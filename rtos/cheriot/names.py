@@ -1,29 +1,37 @@
-"""Readable names from the RTOS's linker symbols (rtos.md 2.5), demangled with
-itanium_demangler. Symbols carry the compiler-level compartment name (``sched`` and ``alloc``
-in trees before January 2025) while records carry the linker-script name, so components are
-always matched by address and these helpers only split strings."""
+"""Readable names from the RTOS's linker symbols (rtos.md 2.5), demangled by the project's one
+demangler (core/demangle.py). Symbols carry the compiler-level compartment name (``sched`` and
+``alloc`` in trees before January 2025) while records carry the linker-script name, so
+components are always matched by address and these helpers only split strings."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-import itanium_demangler
+from ...core.demangle import demangle
 
 _EXPORT = re.compile(r"^__(?:library_)?(?:export|import)_(.*?)_(_Z.*)$")
 _SEALING = re.compile(r"^__(?:export|import)\.sealing_type\.([^.]+)\.(.+)$")
 
+__all__ = ["demangle", "function_name", "short_name", "split_entry_symbol"]
 
-@lru_cache(maxsize=4096)
-def demangle(symbol: str) -> str:
-    """The full demangled form of a C++ symbol, or the symbol itself."""
-    if not symbol.startswith("_Z"):
-        return symbol
-    try:
-        node = itanium_demangler.parse(symbol)
-    except Exception:
-        return symbol
-    return symbol if node is None else str(node)
+
+def _without_parameters(text: str) -> str:
+    """``ns::f(int, T<(x)>) const`` -> ``ns::f``: drop the outermost trailing parameter list."""
+    text = text.strip()
+    if text.endswith(" const"):
+        text = text[:-len(" const")]
+    if not text.endswith(")"):
+        return text
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return text[:i] if i else text
+    return text
 
 
 @lru_cache(maxsize=4096)
@@ -31,14 +39,7 @@ def function_name(mangled: str) -> str:
     """The function's qualified name without parameters: ``sched::scheduler_entry``."""
     if not mangled.startswith("_Z"):
         return mangled
-    try:
-        node = itanium_demangler.parse(mangled)
-    except Exception:
-        return mangled
-    if node is None:
-        return mangled
-    name = getattr(node, "name", None)
-    return str(name) if name is not None else str(node)
+    return _without_parameters(demangle(mangled))
 
 
 def short_name(qualified: str) -> str:

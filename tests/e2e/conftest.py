@@ -77,8 +77,8 @@ def fault_lines(fw: Firmware) -> list[str]:
     buffer = fw.symbols["buffer"]
     ca0 = bounded(buffer, 16)
     assert describe(ca0) == (
-        f"tag=1 address={buffer:#010x} base={buffer:#010x} top={buffer + 16:#011x} "
-        f"length=0x10 perms=[GL LG LM SL SD LD MC] otype=0 (unsealed) meta={ca0.meta:#x}")
+        f"address={buffer:#010x} base={buffer:#010x} top={buffer + 16:#010x} "
+        "length=0x10 perms=[GL LG SD LM SL LD MC] otype=unsealed tag=1")
     return [
         "mcause 0x1c (CHERI exception), mtval 0x141 (bounds violation, register ca0)",
         f"pc {pc:#010x} <overflow+20> at {FIRMWARE}:{fw.line_of('csw a1, 16(ca0)')}",
