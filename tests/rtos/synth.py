@@ -162,6 +162,7 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
     boot = section(".loader_start", 0x80000000)
     boot.label("_start", glob=True, kind="function")
     boot.data(bytes.fromhex("6f000000"))  # j .
+    lay.code["loader"] = (boot.address, boot.size)
     exports = section(".compartment_export_tables", 0x80000100)
     _export_table(exports, lay, "scheduler", SCHED_EXPORTS, None)
     _export_table(exports, lay, "allocator", ALLOC_EXPORTS, None)

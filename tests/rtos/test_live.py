@@ -286,6 +286,9 @@ def test_where(synth_image):
     first = 0x80030000 + 248 + 32
     chunk = state.where(first + 48 + 8)
     assert (chunk.kind, chunk.detail) == ("heap chunk", "quarantined")
+    assert (state.where(0x80000000).kind, state.where(0x80000000).owner) == ("code", "loader")
+    # The loader record's C++ code and data (generation C has one) are erased after boot.
+    assert state.where(0x80029010).describe().startswith("loader code (erased after boot)")
     assert state.where(0x9000_0000) is None
 
 
