@@ -47,6 +47,8 @@ def two_threads(generation: str, synth_image, *, dwarf: bool = False, thread1=No
     view.u32(lay.symbols["hello_lock"], 0x00010002)
     view.u32(lay.symbols["_ZN12_GLOBAL__N_119InterruptController10masterPlicE"] + 4, 3)
     view.csrs["mshwm"] = stack2 + size2 - 0x180
+    view.registers["mtdc"] = cap(*lay.trusted_stacks[1])   # the CPU runs thread 2
+    view.registers["pcc"] = cap(0x80002000, 0x400, ALLOC_PC + 4, execute=True)
     return image, view, lay, scen
 
 
@@ -63,7 +65,7 @@ def test_threads_states_priorities_and_call_chains(synth_image, generation):
         ("worker", "run", None, None),
         ("hello", "say_hello", "worker", WORKER_PC),
         ("allocator", "heap_allocate", "hello", HELLO_PC)]
-    assert state.current_thread_id() == 2
+    assert state.current_thread_id() == 2 and t2.on_cpu and t2.pc == ALLOC_PC + 4
     # The running thread's stack use comes from the live MSHWM CSR.
     stack, size = lay.stacks[1]
     assert (t2.stack.lowest_used, t2.stack.used) == (stack + size - 0x180, 0x180)
@@ -287,8 +289,11 @@ def test_where(synth_image):
     chunk = state.where(first + 48 + 8)
     assert (chunk.kind, chunk.detail) == ("heap chunk", "quarantined")
     assert (state.where(0x80000000).kind, state.where(0x80000000).owner) == ("code", "loader")
-    # The loader record's C++ code and data (generation C has one) are erased after boot.
-    assert state.where(0x80029010).describe().startswith("loader code (erased after boot)")
+    # The loader record's C++ code and data (generation C has one) lie in the heap range: the
+    # heap's chunk once the allocator runs, the loader's code before.
+    assert state.where(0x80029010).kind == "heap"
+    before = RtosState(image, load(synth_image("C")[0]))
+    assert before.where(0x80029010).describe().startswith("loader code (erased after boot)")
     assert state.where(0x9000_0000) is None
 
 
@@ -406,3 +411,18 @@ def test_idle_context_from_sched_tstack(synth_image):
              cap(boot, 192, otype=10))
     idle = RtosState(image, view).idle_context()
     assert idle.address == boot and idle["pcc"].address == 0x80000004
+
+
+def test_current_thread_suspending_in_the_scheduler(synth_image):
+    # rtos.md 4.10: inside the trap path and the scheduler, ``current`` still names the thread
+    # that trapped, which may already be suspended; MTDC is null there, so its registers are the
+    # save area's.
+    image, view, lay, scen = two_threads("C", synth_image)
+    scen.thread(2, ThreadSpec(state=1, queue="futex", futex=lay.symbols["worker_flag"],
+                              pc=SCHED_PC, mcause=11, priority=1, base_priority=1,
+                              frames=[(lay.exports["worker"][0], None)]))
+    view.registers["mtdc"] = Cap(False, 0, 0)
+    state = RtosState(image, view)
+    t2 = state.thread(2)
+    assert (t2.state, t2.on_cpu, t2.pc) == (ThreadState.FUTEX, True, SCHED_PC)
+    assert state.current_thread_id() == 2 and not state.context(2).live
