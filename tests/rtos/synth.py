@@ -275,6 +275,7 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
     data.align(8)
     data = section(".worker_sealed_objects", data.here, "worker")
     start = data.label(".worker_sealed_objects_start")
+    data.label("__compart_boundary_end")  # an unsized boundary symbol sharing the address
     lay.objects["worker.__default_malloc_capability"] = data.label(
         "__default_malloc_capability", size=32)
     data.u32(lay.entries["allocator.MallocKey"])
