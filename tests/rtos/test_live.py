@@ -426,3 +426,16 @@ def test_current_thread_suspending_in_the_scheduler(synth_image):
     t2 = state.thread(2)
     assert (t2.state, t2.on_cpu, t2.pc) == (ThreadState.FUTEX, True, SCHED_PC)
     assert state.current_thread_id() == 2 and not state.context(2).live
+
+
+def test_dynamic_key_owner_from_the_globals_holding_it(synth_image):
+    # rtos.md 5.6: a dynamic key's owner is the compartment whose globals hold a sealing-format
+    # capability for it (token_key_new's result: address = base = the type, length 1).
+    from .target import sealing_cap
+    image, view, lay, _ = two_threads("F", synth_image)
+    key = 0x0FFFFF00
+    view.cap(lay.symbols["worker_flag"], sealing_cap(key, 1, key))
+    base = 0x80031000
+    view.u32(base + 8, key)
+    info = RtosState(image, view).sealed(cap(base, 48, base + 16 + 7, otype=11))
+    assert info.compartment == "worker" and "held in the globals of worker" in info.description
