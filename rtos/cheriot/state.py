@@ -127,6 +127,12 @@ class RtosState:
     def heap(self) -> Heap:
         return self._heap
 
+    def _heap_or_none(self) -> Heap | None:
+        try:
+            return self._heap
+        except ViewError:
+            return None
+
     def chunk(self, address: int) -> Chunk | None:
         for chunk in self._heap.chunks:
             if chunk.header <= address < chunk.header + chunk.size:
@@ -149,7 +155,7 @@ class RtosState:
         in_heap = address in self.image.heap
         # Once the allocator runs, the heap range is heap only: the loader's code and data, the
         # header and the library export tables linked there were erased at boot (1.6).
-        if in_heap and self._heap.initialised:
+        if in_heap and self._heap_or_none() is not None and self._heap.initialised:
             chunk = self.chunk(address)
             found = Region("heap chunk", chunk.quota or f"quota {chunk.owner}", chunk.header,
                            chunk.header + chunk.size, chunk.state) if chunk is not None else \

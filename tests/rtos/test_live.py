@@ -439,3 +439,15 @@ def test_dynamic_key_owner_from_the_globals_holding_it(synth_image):
     view.u32(base + 8, key)
     info = RtosState(image, view).sealed(cap(base, 48, base + 16 + 7, otype=11))
     assert info.compartment == "worker" and "held in the globals of worker" in info.description
+
+
+def test_unreadable_allocator_state_is_a_clear_error_and_loses_nothing(synth_image):
+    from cheriot_gdbserver.rtos.view import ViewError
+    image, view, lay, _ = two_threads("F", synth_image)
+    view.cap(lay.symbols["_ZN12_GLOBAL__N_12gmE"], cap(0x9000_0000, 248))   # nothing there
+    state = RtosState(image, view)
+    with pytest.raises(ViewError, match=r"allocator's state \(gm -> 0x90000000\) cannot be read"):
+        state.heap()
+    assert [f.address for f in state.futexes() if f.waiters] == [lay.symbols["hello_lock"]]
+    assert state.where(lay.symbols["hello_lock"]).owner == "hello"
+    assert state.where(synth.HEAP_START + 0x1000).kind == "heap"
