@@ -158,7 +158,9 @@ class RtosState:
         if in_heap and self._heap_or_none() is not None and self._heap.initialised:
             chunk = self.chunk(address)
             found = Region("heap chunk", chunk.quota or f"quota {chunk.owner}", chunk.header,
-                           chunk.header + chunk.size, chunk.state) if chunk is not None else \
+                           chunk.header + chunk.size,
+                           chunk.state + (", a sealed (token) object" if chunk.sealed else "")
+                           ) if chunk is not None else \
                 Region("heap", "allocator", self.image.heap.start, self.image.heap.end,
                        "allocator state (MState, hazard quarantine)")
         if found is None:

@@ -288,6 +288,9 @@ def test_where(synth_image):
     first = 0x80030000 + 248 + 32
     chunk = state.where(first + 48 + 8)
     assert (chunk.kind, chunk.detail) == ("heap chunk", "quarantined")
+    token = state.where(first + 48 + 32 + 64 + 8)
+    assert (token.owner, token.detail) == ("worker.__default_malloc_capability",
+                                           "allocated, a sealed (token) object")
     assert (state.where(0x80000000).kind, state.where(0x80000000).owner) == ("code", "loader")
     # The loader record's C++ code and data (generation C has one) lie in the heap range: the
     # heap's chunk once the allocator runs, the loader's code before.
