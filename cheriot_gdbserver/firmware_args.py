@@ -87,7 +87,7 @@ def resolve_firmware(args: argparse.Namespace) -> Firmware:
         image.entry = args.entry
         return Firmware(board, image, ", ".join(args.load))
     if args.firmware is None:
-        path = bundled.build()
+        path = bundled.build(board=board)
         description = f"bundled firmware ({path})"
     else:
         path = args.firmware

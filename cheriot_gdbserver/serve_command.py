@@ -109,7 +109,9 @@ def _firmware_elf(args: argparse.Namespace) -> Path | None:
 
     if args.load:
         return None
-    return args.firmware if args.firmware is not None else bundled.build()  # cached build
+    if args.firmware is not None:
+        return args.firmware
+    return bundled.build(board=args.board or bundled.DEFAULT_BOARD)  # cached build
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -35,6 +35,7 @@ from . import semantics
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
+from .isa import ALL, Isa
 from .memory import Memory, MmioRegion, RamRegion
 from .state import (
     ACT_JUMP,
@@ -92,14 +93,16 @@ class _PendingTrap:
 class Engine:
     """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
 
-    def __init__(self, memory: Memory, *, reference: bool = False) -> None:
+    def __init__(self, memory: Memory, *, reference: bool = False, isa: Isa = ALL) -> None:
         from .fastpath import FastPath  # the binding needs the library built
 
         self.memory = memory
+        self.isa = isa  # the core's optional extensions and registers (core/isa.py)
         self._no_fast_clc = False
         self.core = CoreState()
         self.mtime_source: Callable[[], int] = lambda: self.core.instret
         self.hart = Hart(self.core, memory, lambda: self.mtime_source())
+        self.hart.isa = isa
         self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
         # E31 has no F/D: nothing collides with CHERIoT's reuse of the FP compressed slots.
         self.uc.ctl_set_cpu_model(UC_CPU_RISCV32_SIFIVE_E31)
@@ -402,7 +405,7 @@ class Engine:
             return cached
         low = self.memory.load(pc, 2)
         word = low if low & 3 != 3 else self.memory.load(pc, 4)
-        instr = decode(word)
+        instr = decode(word, self.isa)
         self._decoded[pc] = instr
         kind = int(instr.kind)
         if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):

@@ -80,6 +80,11 @@ def _narrow_bounds(name: str, current: Cap, want_base: int, want_top: int) -> Ca
                                  f"{want_base:#x}")
     if want_top > TOP_LIMIT or want_base < 0:
         raise RegisterWriteError(f"refusing bounds for {name} outside the address space")
+    if want_top - want_base > 0xFFFF_FFFF:
+        # CSetBounds takes its length from a 32-bit register: [0, 2**32) is the root's, never
+        # a request.
+        raise RegisterWriteError(f"refusing bounds for {name} of length 2**32 (no CSetBounds "
+                                 "can ask for it)")
     if current.tag and (current.sealed or not current.in_bounds(want_base,
                                                                 want_top - want_base)):
         raise RegisterWriteError(f"refusing to widen the bounds of {name} (or to change a sealed "

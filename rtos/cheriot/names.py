@@ -8,30 +8,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ...core.demangle import demangle
+from ...core.demangle import demangle as _demangle
 
 _EXPORT = re.compile(r"^__(?:library_)?(?:export|import)_(.*?)_(_Z.*)$")
 _SEALING = re.compile(r"^__(?:export|import)\.sealing_type\.([^.]+)\.(.+)$")
 
-__all__ = ["demangle", "function_name", "short_name", "split_entry_symbol"]
 
-
-def _without_parameters(text: str) -> str:
-    """``ns::f(int, T<(x)>) const`` -> ``ns::f``: drop the outermost trailing parameter list."""
-    text = text.strip()
-    if text.endswith(" const"):
-        text = text[:-len(" const")]
-    if not text.endswith(")"):
-        return text
-    depth = 0
-    for i in range(len(text) - 1, -1, -1):
-        if text[i] == ")":
-            depth += 1
-        elif text[i] == "(":
-            depth -= 1
-            if depth == 0:
-                return text[:i] if i else text
-    return text
+def demangle(symbol: str) -> str:
+    """The full demangled form of a C++ symbol, or the symbol itself."""
+    return _demangle(symbol) if symbol.startswith("_Z") else symbol
 
 
 @lru_cache(maxsize=4096)
@@ -39,7 +24,27 @@ def function_name(mangled: str) -> str:
     """The function's qualified name without parameters: ``sched::scheduler_entry``."""
     if not mangled.startswith("_Z"):
         return mangled
-    return _without_parameters(demangle(mangled))
+    return without_parameters(_demangle(mangled))
+
+
+def without_parameters(demangled: str) -> str:
+    """A demangled function name less its parameter list and qualifiers (``f(int) const`` ->
+    ``f``); names that are not functions come back unchanged."""
+    text = demangled.rstrip()
+    for qualifier in (" const", " volatile", " &&", " &"):
+        if text.endswith(qualifier):
+            text = text[: -len(qualifier)]
+    if not text.endswith(")"):
+        return demangled
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            depth -= 1
+            if depth == 0:
+                return text[:i] if i else demangled
+    return demangled
 
 
 def short_name(qualified: str) -> str:

@@ -123,7 +123,8 @@ class FakeTarget:
             stop = self.default_stop
         else:
             self.running.set()
-            self._interrupt.wait()
+            if not self._interrupt.wait(60):  # a deadline: a test that never interrupts fails
+                raise AssertionError("FakeTarget.resume: nobody interrupted the run in 60 s")
             self.running.clear()
             stop = Stop(StopKind.INTERRUPTED, self.regs.caps["pcc"].address)
         self._interrupt.clear()

@@ -157,8 +157,9 @@ def test_gdb_loads_an_image_with_x_packets(tmp_path) -> None:
     source.write_text("    .text\n    .globl _start\n_start:\n    nop\n"
                       "    .fill 20000, 2, 0x2a23\n")
     obj, elf = tmp_path / "image.o", tmp_path / "image.elf"
-    subprocess.run([AS, "-march=rv32e", "-mabi=ilp32e", "-o", obj, source], check=True)
-    subprocess.run([LD, "-m", "elf32lriscv", "-Ttext=0x80000000", "-o", elf, obj], check=True)
+    subprocess.run([AS, "-march=rv32e", "-mabi=ilp32e", "-o", obj, source], check=True, timeout=60)
+    subprocess.run([LD, "-m", "elf32lriscv", "-Ttext=0x80000000", "-o", elf, obj], check=True,
+                   timeout=60)
     target = FakeTarget()
     out = run_gdb(target, [f"file {elf}", "mark", "load", "mark", "compare-sections", "mark",
                            "info registers pc", "mark"])

@@ -133,7 +133,7 @@ def read_xfer(session: Session, transport: FakeTransport, obj: str, annex: str,
               chunk: int) -> bytes:
     ask(session, transport, b"QStartNoAckMode")
     doc = b""
-    while True:
+    for _ in range(10_000):  # far more chunks than any document has
         reply = ask(session, transport, b"qXfer:%s:read:%s:%x,%x" % (
             obj.encode(), annex.encode(), len(doc), chunk))
         body = reply[1:reply.index(b"#")]
@@ -141,6 +141,7 @@ def read_xfer(session: Session, transport: FakeTransport, obj: str, annex: str,
         if body[:1] == b"l":
             return doc
         assert body[:1] == b"m"
+    raise AssertionError(f"qXfer:{obj} never ended (no 'l' reply)")
 
 
 def test_qxfer_features_in_chunks_reassembles_target_xml(setup) -> None:

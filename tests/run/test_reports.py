@@ -8,9 +8,11 @@ source, and the `faults.c:N` lines from its `.loc` directives.
 from __future__ import annotations
 
 import io
+import select
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ ROOT_MEM = ("address=0x00000000 base=0x00000000 top=0x100000000 length=0x1000000
             "perms=[GL LG SD LM SL LD MC] otype=unsealed tag=1")
 BUF_CAP = ("address=0x80000070 base=0x80000070 top=0x80000080 length=0x10 "
            "perms=[GL LG SD LM SL LD MC] otype=unsealed")
+DEADLINE = 60.0  # seconds: a safety net against hangs, never a synchronisation device
 NO_HANDLER = ("  trap handler at 0x00000000 cannot run (instruction access fault: no memory at "
               "0x00000000)")
 
@@ -195,6 +198,10 @@ def test_ctrl_c_ends_the_run_with_a_report(build: Build) -> None:
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True) as process:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], DEADLINE)
+        if not ready:
+            process.kill()
+        assert ready, f"the firmware printed nothing in {DEADLINE} s"
         assert process.stdout.readline() == "hanging\n"   # the engine is running
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
@@ -215,12 +222,16 @@ def test_request_stop_ends_a_loop_that_never_calls_python(build: Build) -> None:
     image.entry = symbol(elf, "hang")
     machine = Machine(load_board("sail"), image, uart_output=io.BytesIO())
     results: list[RunResult] = []
-    runner = threading.Thread(target=lambda: results.append(run_machine(machine)))
+    runner = threading.Thread(target=lambda: results.append(run_machine(machine)),
+                              daemon=True)
     runner.start()
+    deadline = time.monotonic() + DEADLINE
     while machine.engine.core.instret < 100_000:   # wait (busily) until deep in the loop
-        pass
+        assert runner.is_alive(), f"the run ended early: {results}"
+        assert time.monotonic() < deadline, f"fewer than 100000 instructions in {DEADLINE} s"
     machine.engine.request_stop()
-    runner.join(timeout=60)
+    runner.join(timeout=DEADLINE)
+    assert not runner.is_alive(), f"request_stop did not end the run in {DEADLINE} s"
     (result,) = results
     loop = symbol(elf, "hang_loop")
     assert result.stop.kind is StopKind.INTERRUPTED
