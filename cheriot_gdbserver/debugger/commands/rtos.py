@@ -151,8 +151,9 @@ def compartment(context: DebugContext, state: RtosState, args: argparse.Namespac
 # --- threads and call chains --------------------------------------------------------------------
 
 def _pc(context: DebugContext, state: RtosState, t: Thread) -> int | None:
-    """The running thread's pc is the CPU's, as gdb shows it for that thread (a save area
-    holds the pc of the thread's last trap, stale while it runs); others' are saved."""
+    """The pc gdb shows for the thread: the CPU's for the thread on the CPU (rtos_threads.py
+    gives it the live registers, also while the switcher or the scheduler runs on its behalf,
+    where the model gives the save area's), the saved one for every other thread."""
     if t.id == state.current_thread_id():
         return context.live.capability("pcc").address
     return t.pc
