@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .support import candidates, records, section, symbols, thread_records
 
-COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty"]
+COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty", "uaf"]
 LIBRARIES = ["crt"]
 
 

@@ -14,7 +14,13 @@ def test_error_handler_runs_and_forced_unwind_returns_an_error(rtos_elf: Path) -
     syms = booted.symbols
     # The handler's global counts the faults it repaired; stop where the demo prints the
     # result of the repaired call and of the unwound one.
-    booted.run_to("compartment_error_handler")
+    # compartment_error_handler is a local name in several compartments: find faulty's by
+    # its export table (the loader made the offset PCC-relative, rtos.md 2.2).
+    booted.run_to("demo_main")
+    table = syms[".faulty_export_table"]
+    handler = booted.cap(table).base + booted.u16(table + 16)
+    booted.symbols = {**syms, "faulty handler": handler}
+    booted.run_to("faulty handler")
     ts = booted.machine.engine.hart.scr[29]                        # MTDC: the demo thread
     assert booted.u16(ts.base + 154) == 1
     frames = (booted.u16(ts.base + 152) - 168) // 24
@@ -47,7 +53,7 @@ def test_static_sealed_object_and_sealing_keys(rtos_elf: Path) -> None:
     # the sealing-type export entry and into the object's header.
     key_type = booted.u16(syms["__export.sealing_type.demo.SecretKey"])
     other_type = booted.u16(syms["__export.sealing_type.demo.OtherKey"])
-    assert (key_type, other_type) == (16, 17)
+    assert (key_type, other_type) == (17, 18)   # 16 is the allocator's MallocKey
     assert booted.u32(secret) == key_type
     key = booted.cap(syms["__import.sealing_type.demo.SecretKey"])
     assert key.tag and key.bounds == (key_type, key_type + 1)
@@ -78,3 +84,39 @@ def test_threads_block_on_the_futex_and_exit(rtos_elf: Path) -> None:
         block = syms["_ZN12_GLOBAL__N_112threadSpacesE"] + 80 * i
         assert booted.machine.engine.read_memory(block + 76, 1)[0] & 3 == 2   # Exited
     assert booted.u16(syms["_ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE"]) == 0
+
+
+def test_freed_capability_loses_its_tag_in_the_revocation_sweep(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    stale = syms["stale"]                          # uaf's global copy of the freed capability
+    booted.run_to("revoke")                        # the sweep before the memory is reused
+    kept = booted.cap(stale)
+    assert kept.tag                                # still tagged in memory ...
+    board = booted.machine.board
+    shadow = board.shadow
+    assert shadow is not None
+    offset = kept.base - board.revocable_base     # ... but its base is painted (rtos.md 6.5)
+    assert engine.read_memory(shadow.base + (offset >> 6), 1)[0] >> ((offset >> 3) & 7) & 1
+    epoch = booted.u32(syms["_ZN12_GLOBAL__N_15epochE"])
+    booted.run_to("merge")                         # the sweep is over
+    assert not booted.cap(stale).tag               # the sweep cleared the tag in memory
+    assert booted.cap(stale).address == kept.address
+    assert booted.u32(syms["_ZN12_GLOBAL__N_15epochE"]) == epoch + 2
+    # The heap as rtos.md 6.10 walks it: the reused chunk is in use and owned by uaf's quota.
+    booted.run_to_exit()
+    gm = booted.cap(syms["_ZN12_GLOBAL__N_12gmE"])
+    heap_start = booted.cap(gm.address)
+    chunk, end = heap_start.address, heap_start.top
+    owners = []
+    while chunk < end - 8:
+        size, flags = booted.u16(chunk + 2) * 8, booted.u16(chunk + 4)
+        owners.append((chunk + 8, size, flags >> 15, flags & 0x1FFF))
+        chunk += size
+    assert owners[0] == (kept.base, 24, 1, 1)      # the same memory, in use, quota 1
+    assert owners[1][2] == 0 and chunk == end - 8  # the rest is free up to the sentinel
+    assert booted.u16(end - 8 + 4) >> 15 == 1
+    quota = syms["__default_malloc_capability"] + 8
+    assert booted.u32(quota) == 1024 - 24          # one live allocation charged
+    assert booted.u32(syms["caught"]) == 1

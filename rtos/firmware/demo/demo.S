@@ -12,6 +12,7 @@ code_begin demo
 import_call console, console_print
 import_call faulty, faulty_read
 import_call faulty, faulty_crash
+import_call uaf, uaf_demo
 import_library token_obj_unseal_static
 import_sealing_type demo, SecretKey
 import_sealing_type demo, OtherKey
@@ -61,6 +62,7 @@ demo_main:
 	libcall __library_import_libcalls_token_obj_unseal_static
 	clw s1, 0(ca0)
 	say msg_secret, s1
+	ccall __import_uaf_uaf_demo
 	say msg_bye
 	epilogue
 	cret
