@@ -241,14 +241,15 @@ find_free:
 4:	mv a0, t0
 	cret
 
-# shadow(a0 = address) -> ca5 = the bitmap byte, a5 = the bit's mask (rtos.md 6.5).
+# shadow(a0 = address) -> ca5 = the bitmap byte, t2 = the bit's mask (rtos.md 6.5).
+# (Not a5 for the mask: that is the address of ca5.)
 shadow:
 	li t1, BOARD_REVOCABLE_BASE
 	sub t1, a0, t1
-	srli a5, t1, 3
-	andi a5, a5, 7
+	srli t2, t1, 3
+	andi t2, t2, 7
 	li t0, 1
-	sll a5, t0, a5
+	sll t2, t0, t2
 	srli t1, t1, 6
 	cllc ca5, __import_mem_shadow_RWcm
 	clc ca5, 0(ca5)
@@ -263,9 +264,9 @@ paint:
 	mv a0, a2
 	cjal shadow
 	clbu t0, 0(ca5)
-	or t0, t0, a5
+	or t0, t0, t2
 	bnez a4, 2f
-	xor t0, t0, a5
+	xor t0, t0, t2
 2:	csb t0, 0(ca5)
 	addi a2, a2, 8
 	j 1b
@@ -304,7 +305,7 @@ heap_free:
 	addi a0, a0, 8
 	cjal shadow
 	clbu t0, 0(ca5)
-	and t0, t0, a5
+	and t0, t0, t2
 	bnez t0, .Lfree_invalid         # already in quarantine
 	cjal quarantine
 	li a0, 0
@@ -381,7 +382,7 @@ revoke:
 	addi a0, s0, 8
 	cjal shadow
 	clbu t0, 0(ca5)
-	and t0, t0, a5
+	and t0, t0, t2
 	beqz t0, 5f
 	header ca4, s0
 	clhu t1, ca4, CH_SIZE
@@ -473,7 +474,7 @@ heap_free_all:
 	addi a0, s0, 8
 	cjal shadow
 	clbu t0, 0(ca5)
-	and t0, t0, a5
+	and t0, t0, t2
 	bnez t0, 2f                    # already quarantined
 	header ca4, s0
 	clhu t1, ca4, CH_SIZE
