@@ -10,7 +10,7 @@ from pathlib import Path
 from .support import candidates, records, section, symbols, thread_records
 
 COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty", "uaf",
-                "flaky"]
+                "flaky", "echo"]
 LIBRARIES = ["crt"]
 
 

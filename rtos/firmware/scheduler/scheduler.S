@@ -84,6 +84,16 @@ _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE:
 # Micro-reboot records (docs/firmware.md), one per rebootable compartment: export table
 # address, reboot count, mcause of the last fault that asked for the reboot, the tick at which
 # the compartment reopens (0: open), and its PCC while it is closed.
+# The UART receive "interrupt" (docs/firmware.md): neither sail nor the CHERIoT-SAFE simulator
+# wires the UART to a PLIC, so the scheduler polls the receiver on every entry and delivers
+# data-ready as an interrupt futex word, counting firings; interrupt_complete re-arms it.
+.globl uart_receive_futex
+.type uart_receive_futex, @object
+uart_receive_futex:
+	.word 0
+.size uart_receive_futex, 4
+uart_receive_pending:
+	.word 0
 .globl micro_reboots
 .type micro_reboots, @object
 micro_reboots:                         # (labels per field: symbol+offset would not
@@ -129,6 +139,8 @@ __compartment_pcc_start:
 	.word 0, 0
 import_mmio clint, RWcm, IMPORT_LD | IMPORT_SD, BOARD_CLINT_SIZE
 import_library switcher_unwind_compartment
+import_library token_obj_unseal_static
+import_sealing_type scheduler, InterruptKey
 # Micro-reboots write export tables and globals (a loader extension for privileged imports).
 .balign 8
 __import_export_tables:
@@ -136,9 +148,7 @@ __import_export_tables:
 .balign 8
 __import_globals:
 	.word __compart_cgps, IMPORT_LD | IMPORT_SD | IMPORT_MC | IMPORT_LM
-.if BOARD_EXIT_UART
 import_mmio uart, RWcm, IMPORT_LD | IMPORT_SD, BOARD_UART_SIZE
-.endif
 .balign 8
 .globl .scheduler_import_end
 .scheduler_import_end:
@@ -153,6 +163,9 @@ export scheduler, futex_wake, 2, EXPORT_INTERRUPTS_DISABLED, 64
 export scheduler, thread_sleep, 2, EXPORT_INTERRUPTS_DISABLED, 64
 export scheduler, thread_count, 0, EXPORT_INTERRUPTS_DISABLED, 0
 export scheduler, compartment_reset, 2, EXPORT_INTERRUPTS_DISABLED, 128
+export scheduler, interrupt_futex_get, 1, EXPORT_INTERRUPTS_DISABLED, 128
+export scheduler, interrupt_complete, 1, EXPORT_INTERRUPTS_DISABLED, 128
+sealing_type scheduler, InterruptKey
 
 # tcb CREG, IREG: CREG = the control block of thread index IREG (0-based); clobbers t0.
 .macro tcb creg, ireg
@@ -250,6 +263,7 @@ exception_entry:
 	li a0, 0
 	j simulation_exit
 .Lschedule:
+	cjal poll_uart
 	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
 	beqz t1, 1f
 	now t0
@@ -603,6 +617,93 @@ reopen:
 	csc ca4, ca3, ET_PCC
 	gcsc cnull, mr_pcc
 	gcsw zero, mr_reopen
+	cret
+
+# --- interrupts as futex words (rtos.md 4.8) ------------------------------------------------------
+
+# poll_uart: when the UART holds received data and the last firing was completed, count a
+# firing in the futex word and make every thread waiting on it Ready.
+poll_uart:
+	gclw t0, uart_receive_pending
+	bnez t0, 3f
+	cllc ca2, __import_mem_uart_RWcm
+	clc ca2, 0(ca2)
+	clbu t0, 0x14(ca2)             # LSR: bit 0 = data ready
+	andi t0, t0, 1
+	beqz t0, 3f
+	li t0, 1
+	gcsw t0, uart_receive_pending
+	gclw t0, uart_receive_futex
+	addi t0, t0, 1
+	gcsw t0, uart_receive_futex
+	gaddr ca2, uart_receive_futex
+	cgetaddr a2, ca2
+	li a1, 0
+1:	tcb ca3, a1
+	clbu t1, ca3, TCB_STATE
+	andi t1, t1, 3
+	li t2, THREAD_SUSPENDED
+	bne t1, t2, 2f
+	clw t1, ca3, TCB_FUTEX_ADDRESS
+	bne t1, a2, 2f
+	csb zero, ca3, TCB_STATE
+	csw zero, ca3, TCB_FUTEX_ADDRESS
+	csc cnull, ca3, TCB_SLEEP_QUEUE
+	li t1, -1
+	csw t1, ca3, TCB_EXPIRY
+	csw t1, ca3, TCB_EXPIRY + 4
+2:	addi a1, a1, 1
+	li t1, THREADS
+	bltu a1, t1, 1b
+3:	cret
+
+# interrupt_capability(ca0 = sealed interrupt capability) -> ca0: its payload (5.5), or null.
+interrupt_capability:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cmove ca1, ca0
+	cllc ca0, "__import.sealing_type.scheduler.InterruptKey"
+	clc ca0, 0(ca0)
+	libcall __library_import_libcalls_token_obj_unseal_static
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# interrupt_futex_get(ca0 = interrupt capability) -> ca0: read-only capability to the futex
+# word (needs mayWait), or null.
+interrupt_futex_get:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cjal interrupt_capability
+	cgettag t0, ca0
+	beqz t0, 1f
+	clbu t0, 2(ca0)                # mayWait
+	beqz t0, 1f
+	gaddr ca0, uart_receive_futex
+	csetbounds ca0, ca0, 4
+	li t0, PERM_GL | PERM_LD
+	candperm ca0, ca0, t0
+	j 2f
+1:	cmove ca0, cnull
+2:	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# interrupt_complete(ca0 = interrupt capability) -> 0 or -EINVAL (needs mayComplete).
+interrupt_complete:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cjal interrupt_capability
+	li a1, -EINVAL
+	cgettag t0, ca0
+	beqz t0, 1f
+	clbu t0, 3(ca0)                # mayComplete
+	beqz t0, 1f
+	gcsw zero, uart_receive_pending
+	li a1, 0
+1:	mv a0, a1
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
 	cret
 
 # thread_count() -> the configured number of threads.
