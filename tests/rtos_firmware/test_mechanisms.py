@@ -185,3 +185,43 @@ def test_uart_input_from_the_command_line_is_echoed(rtos_elf: Path, tmp_path: Pa
     assert done.returncode == 0
     assert "echo: received byte 65\n" in done.stdout
     assert "echo: no input for a while after 1 bytes, exiting\n" in done.stdout
+
+
+def test_switcher_posture_argument_clearing_and_stack_zeroing(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    hart = engine.hart
+    booted.run_to("demo_main")
+    booted.run_to("faulty_crash")            # exported enabled, no arguments
+    assert hart.mstatus & 0x8                # interrupts on
+    for reg in range(10, 16):                # a0-a5 cleared by the switcher
+        assert engine.read_cap(reg) == engine.read_cap(0)
+    csp = engine.read_cap(2)
+    # The callee's stack is zero below its csp, and MSHWM marks its top (rtos.md 3.6).
+    assert engine.read_memory(csp.base, csp.address - csp.base) == bytes(csp.address - csp.base)
+    assert engine.read_cap(2).top - 16 == csp.address
+    booted.run_to("console_print")           # exported disabled, two arguments
+    assert not hart.mstatus & 0x8
+    assert engine.read_cap(10).tag           # the string
+    for reg in range(12, 16):
+        assert engine.read_cap(reg) == engine.read_cap(0)
+    assert syms["console_print"] == hart.pcc.address
+
+
+def test_timer_preempts_a_lower_priority_thread(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    # The demo thread (priority 0) sweeps inside heap_allocate, an interrupt-disabled export,
+    # while the producer's sleep (priority 1) runs out; the timer interrupt is taken as soon
+    # as the allocator returns and the producer runs first.
+    booted.run_to("revoke")
+    booted.run_to("console_print")
+    ts = engine.hart.scr[29]
+    assert booted.u16(ts.base + 154) == 2    # the producer (priority 1) woke and runs
+    demo_ts = syms[".thread_1_trusted_stack_start"]
+    assert booted.u32(demo_ts + 140) == 0x80000007        # the demo was preempted by the timer
+    pc = booted.cap(demo_ts).address
+    assert syms[".uaf_code_start"] <= pc < syms[".uaf_code_end"]   # back in uaf, not done
+    assert "uaf: allocated again" not in booted.uart.getvalue().decode()

@@ -67,3 +67,17 @@ def test_gdb_lists_and_breaks_on_source_lines(rtos_elf: Path) -> None:
     assert f"file {source}, line {line}." in done.stdout, done.stdout + done.stderr
     assert "queue_get:" in done.stdout
     assert 'Line ' in done.stdout and 'console.S' in done.stdout
+
+
+def test_the_demo_runs_on_the_cheriot_safe_simulator_too(tmp_path: Path) -> None:
+    # Built for the board's memory map and CLINT; exits through the UART exit byte. Timing
+    # differs (one instruction per mtime tick), so the lines interleave differently.
+    done = cli("run", "--board", "ibex-safe-simulator", env={"XDG_CACHE_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == sorted(TRANSCRIPT.read_text().splitlines())
+
+
+def test_sonata_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    done = cli("run", "--board", "sonata", env={"XDG_CACHE_HOME": str(tmp_path)})
+    assert done.returncode == 2
+    assert "drives a 16550 UART only" in done.stderr

@@ -368,7 +368,8 @@ program_timer:
 	clbu t1, ca0, TCB_PRIORITY
 	bne t1, a4, 4f
 	now a2
-	addi a2, a2, BOARD_TICK_CYCLES
+	li t1, BOARD_TICK_CYCLES
+	add a2, a2, t1
 	bgeu a2, a5, 4f
 	mv a5, a2
 4:	addi a1, a1, 1
