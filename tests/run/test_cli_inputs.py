@@ -36,7 +36,7 @@ def test_raw_binary_with_load_and_entry(build: Build, tmp_path: Path) -> None:
     elf = build("ibex_devices.S", "ibex-safe-simulator", exit_status=3)
     raw = tmp_path / "ibex.bin"
     subprocess.run(["riscv64-unknown-elf-objcopy", "-O", "binary", str(elf), str(raw)],
-                   check=True)
+                   check=True, timeout=60)
     done = cli("run", "--board", "ibex-safe-simulator", "--load", f"{raw}@0x20040000",
                "--entry", "0x20040000")
     assert done.stdout == IBEX_OUTPUT
