@@ -31,7 +31,7 @@ def test_headless_transcript_line_by_line_twice(rtos_elf: Path) -> None:
 def test_scripts_run_run_prints_the_bundled_transcript(tmp_path: Path) -> None:
     # What README tells a new user to type; a fresh cache, so the firmware is assembled.
     done = subprocess.run(["bash", str(ROOT / "scripts" / "run"), "run"], capture_output=True,
-                          text=True, timeout=300, check=False,
+                          text=True, timeout=900, check=False,
                           env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
     assert (done.returncode, done.stdout) == (0, TRANSCRIPT.read_text()), done.stderr
     built = list((tmp_path / "cheriot-gdbserver" / "firmware").glob("rtos-sail-*/rtos.elf"))
