@@ -3,6 +3,7 @@
 Per connection a reader thread feeds received bytes to the session (so Ctrl-C reaches the target
 while ``resume`` blocks) and the accepting thread runs the session. A client that vanishes
 mid-packet or mid-run only ends its session: the target is interrupted and keeps its state.
+``close`` (SIGTERM, Ctrl-C) ends the session the same way, whatever state it is in.
 Binds to loopback by default: RSP has no authentication (debuggers.md §6).
 """
 
@@ -58,6 +59,7 @@ class GdbServer:
         self.log = structlog.get_logger("cheriot_gdbserver.gdbstub")
         self._listener: socket.socket | None = None
         self._client: Transport | None = None
+        self._session: Session | None = None
         self._closing = threading.Event()
 
     def bind(self) -> tuple[str, int]:
@@ -89,15 +91,16 @@ class GdbServer:
                 return False
             raise
         transport = SocketTransport(sock)
-        self._client = transport
+        session = Session(self.target, transport, packet_size=self.packet_size, rle=self.rle)
+        self._client, self._session = transport, session
         if self._closing.is_set():  # close() ran between accept() and here: it missed this one
             transport.close()
+            session.connection_lost()
         self.log.info("gdbstub.client_connected", peer=f"{peer[0]}:{peer[1]}")
-        session = Session(self.target, transport, packet_size=self.packet_size, rle=self.rle)
         try:
             serve_connection(session, transport)
         finally:
-            self._client = None
+            self._client, self._session = None, None
         return not self._closing.is_set()
 
     def serve_forever(self) -> None:
@@ -105,7 +108,8 @@ class GdbServer:
             pass
 
     def close(self) -> None:
-        """Stop accepting and drop the current client (thread-safe)."""
+        """Stop accepting and end the current session, whatever it is doing (thread-safe): a
+        running target is interrupted, as when the client drops."""
         self._closing.set()
         if self._listener is not None:
             try:
@@ -113,6 +117,8 @@ class GdbServer:
             except OSError:
                 pass
             self._listener.close()
-        client = self._client
+        client, session = self._client, self._session
+        if session is not None:
+            session.connection_lost()  # even if the reader never sees the socket close
         if client is not None:
             client.close()

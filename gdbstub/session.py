@@ -9,6 +9,9 @@ so it is never lost, and a stale one (queued before the packet) is simply droppe
 
 States: IDLE (waiting for packets), RUNNING (inside target.resume), DISCONNECTED (done).
 Only transport loss ends a session; every packet gets a reply, an ``Exx`` if anything fails.
+A lost connection stops the target whatever its timing: seen while RUNNING it interrupts the
+resume; seen before (a client that sends ``c`` and drops at once, whose resume packet is still
+queued) it makes ``run`` refuse to start, so nothing is left running that no one can stop.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class Session:
         self._inbox: deque[codec.Event | _Lost] = deque()
         self._state = SessionState.IDLE
         self._ack_mode = True
+        self._lost = False  # the reader saw the end of the connection
         self._leave_ack_mode = False
         self._last_sent: bytes | None = None
 
@@ -71,6 +75,11 @@ class Session:
     @property
     def state(self) -> SessionState:
         return self._state
+
+    @property
+    def lost(self) -> bool:
+        """The connection has gone (the session may still be winding down)."""
+        return self._lost
 
     @property
     def ack_mode(self) -> bool:
@@ -93,6 +102,8 @@ class Session:
     def run(self, action: ResumeAction) -> Stop:
         """Resume the target (blocking) with Ctrl-C wired to ``target.interrupt``."""
         with self._cond:
+            if self._lost:  # the peer left before the resume started: no one could stop it
+                raise TransportClosed("connection lost before the resume started")
             self._state = SessionState.RUNNING
             early_interrupt = any(isinstance(e, codec.Interrupt) for e in self._inbox)
         if early_interrupt:
@@ -118,8 +129,10 @@ class Session:
                 self._cond.notify()
 
     def connection_lost(self) -> None:
-        """The peer went away: stop a running target (its state is kept) and end the session."""
+        """The peer went away: stop a running target (its state is kept) and end the session.
+        Safe to call more than once, from any thread (the server calls it when closing)."""
         with self._cond:
+            self._lost = True
             if self._state is SessionState.RUNNING:
                 self.target.interrupt()
             self._inbox.append(_Lost())

@@ -59,8 +59,10 @@ class Daemon:
         self._stderr = bytearray()
         self._cond = threading.Condition()
         self._eof = False
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
         first = self._line(timeout)
         match = LISTENING.match(first)
         if match is None:
@@ -122,12 +124,20 @@ class Daemon:
                                      f"{bytes(self._uart[start:])!r}")
             return bytes(self._uart[start:])
 
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        """The exit status, once the process has ended and all its output has been collected
+        (``subprocess.TimeoutExpired`` if it is still running after ``timeout`` seconds)."""
+        status = self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(TIMEOUT)  # the pipes are at EOF: this is the last bytes being read
+        return status
+
     def stop(self, timeout: float = TIMEOUT) -> int:
         """Ctrl-C the daemon (as a user would) and return its exit status."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout)
+            return self.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
