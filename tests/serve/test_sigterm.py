@@ -59,9 +59,17 @@ def in_wfi_and_dropped(daemon: Daemon, waiting: int) -> list[RspClient]:
     return []
 
 
+def second_client_refused(daemon: Daemon, waiting: int) -> list[RspClient]:
+    clients = running(daemon, waiting)
+    second = RspClient(daemon.host, daemon.port)
+    second.send(b"qSupported")
+    assert second.reply().startswith(b"E.another gdb is attached")
+    return [*clients, second]
+
+
 STATES: list[Callable[[Daemon, int], list[RspClient]]] = [
     no_client, attached_halted, mid_packet, running, in_wfi, resumed_and_dropped,
-    in_wfi_and_dropped]
+    in_wfi_and_dropped, second_client_refused]
 
 
 @pytest.mark.parametrize("state", STATES, ids=[s.__name__ for s in STATES])
