@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from enum import Enum
 
 import structlog
@@ -27,7 +28,7 @@ from ..errors import CheriotGdbError
 from . import codec
 from . import packets as pk
 from .handlers import HANDLERS, remove_all_points
-from .replies import ErrorCode, console_output, error, error_reply
+from .replies import ErrorCode, console_stream, error, error_reply
 from .target import ResumeAction, Target
 from .tdesc import RegisterTable
 from .transport import Transport, TransportClosed
@@ -60,6 +61,7 @@ class Session:
         self.gdb_features: pk.QSupported | None = None
         self.points: set[tuple[int, int, int]] = set()  # (Z type, address, kind) we inserted
         self.documents: dict[tuple[str, str], bytes] = {}  # qXfer documents being read
+        self.threads_left: list[int] = []  # thread ids for the next qsThreadInfo
         self._table: RegisterTable | None = None
         self._decoder = codec.Decoder(packet_size)
         self._cond = threading.Condition()
@@ -94,9 +96,11 @@ class Session:
     def leave_ack_mode_after_reply(self) -> None:
         self._leave_ack_mode = True
 
-    def send_console(self, text: str) -> None:
-        """Console output for gdb ('O' packets); only valid while a resume is being answered."""
-        for payload in console_output(text, self.packet_size):
+    def send_console(self, text: str | Iterable[str]) -> None:
+        """Console output for gdb ('O' packets of at most the packet size); only valid before
+        the reply to a resume or to qRcmd. An iterable is streamed as it is produced."""
+        for payload in console_stream((text,) if isinstance(text, str) else text,
+                                      self.packet_size):
             self._send_packet(payload)
 
     def run(self, action: ResumeAction) -> Stop:
@@ -212,6 +216,10 @@ class Session:
             self._ack_mode = False
 
     def _send_packet(self, payload: bytes) -> None:
+        if len(payload) > self.packet_size:  # a handler forgot the bound: never send it
+            self.log.error("gdbstub.reply_too_long", length=len(payload), limit=self.packet_size,
+                           start=payload[:32])
+            payload = error(ErrorCode.STUB_BUG)
         if self.trace:
             self.log.debug("gdbstub.tx", packet=payload[:200])
         framed = codec.frame(payload, rle=self.rle)
