@@ -190,7 +190,9 @@ def _serve(target: MachineTarget, host: str, port: int, elf: Path | None,
         if worker.is_alive():
             log.error("worker_stuck", thread=worker.name)
             print(f"cheriot-gdbserver: error: the emulator did not stop within {STOP_SECONDS} s; "
-                  "exiting without it", file=sys.stderr, flush=True)
+                  "exiting without it (where each thread was, for a bug report:)",
+                  file=sys.stderr, flush=True)
+            faulthandler.dump_traceback(sys.stderr, all_threads=True)
             os._exit(1)  # the stuck thread cannot be joined, and must not outlive the daemon
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, interrupt_handler)

@@ -548,6 +548,8 @@ class Engine:
         deliverable = hart.mie_enabled and bool(hart.mip & hart.mie)
         pending = self._stop_requested or self._exit_requested is not None
         self.core.attention = 1 if (deliverable or pending) else 0
+        if self._stop_requested:  # request_stop ran on another thread since it was read above
+            self.core.attention = 1
 
     # --- breakpoints and watchpoints -------------------------------------------------------
 
