@@ -180,9 +180,14 @@ def write_memory(s: Session, p: pk.WriteMemory) -> Reply:
 # --- breakpoints and watchpoints ----------------------------------------------------------------
 
 def breakpoint_(s: Session, p: pk.Breakpoint) -> Reply:
-    """Z0-Z4 / z0-z4; a type the target lacks gets the empty reply (gdb then stops trying)."""
+    """Z0-Z4 / z0-z4; a type the target lacks gets the empty reply (gdb then stops trying).
+    Inserting a point the session already holds is a no-op, as the GDB manual asks ("the
+    operations should be implemented in an idempotent way"): one z then removes it."""
     supports = s.target.supports
     target = s.target
+    key = (p.type, p.address, p.kind)
+    if p.insert and key in s.points:
+        return b"OK"
     if p.type in (0, 1):
         hardware = p.type == 1
         if (Feature.HW_BREAKPOINTS if hardware else Feature.SW_BREAKPOINTS) not in supports:
@@ -201,7 +206,6 @@ def breakpoint_(s: Session, p: pk.Breakpoint) -> Reply:
             target.remove_watchpoint(kind, p.address, p.kind)
     else:
         return b""
-    key = (p.type, p.address, p.kind)
     if p.insert:
         s.points.add(key)
     else:
