@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.stops import Stop, StopKind, WatchKind
-from ..errors import CheriotGdbError, MemoryAccessError
+from ..errors import CheriotGdbError, MemoryAccessError, RegisterUnavailableError
 from . import packets as pk
 from .replies import (
     exit_reply,
@@ -142,8 +142,14 @@ def write_registers(s: Session, p: pk.WriteRegisters) -> Reply:
 
 
 def read_register(s: Session, p: pk.ReadRegister) -> Reply:
-    """p n: one register, in target byte order."""
-    return _read_register(s, p.regnum).hex().encode()
+    """p n: one register, in target byte order; 'xx' bytes when the selected thread's context
+    does not hold it (gdb prints <unavailable>)."""
+    try:
+        return _read_register(s, p.regnum).hex().encode()
+    except RegisterUnavailableError:
+        spec = s.table.by_regnum(p.regnum)
+        assert spec is not None  # _read_register checked the number first
+        return b"xx" * spec.size
 
 
 def write_register(s: Session, p: pk.WriteRegister) -> Reply:
@@ -313,6 +319,19 @@ def kill(s: Session, p: pk.Kill) -> Reply:
     return b"OK" if p.reply else None  # 'k' has no reply (GDB manual)
 
 
+def extended_mode(s: Session, p: pk.ExtendedMode) -> Reply:
+    """!: OK when the target can restart (extended-remote 'run'); else not supported."""
+    return b"OK" if Feature.RESTART in s.target.supports else b""
+
+
+def restart(s: Session, p: pk.Restart) -> Reply:
+    """vRun (the stop reply of the fresh start) / R (no reply): restart the program."""
+    if Feature.RESTART not in s.target.supports:
+        return b"" if p.reply else None
+    s.target.restart()
+    return report_stop(s, s.target.last_stop) if p.reply else None
+
+
 # --- threads ------------------------------------------------------------------------------------
 
 def _thread_ids(s: Session) -> list[int]:
@@ -396,6 +415,8 @@ HANDLERS: dict[type, Callable[[Session, Any], Reply]] = {
     pk.VCont: v_cont,
     pk.Detach: detach,
     pk.Kill: kill,
+    pk.ExtendedMode: extended_mode,
+    pk.Restart: restart,
     pk.QCurrentThread: q_current_thread,
     pk.QThreadInfo: q_thread_info,
     pk.QThreadExtraInfo: q_thread_extra_info,

@@ -64,9 +64,9 @@ def build(tmp_path: Path, text: int = 0x8000_0000, dwarf: str = "--gdwarf-5") ->
     (tmp_path / "t.S").write_text(SOURCE)
     (tmp_path / "t.ld").write_text(SCRIPT.replace("TEXT", hex(text)))
     subprocess.run([AS, "-march=rv32e", "-mabi=ilp32e", dwarf, "-o", "t.o", "t.S"],
-                   cwd=tmp_path, check=True)
+                   cwd=tmp_path, check=True, timeout=60)
     subprocess.run([LD, "-m", "elf32lriscv", "-T", "t.ld", "-o", "t.elf", "t.o"],
-                   cwd=tmp_path, check=True)
+                   cwd=tmp_path, check=True, timeout=60)
     return tmp_path / "t.elf"
 
 
@@ -138,7 +138,7 @@ def test_not_rv32():
 def test_no_loadable_segments(tmp_path):
     (tmp_path / "t.S").write_text(SOURCE)
     subprocess.run([AS, "-march=rv32e", "-mabi=ilp32e", "-o", "t.o", "t.S"], cwd=tmp_path,
-                   check=True)
+                   check=True, timeout=60)
     with pytest.raises(ElfLoadError) as info:
         load_elf(tmp_path / "t.o")                 # relocatable: no program headers
     assert str(info.value) == f"{tmp_path}/t.o: no loadable (PT_LOAD) segments; was it linked?"

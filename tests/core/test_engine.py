@@ -9,12 +9,17 @@ import threading
 
 import pytest
 
-from cheriot_gdbserver.core.capability import ROOT_MEM
+from cheriot_gdbserver.core.capability import ROOT_MEM, Cap
 from cheriot_gdbserver.core.engine import Catch
 from cheriot_gdbserver.core.stops import StopKind, WatchKind
 from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
 
 from .engine_support import build, engine_for
+
+# Every run has a budget (far more than any program here needs): a broken engine then fails a
+# test instead of hanging it.
+BUDGET = 1_000_000
+DEADLINE = 60.0  # seconds, for the one run that only a stop request can end
 
 LOOP = """\
 	li a1, 0
@@ -53,19 +58,19 @@ def test_step_retires_exactly_n_instructions(loop, reference):
 def test_breakpoint_stops_before_the_instruction_and_resumes_past_it(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_breakpoint(loop["count"])
-    first = engine.run()
+    first = engine.run(BUDGET)
     assert (first.kind, first.pc) == (StopKind.BREAKPOINT, loop["count"])
     assert engine.read_cap(11).address == 0
-    second = engine.run()
+    second = engine.run(BUDGET)
     assert (second.kind, second.pc) == (StopKind.BREAKPOINT, loop["count"])
     assert engine.read_cap(11).address == 1  # one iteration ran in between
     engine.remove_breakpoint(loop["count"])
-    assert engine.run().trap.mcause == 0x1C
+    assert engine.run(BUDGET).trap.mcause == 0x1C
 
 
 def test_cheri_fault_is_caught_before_it_is_taken(loop, reference):
     engine = engine_for(loop, reference=reference)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.kind is StopKind.EXCEPTION
     assert (stop.pc, stop.trap.mcause, stop.trap.mtval) == (loop["fault"], 0x1C, (10 << 5) | 1)
     assert stop.trap.register == "ca0"
@@ -77,8 +82,8 @@ def test_cheri_fault_is_caught_before_it_is_taken(loop, reference):
 
 def test_resuming_delivers_the_pending_trap(loop, reference):
     engine = engine_for(loop, reference=reference)
-    engine.run()
-    stop = engine.run()
+    engine.run(BUDGET)
+    stop = engine.run(BUDGET)
     # The trap was taken (MEPCC, mcause), but MTCC is the reset value (address 0, no memory
     # there), so the handler cannot run: a lock-up, reported with the original fault.
     assert stop.kind is StopKind.LOCKUP
@@ -90,7 +95,7 @@ def test_resuming_delivers_the_pending_trap(loop, reference):
 def test_catch_none_lets_traps_through_to_the_lockup(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.catch = Catch.NONE
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.kind is StopKind.LOCKUP
     assert stop.trap.mcause == 0x1C and stop.trap.pc == loop["fault"]
     assert engine.hart.scr[31].address == loop["fault"]
@@ -99,13 +104,13 @@ def test_catch_none_lets_traps_through_to_the_lockup(loop, reference):
 def test_watchpoints_stop_before_the_access(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_watchpoint(0x80020008, 4, WatchKind.WRITE)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["stored"])
     assert stop.watch.address == 0x80020008 and stop.watch.is_write
     assert engine.read_memory(0x80020008, 4) == bytes(4)  # not written yet
     engine.remove_watchpoint(0x80020008, 4, WatchKind.WRITE)
     engine.add_watchpoint(0x8002000A, 2, WatchKind.READ)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["loaded"])
     assert stop.watch.access_address == 0x80020008 and not stop.watch.is_write
     assert engine.read_memory(0x80020008, 4) == (1000).to_bytes(4, "little")
@@ -114,8 +119,8 @@ def test_watchpoints_stop_before_the_access(loop, reference):
 def test_access_watchpoint_sees_reads_and_writes(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_watchpoint(0x80020008, 8, WatchKind.ACCESS)
-    assert engine.run().pc == loop["stored"]
-    assert engine.run().pc == loop["loaded"]
+    assert engine.run(BUDGET).pc == loop["stored"]
+    assert engine.run(BUDGET).pc == loop["loaded"]
 
 
 def test_budget_stop(loop, reference):
@@ -127,10 +132,15 @@ def test_budget_stop(loop, reference):
 def test_request_stop_from_another_thread_interrupts_a_spin(tmp_path, reference):
     program = build("spin:\n\tj spin\n", tmp_path)
     engine = engine_for(program, reference=reference)
+    stops = []
+    runner = threading.Thread(target=lambda: stops.append(engine.run()), daemon=True)
     timer = threading.Timer(0.2, engine.request_stop)
+    runner.start()
     timer.start()
-    stop = engine.run()
-    timer.join()
+    runner.join(DEADLINE)
+    timer.cancel()
+    assert not runner.is_alive(), f"request_stop did not stop the engine in {DEADLINE} s"
+    (stop,) = stops
     assert (stop.kind, stop.pc) == (StopKind.INTERRUPTED, program["spin"])
     assert engine.core.instret > 1000
 
@@ -138,7 +148,7 @@ def test_request_stop_from_another_thread_interrupts_a_spin(tmp_path, reference)
 def test_wfi_without_any_wake_source_halts(tmp_path, reference):
     program = build("sleep:\n\twfi\n\tebreak\n", tmp_path)
     engine = engine_for(program, reference=reference)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert (stop.kind, stop.pc) == (StopKind.HALTED, program["sleep"])
 
 
@@ -147,12 +157,12 @@ def test_code_written_by_the_debugger_takes_effect(tmp_path, reference):
     engine = engine_for(program, reference=reference)
     engine.catch = Catch.ALL
     engine.add_breakpoint(program["patch"])
-    engine.run()
-    engine.run()  # ebreak: the li has run once (translated and decoded)
+    engine.run(BUDGET)
+    engine.run(BUDGET)  # ebreak: the li has run once (translated and decoded)
     assert engine.read_cap(11).address == 1
     engine.set_pc(program["patch"])
     engine.write_memory(program["patch"], bytes.fromhex("9305f002"))  # li a1, 47 (addi a1,x0,47)
-    stop = engine.run()
+    stop = engine.run(BUDGET)
     assert stop.trap.mcause == 3
     assert engine.read_cap(11).address == 47
 
@@ -176,7 +186,7 @@ target:
     program = build(body, tmp_path)
     engine = engine_for(program, reference=reference)
     engine.catch = Catch.ALL
-    assert engine.run().trap.mcause == 3
+    assert engine.run(BUDGET).trap.mcause == 3
     assert engine.read_cap(11).address == 42
 
 
@@ -214,3 +224,113 @@ def test_integer_writes_from_the_debugger_move_the_address_like_csetaddr(loop):
     assert engine.read_cap(10).tag and engine.read_cap(10).address == 0x80020020
     engine.write_int(10, 0x90000000)  # far away: not representable, untagged
     assert not engine.read_cap(10).tag and engine.read_cap(10).address == 0x90000000
+
+
+# Each watched location meets both kinds of access, in both orders: a store then a load at +8,
+# a load then a store at +16 (integer accesses), and the same through clc/csc at +24/+32. A
+# watchpoint stops only on the access it is for (GDB manual, "Setting Watchpoints": watch =
+# write, rwatch = read, awatch = either), before the access is made.
+ORDERS = """\
+	li a1, 5
+	cmove ca2, ca0
+store_then_load:
+	csw a1, 8(ca0)
+load_after_store:
+	clw a2, 8(ca0)
+load_then_store:
+	clw a3, 16(ca0)
+store_after_load:
+	csw a1, 16(ca0)
+csc_then_clc:
+	csc ca2, 24(ca0)
+clc_after_csc:
+	clc ca3, 24(ca0)
+clc_then_csc:
+	clc ca4, 32(ca0)
+csc_after_clc:
+	csc ca2, 32(ca0)
+finished:
+	ebreak
+"""
+
+OBJECT = 0x80020000  # ca0's base (engine_support.PROLOGUE)
+
+
+@pytest.fixture
+def orders(tmp_path_factory: pytest.TempPathFactory):
+    return build(ORDERS, tmp_path_factory.mktemp("orders"))
+
+
+def warm_engine(program, reference: bool):
+    """An engine that has run the program once, so that in the fast mode every access below
+    is decided by fastpath.c (it only handles instructions Python has decoded), then reset."""
+    engine = engine_for(program, reference=reference)
+    engine.catch = Catch.ALL
+    assert engine.run(BUDGET).trap.mcause == 3  # the ebreak at finished
+    engine.reset(program.entry)
+    return engine
+
+
+def watch_stops(engine, budget: int = 100) -> list[tuple[int, bool, WatchKind]]:
+    """Run to the end, collecting (pc, is_write, kind) of each watchpoint stop."""
+    stops = []
+    for _ in range(10):  # at most two stops per location: never more than a few
+        stop = engine.run(budget)
+        if stop.kind is not StopKind.WATCHPOINT:
+            assert stop.trap is not None and stop.trap.mcause == 3, stop  # ran to the ebreak
+            return stops
+        stops.append((stop.pc, stop.watch.is_write, stop.watch.kind))
+    raise AssertionError(f"too many watchpoint stops: {stops}")
+
+
+@pytest.mark.parametrize(("offset", "width"), [(8, 4), (16, 4), (24, 8), (32, 8)],
+                         ids=["int-store-first", "int-load-first", "cap-store-first",
+                              "cap-load-first"])
+@pytest.mark.parametrize("kind", [WatchKind.READ, WatchKind.WRITE, WatchKind.ACCESS],
+                         ids=["rwatch", "watch", "awatch"])
+def test_each_watchpoint_kind_stops_only_on_its_accesses(orders, reference, kind, offset,
+                                                          width):
+    engine = warm_engine(orders, reference)
+    engine.add_watchpoint(OBJECT + offset, width, kind)
+    names = {8: ("store_then_load", "load_after_store"), 16: ("load_then_store",
+             "store_after_load"), 24: ("csc_then_clc", "clc_after_csc"),
+             32: ("clc_then_csc", "csc_after_clc")}[offset]
+    first, second = (orders[name] for name in names)
+    first_is_write = offset in (8, 24)
+    accesses = [(first, first_is_write, kind), (second, not first_is_write, kind)]
+    wanted = {WatchKind.READ: [False], WatchKind.WRITE: [True],
+              WatchKind.ACCESS: [True, False]}[kind]
+    assert watch_stops(engine) == [a for a in accesses if a[1] in wanted]
+
+
+def test_a_read_watchpoint_on_a_location_only_stored_to_never_stops(orders, reference):
+    engine = warm_engine(orders, reference)
+    engine.add_watchpoint(OBJECT + 40, 8, WatchKind.READ)  # nothing reads or writes +40
+    engine.add_watchpoint(OBJECT + 8, 4, WatchKind.WRITE)
+    engine.add_watchpoint(OBJECT + 16, 4, WatchKind.READ)
+    assert watch_stops(engine) == [(orders["store_then_load"], True, WatchKind.WRITE),
+                                   (orders["load_then_store"], False, WatchKind.READ)]
+
+
+def test_a_watchpoint_stop_names_the_watched_and_the_accessed_address(orders, reference):
+    engine = warm_engine(orders, reference)
+    engine.write_memory(OBJECT + 16, bytes(4))  # the warm-up run stored 5 there
+    engine.add_watchpoint(OBJECT + 18, 1, WatchKind.WRITE)  # inside the word stored at +16
+    stop = engine.run(100)
+    assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, orders["store_after_load"])
+    assert (stop.watch.address, stop.watch.access_address) == (OBJECT + 18, OBJECT + 16)
+    assert engine.read_memory(OBJECT + 16, 4) == bytes(4)  # stopped before the store
+
+
+def test_the_debugger_can_narrow_but_not_widen_a_capability(loop):
+    engine = engine_for(loop)
+    engine.step(4)  # ca0 is the 64-byte object [0x80020000, 0x80020040) now
+    # Metadata words by isa.md §2.8 (e = 0 below 512 bytes: B = base[8:0], T = top[8:0]) with
+    # the memory root's P = 0x3F (§2.11): 64 bytes is T = 0x040, i.e. 0x7E000000 | 0x040 << 9.
+    assert (engine.read_cap(10).tag, engine.read_cap(10).meta) == (True, 0x7E008000)
+    wider = Cap(True, 0x80020000, 0x7E000000 | 0x080 << 9)      # same base, top + 64
+    with pytest.raises(RegisterWriteError):
+        engine.write_cap(10, wider)
+    narrower = Cap(True, 0x80020000, 0x7E000000 | 0x020 << 9)   # same base, 32 bytes
+    engine.write_cap(10, narrower)
+    assert engine.read_cap(10).bounds == (0x80020000, 0x80020020)

@@ -96,7 +96,7 @@ def test_a_client_dropped_mid_run_loses_nothing(firmware: Firmware, daemon: Daem
     first.start("-exec-continue")
     daemon.wait_for_uart(b"recovered\n\n", start=seen)  # in spin's loop from now on
     first.controller.gdb_process.kill()  # no detach, no goodbye: the socket just closes
-    first.controller.gdb_process.wait()
+    first.controller.gdb_process.wait(60)
     first.close()
 
     second = attach(firmware.elf, daemon)

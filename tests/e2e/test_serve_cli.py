@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -43,15 +44,20 @@ def test_a_port_in_use_is_an_error(daemon: Daemon, firmware: Firmware) -> None:
 
 
 def test_a_non_loopback_address_is_warned_about(firmware: Firmware) -> None:
-    # 192.0.2.1 (TEST-NET-1) is not on this machine: the warning comes, then the bind fails.
-    done = serve(str(firmware.elf), "--host", "192.0.2.1", "--port", "0")
+    # 0.0.0.0 (every interface) is not loopback and exists on every machine; the port is made
+    # busy here first, so the warning comes, then the bind fails, whatever addresses the
+    # machine has.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = serve(str(firmware.elf), "--host", "0.0.0.0", "--port", str(port))
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
-        "cheriot-gdbserver: warning: listening on 192.0.2.1, not loopback: the gdb remote "
+        "cheriot-gdbserver: warning: listening on 0.0.0.0, not loopback: the gdb remote "
         "protocol has no authentication, so anyone who can reach the port controls the "
         "emulated machine\n"
-        "cheriot-gdbserver: error: cannot listen on 192.0.2.1:0: Cannot assign requested "
-        "address\n")
+        f"cheriot-gdbserver: error: cannot listen on 0.0.0.0:{port}: Address already in use\n")
 
 
 def test_bad_arguments() -> None:

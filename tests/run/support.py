@@ -29,8 +29,14 @@ class Outcome:
     machine: Machine
 
 
+# The budget of an in-process run when a test gives none: far more than any test firmware
+# needs, so a firmware or engine that loops forever fails the test instead of hanging it.
+DEFAULT_BUDGET = 200_000_000
+
+
 def run_in_process(elf: Path, board: str, *, entry: int | None = None,
-                   max_instructions: int | None = None, reference: bool = False) -> Outcome:
+                   max_instructions: int | None = DEFAULT_BUDGET,
+                   reference: bool = False) -> Outcome:
     """Run through ``run_command.run_machine`` with the UART captured."""
     image = load_elf(elf)
     if entry is not None:

@@ -1,0 +1,207 @@
+"""The gdb stub's ``Target`` over a ``Machine``: memory, breakpoints, threads, and the glue.
+
+Resumes go to run_control.py, registers through the selected thread's register context
+(contexts.py) and the write policy, ``monitor`` lines through the command registry
+(commands/). Policies that matter to users are documented in docs/gdb.md:
+
+- ``detach`` leaves the target halted where it is; ``kill`` resets the machine (the daemon keeps
+  serving the same firmware), and so does a client leaving after the firmware exited.
+- Threads come from a ``ThreadSource`` (the bare hart until an RTOS model supplies more), read
+  once per stop. ``Hg`` selects whose registers ``g``/``p``/``P`` and ``monitor`` see; the
+  selection stays until gdb changes it or the thread disappears. The machine has one hart, so
+  every resume (whatever ``Hc`` or ``vCont`` names) runs the whole machine (all-stop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..boards.machine import Machine
+from ..core.stops import Stop, TrapInfo, WatchKind
+from ..errors import RegisterWriteError
+from ..gdbstub.target import Feature, ResumeAction, ThreadInfo
+from ..gdbstub.tdesc import RegisterTable
+from .commands.base import CommandRegistry
+from .commands.catalog import default_registry
+from .contexts import RegisterContext
+from .debug_context import DebugContext
+from .register_file import RegisterFile
+from .registers import exception_signal
+from .rtos_threads import thread_source_for
+from .run_control import RunControl
+from .threads import DebugThread, HartThreads, ThreadSource
+
+
+class DebugTarget:
+    """A ``gdbstub.target.Target`` backed by one ``Machine``."""
+
+    def __init__(self, machine: Machine, *, threads: ThreadSource | None = None,
+                 commands: CommandRegistry | None = None,
+                 context: DebugContext | None = None) -> None:
+        self.machine = machine
+        self.context = context or DebugContext(machine)
+        self.context.reset_listeners.append(self._forget)
+        self.thread_source: ThreadSource = threads or thread_source_for(self.context)
+        self.commands = commands or default_registry()
+        self.register_file = RegisterFile()
+        self._threads: Sequence[DebugThread] | None = None  # this stop's, until state changes
+        self._selected: int | None = None  # gdb's Hg thread (None: the running one)
+        self.run_control = RunControl(machine)
+
+    @property
+    def engine(self):  # noqa: ANN201 - the machine's engine
+        return self.machine.engine
+
+    # --- Target: capabilities and state ------------------------------------------------------
+
+    @property
+    def supports(self) -> frozenset[Feature]:
+        return frozenset({Feature.SW_BREAKPOINTS, Feature.HW_BREAKPOINTS,
+                          Feature.WRITE_WATCHPOINTS, Feature.READ_WATCHPOINTS,
+                          Feature.ACCESS_WATCHPOINTS, Feature.SINGLE_STEP,
+                          Feature.MEMORY_MAP, Feature.MONITOR, Feature.RESTART})
+
+    @property
+    def last_stop(self) -> Stop | None:
+        return self.run_control.last_stop
+
+    def register_table(self) -> RegisterTable:
+        return self.register_file.table
+
+    def read_register(self, regnum: int) -> bytes:
+        self._thread_list()  # selects this stop's context of the selected thread
+        return self.register_file.read(self.context.registers, regnum)
+
+    def write_register(self, regnum: int, data: bytes) -> None:
+        self._thread_list()
+        self.register_file.write(self.context.registers, regnum, data)
+        self._state_changed()  # a thread list may depend on any register
+
+    def read_memory(self, address: int, length: int) -> bytes:
+        return self.engine.read_memory(address, length)
+
+    def write_memory(self, address: int, data: bytes) -> None:
+        self.engine.write_memory(address, data)
+        self._state_changed()
+        ram = self.machine.memory.ram_at(address)
+        if ram is None or not ram.contains(address, len(data)):
+            # A device register was written: its outputs (interrupt lines, next event) follow
+            # now, as after a store by the firmware, not at the device's next scheduled event.
+            self.machine.advance()
+            self.engine.refresh()
+
+    # --- Target: execution -----------------------------------------------------------------
+
+    def resume(self, action: ResumeAction) -> Stop:
+        self._state_changed()
+        try:
+            return self.run_control.resume(action)
+        finally:
+            self._state_changed()  # whatever ran, nothing read before it is current
+
+    def interrupt(self) -> None:
+        self.run_control.interrupt()
+
+    def insert_breakpoint(self, address: int, length: int, hardware: bool) -> None:
+        self.engine.add_breakpoint(address)
+
+    def remove_breakpoint(self, address: int, length: int, hardware: bool) -> None:
+        self.engine.remove_breakpoint(address)
+
+    def insert_watchpoint(self, kind: WatchKind, address: int, length: int) -> None:
+        self.engine.add_watchpoint(address, length, kind)
+
+    def remove_watchpoint(self, kind: WatchKind, address: int, length: int) -> None:
+        self.engine.remove_watchpoint(address, length, kind)
+
+    # --- Target: threads -----------------------------------------------------------------------
+
+    def _thread_list(self) -> Sequence[DebugThread]:
+        if self._threads is None:
+            self._threads = tuple(self.thread_source.threads()) or HartThreads().threads()
+            if self._selected is not None and self._find(self._selected) is None:
+                self._selected = None  # the selected thread is gone: back to the running one
+            self.context.registers = self._context_of(self._selected)
+        return self._threads
+
+    def _find(self, thread_id: int) -> DebugThread | None:
+        return next((t for t in self._threads or () if t.id == thread_id), None)
+
+    def _context_of(self, thread_id: int | None) -> RegisterContext:
+        thread = self._find(thread_id) if thread_id is not None else None
+        if thread is None or thread.context is None:
+            return self.context.live
+        return thread.context
+
+    def threads(self) -> Sequence[ThreadInfo]:
+        return tuple(ThreadInfo(t.id, t.name, t.extra) for t in self._thread_list())
+
+    def current_thread(self) -> int:
+        threads = self._thread_list()
+        return next((t.id for t in threads if t.context is None), threads[0].id)
+
+    def select_thread(self, thread_id: int) -> None:
+        """gdb's ``Hg``: registers (and ``monitor``) now refer to ``thread_id``."""
+        self._thread_list()
+        if self._find(thread_id) is None:
+            raise RegisterWriteError(f"no thread {thread_id}")
+        self._selected = thread_id
+        self.context.registers = self._context_of(thread_id)
+
+    def _state_changed(self) -> None:
+        """Target state may have changed: this stop's threads and registers are stale."""
+        self._threads = None
+        self.context.live.invalidate()
+
+    def _forget(self) -> None:
+        """The machine was reset: no stop to report, threads to be read afresh."""
+        self.run_control.forget()
+        self._state_changed()
+        self._selected = None
+        self.context.registers = self.context.live
+
+    def exception_signal(self, trap: TrapInfo) -> int:
+        return exception_signal(trap)
+
+    def memory_map_xml(self) -> str:
+        lines = ['<?xml version="1.0"?>',
+                 '<!DOCTYPE memory-map PUBLIC "+//IDN gnu.org//DTD GDB Memory Map V1.0//EN"'
+                 ' "http://sourceware.org/gdb/gdb-memory-map.dtd">', "<memory-map>"]
+        for region in self.machine.board.regions:
+            # Device windows are listed as ram so that gdb lets the user read them (the
+            # daemon refuses reads that would have side effects).
+            lines.append(f'  <memory type="ram" start="{region.base:#x}" '
+                         f'length="{region.size:#x}"/>')
+        lines.append("</memory-map>")
+        return "\n".join(lines) + "\n"
+
+    def monitor(self, command: str) -> str:
+        self._thread_list()  # the selected thread's registers, as gdb sees them
+        output = self.commands.run(command, self.context)
+        self._state_changed()  # a command may have changed the target (reset, catch...)
+        return output
+
+    def detach(self) -> None:
+        """The target stays halted where it is, with breakpoints and watchpoints removed."""
+        for address in list(self.engine.breakpoints):
+            self.engine.remove_breakpoint(address)
+        for wp in list(self.engine.watchpoints):
+            self.engine.remove_watchpoint(wp.address, wp.length, wp.kind)
+
+    def kill(self) -> None:
+        """Back to power-on: the next client finds the firmware reloaded, halted at its entry."""
+        self.detach()
+        self.context.reset()
+
+    def restart(self) -> None:
+        """extended-remote ``run``: the firmware reloaded and halted at its entry, as after
+        ``kill``; breakpoints stay (gdb keeps its own and re-inserts them anyway)."""
+        self.context.reset()
+
+    def client_gone(self) -> None:
+        """A client's session ended (however it ended): forget a Ctrl-C that raced with the end
+        of the last run, and reset a machine whose firmware has exited, so the next client finds
+        the firmware halted at its entry rather than a process gdb can only see as gone."""
+        self.run_control.forget_interrupt()
+        if self.engine.exit_code is not None:
+            self.context.reset()
