@@ -48,6 +48,7 @@ import json5
 from cheriot_gdbserver.errors import BoardError
 
 from ..core.isa import ALL, CORES, EXTENSIONS, SCRS, Isa
+from ..core.state import MAX_REGIONS
 from .devices.clint import LAYOUTS
 from .devices.registry import DEFAULT_MODELS, MODELS
 from .devices.shadow import RevocationMap
@@ -56,6 +57,9 @@ PAGE = 0x1000
 ADDRESS_LIMIT = 1 << 32
 SHIPPED_DIR = Path(__file__).resolve().parent
 REGION_KINDS = ("ram", "rom", "mmio")
+# The emulator keeps about 8 host bytes per byte of RAM or ROM (contents, tags, decode cache,
+# Unicorn's copy); CHERIoT boards have a few MiB at most.
+MAX_MEMORY = 64 << 20
 _KIND_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "true or false"}
 
 
@@ -122,6 +126,7 @@ class Interrupt:
 class ExitMechanism:
     kind: str                  # "htif" | "uart" | "uart-magic" | "none"
     symbol: str | None = None  # htif: the ELF symbol of the tohost word
+    required: bool = False     # htif: the board file named the symbol, so an ELF must define it
     device: str | None = None  # uart: the UART whose exit byte (0x80 + code) ends the run
 
 
@@ -224,10 +229,14 @@ def _read(path: Path) -> Any:
         raise BoardError(f"{path}: cannot read the board file: {e.strerror}") from None
     try:  # the json module first: the json5 parser is pure Python, 0.1-0.4 s a board file
         return json.loads(_plain_json(text), object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise BoardError(f"{path}: not a board description: its JSON nests too deeply") from None
     except ValueError:
         pass  # not within the subset _plain_json handles: json5 decides (and explains)
     try:
         return json5.loads(text, allow_duplicate_keys=False)
+    except RecursionError:
+        raise BoardError(f"{path}: not a board description: its JSON nests too deeply") from None
     except ValueError as e:
         # json5 says "<string>:LINE message"; say which file instead.
         message = re.sub(r"^<string>:(\d+) ", r"line \1: ", str(e))
@@ -370,6 +379,7 @@ class _Parser:
 
         memory = (self.memory(emu["memory"]) if "memory" in emu
                   else self.derived_memory(code, data, heap_end))
+        self.check_memory_size(memory)
         devices = self.devices(self.get(doc, "devices", "", dict),
                                self.get(emu, "devices", "emulator.", dict, {}), defines)
         regions = tuple(sorted(memory + devices, key=lambda r: r.base))
@@ -458,6 +468,18 @@ class _Parser:
             regions.append(MemoryRegion(name, extent.start, extent.end - extent.start, kind,
                                         tagged, field_name=where))
         return regions
+
+    def check_memory_size(self, memory: list[MemoryRegion]) -> None:
+        """What the engine can hold: MAX_REGIONS regions, MAX_MEMORY bytes in all."""
+        if len(memory) > MAX_REGIONS:
+            raise self.fail("emulator.memory", f"{len(memory)} RAM and ROM regions: the "
+                                               f"emulator supports at most {MAX_REGIONS}")
+        total = sum(r.size for r in memory)
+        if total > MAX_MEMORY:
+            largest = max(memory, key=lambda r: r.size)
+            raise self.fail(largest.field_name, f"{total:#x} bytes of RAM and ROM in all "
+                                                f"({largest.size:#x} here): the emulator "
+                                                f"supports at most {MAX_MEMORY >> 20} MiB")
 
     def derived_memory(self, code: Extent, data: Extent | None,
                        heap_end: int) -> list[MemoryRegion]:
@@ -620,7 +642,7 @@ class _Parser:
                 raise self.fail(f"emulator.exit.{key}", f"not a field of the {kind} exit")
         if kind == "htif":
             return ExitMechanism("htif", symbol=self.get(spec, "symbol", "emulator.exit.", str,
-                                                         "tohost"))
+                                                         "tohost"), required="symbol" in spec)
         if kind in ("uart", "uart-magic"):
             model = "uart16550" if kind == "uart" else "opentitan-uart"
             device = self.get(spec, "device", "emulator.exit.", str, "uart")

@@ -23,10 +23,10 @@ from elftools.elf.sections import SymbolTableSection
 
 from cheriot_gdbserver.errors import ElfLoadError
 
+from .board import MAX_MEMORY, Board
+
 if TYPE_CHECKING:
     from elftools.dwarf.lineprogram import LineProgram
-
-    from .board import Board
 
 EM_RISCV = "EM_RISCV"
 
@@ -136,6 +136,9 @@ def load_elf(path: str | Path) -> Image:
                 raise ElfLoadError(f"{path}: not a 32-bit RISC-V ELF ({machine}, {bits}-bit); "
                                    "build the firmware for CHERIoT (rv32)")
             segments = _segments(elf, path)
+            if elf["e_type"] != "ET_EXEC":
+                raise ElfLoadError(f"{path}: not an executable ELF ({elf['e_type']}); firmware "
+                                   "is linked at fixed addresses (link without -shared/-pie)")
             symbols = _symbols(elf)
             entry = elf["e_entry"]
     except OSError as e:
@@ -153,6 +156,9 @@ def _segments(elf: ELFFile, path: Path) -> list[Segment]:
         if ph["p_filesz"] > ph["p_memsz"]:
             raise ElfLoadError(f"{path}: program header {i} has more file bytes "
                                f"({ph['p_filesz']:#x}) than memory bytes ({ph['p_memsz']:#x})")
+        if ph["p_paddr"] + ph["p_memsz"] > 1 << 32 or ph["p_memsz"] > MAX_MEMORY:
+            raise ElfLoadError(f"{path}: program header {i} ({ph['p_memsz']:#x} bytes at "
+                               f"{ph['p_paddr']:#x}) is larger than any board's memory")
         data = ph.data() + bytes(ph["p_memsz"] - ph["p_filesz"])
         segments.append(Segment(ph["p_paddr"], data, ph["p_flags"], i))
     if not segments:

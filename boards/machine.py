@@ -66,7 +66,12 @@ class Machine:
 
     def _build_devices(self) -> DeviceSet:
         engine = self.engine
-        tohost = self.image.symbols.get("tohost")
+        exit_symbol = self.board.exit.symbol if self.board.exit.kind == "htif" else None
+        tohost = self.image.symbols.get(exit_symbol) if exit_symbol else None
+        if self.board.exit.required and tohost is None and self.image.is_elf:
+            raise BoardError(f"{self.image.path}: board '{self.board.name}' ends the simulation "
+                             f"through the HTIF word '{exit_symbol}', which the image does not "
+                             "define (link it in, or use a board whose exit suits the firmware)")
         wiring = Wiring(
             clock=_EngineClock(engine),
             set_mtip=lambda level: engine.set_irq_line(IRQ_MTI, level),

@@ -5,18 +5,23 @@ stderr. The process exits with the firmware's own status when it exits (HTIF ``t
 ``sail``, the UART exit byte on ``ibex-safe-simulator``), and with one of the statuses of
 ``report.py`` when the run ends any other way, after printing a report.
 
-The engine runs on a worker thread so that Ctrl-C (delivered to the main thread) can stop it
-wherever it is, including inside a loop the fast path runs without ever calling Python.
+The engine runs on a worker thread so that Ctrl-C or SIGTERM (delivered to the main thread) can
+stop it wherever it is, including inside a loop the fast path runs without ever calling Python.
+Both end the run with the same report; SIGTERM (what CI runners send on a time-out) exits 143.
+The worker is always joined before the process exits: an emulator thread left running while
+the interpreter shuts down could crash it.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO
 
 import structlog
@@ -32,6 +37,8 @@ from .trace import Tracer
 
 log = structlog.get_logger(__name__)
 
+EXIT_TERMINATED = 128 + signal.SIGTERM  # as a shell reports a process ended by SIGTERM
+
 EXIT_STATUS_HELP = f"""\
 exit status:
   0-255  the firmware exited with this status (HTIF tohost or the UART exit byte),
@@ -41,6 +48,7 @@ exit status:
   {report.EXIT_HALTED}    halted: wfi with nothing that can ever raise an interrupt
   {report.EXIT_BUDGET}    the --max-instructions budget was used up
   {report.EXIT_INTERRUPTED}    interrupted (Ctrl-C)
+  {EXIT_TERMINATED}    terminated (SIGTERM), with the same report as Ctrl-C
   2      the firmware or board could not be loaded (message on stderr)
 A firmware may exit with one of these numbers too: the report on stderr tells them apart."""
 
@@ -89,7 +97,7 @@ def run_machine(machine: Machine, max_instructions: int | None = None, *,
     if trace is not None:
         trace.attach()
     try:
-        stop = _run_interruptibly(machine, max_instructions)
+        stop, signalled = _run_interruptibly(machine, max_instructions)
     finally:
         if trace is not None:
             trace.detach()
@@ -104,7 +112,8 @@ def run_machine(machine: Machine, max_instructions: int | None = None, *,
         ending = f"exit {code}"
     else:
         end = report.ending(machine, stop, instructions)
-        result = RunResult(stop, end.status, instructions,
+        status = EXIT_TERMINATED if signalled == signal.SIGTERM else end.status
+        result = RunResult(stop, status, instructions,
                            report.report(machine, stop, instructions, _rtos(machine)))
         ending = end.headline
     if trace is not None:
@@ -123,7 +132,18 @@ def _rtos(machine: Machine) -> RtosState | None:
     return attach_rtos(machine, MachineView(machine)).state
 
 
-def _run_interruptibly(machine: Machine, max_instructions: int | None) -> Stop:
+class _Terminated(Exception):  # noqa: N818 - an event (SIGTERM arrived), not a bug
+    """Raised on the main thread by the SIGTERM handler."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _run_interruptibly(machine: Machine, max_instructions: int | None
+                       ) -> tuple[Stop, signal.Signals | None]:
+    """Run on a worker thread; SIGINT or SIGTERM stops the engine at the next instruction
+    boundary. Returns the stop and the signal that caused it (None: no signal)."""
     engine = machine.engine
     outcome: list[Stop] = []
     failure: list[BaseException] = []
@@ -137,19 +157,40 @@ def _run_interruptibly(machine: Machine, max_instructions: int | None) -> Stop:
         finally:
             done.set()
 
+    on_main = threading.current_thread() is threading.main_thread()
+    saved = ({s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+             if on_main else {})
+    signalled: signal.Signals | None = None
     worker = threading.Thread(target=work, name="cheriot-run", daemon=True)
-    worker.start()
     try:
-        log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
-                 budget=max_instructions)
-        done.wait()
-    except KeyboardInterrupt:
-        engine.request_stop()  # the engine stops at the next instruction boundary
-        done.wait()
-    worker.join()
+        if on_main:
+            signal.signal(signal.SIGTERM, _terminate)
+        try:
+            worker.start()
+            log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
+                     budget=max_instructions)
+            done.wait()
+        except KeyboardInterrupt:
+            signalled = signal.SIGINT
+        except _Terminated:
+            signalled = signal.SIGTERM
+        if signalled is not None:
+            if on_main:  # a second signal must not cut the report short
+                for number in saved:
+                    signal.signal(number, signal.SIG_IGN)
+            engine.request_stop()  # the engine stops at the next instruction boundary
+            if worker.ident is not None:
+                done.wait()
+        if worker.ident is not None:
+            worker.join()
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
     if failure:
         raise failure[0]
-    return outcome[0]
+    if not outcome:  # the signal came before the worker started
+        return Stop(StopKind.INTERRUPTED, engine.pc), signalled
+    return outcome[0], signalled
 
 
 def handle(args: argparse.Namespace) -> int:

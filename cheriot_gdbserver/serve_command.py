@@ -6,7 +6,9 @@ after that is the firmware's UART output. Logs and warnings go to stderr.
 
 The server runs on a worker thread so that Ctrl-C (or SIGTERM), which Python delivers to the main
 thread, always ends the daemon cleanly, even while the firmware spins in a loop that never calls
-back into Python: closing the server drops the client, which interrupts the target.
+back into Python: closing the server ends the session, which interrupts the target. The main
+thread waits at most ``STOP_SECONDS`` for that; a worker stuck elsewhere (a monitor command that
+does not return) does not keep the daemon alive: it then exits with status 1.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import ipaddress
+import os
 import shlex
 import signal
 import sys
@@ -34,6 +37,7 @@ from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
 log = structlog.get_logger(__name__)
 
 GDB = "gdb-multiarch"
+STOP_SECONDS = 0.8  # SIGTERM must end the daemon within a second, whatever it is doing
 
 DESCRIPTION = """\
 Serve firmware to gdb over the GDB remote serial protocol, one client at a time.
@@ -178,11 +182,22 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        server.close()  # drops the client: a running target is interrupted
+        # A second Ctrl-C or SIGTERM during this bounded clean-up must not become a traceback.
+        interrupt_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.close()  # ends the session: a running target is interrupted
         if worker.ident is not None:
-            worker.join()
-        signal.signal(signal.SIGTERM, previous)
+            worker.join(STOP_SECONDS)
         sys.stdout.flush()
+        if worker.is_alive():
+            log.error("worker_stuck", thread=worker.name)
+            print(f"cheriot-gdbserver: error: the emulator did not stop within {STOP_SECONDS} s; "
+                  "exiting without it (where each thread was, for a bug report:)",
+                  file=sys.stderr, flush=True)
+            faulthandler.dump_traceback(sys.stderr, all_threads=True)
+            os._exit(1)  # the stuck thread cannot be joined, and must not outlive the daemon
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, interrupt_handler)
     if failure:
         raise failure[0]
     print("cheriot-gdbserver: stopped", file=sys.stderr, flush=True)

@@ -563,6 +563,8 @@ class Engine:
         deliverable = hart.mie_enabled and bool(hart.mip & hart.mie)
         pending = self._stop_requested or self._exit_requested is not None
         self.core.attention = 1 if (deliverable or pending) else 0
+        if self._stop_requested:  # request_stop ran on another thread since it was read above
+            self.core.attention = 1
 
     # --- breakpoints and watchpoints -------------------------------------------------------
 
@@ -582,8 +584,13 @@ class Engine:
         entry.flags = (entry.flags | F_BREAKPOINT) if on else (entry.flags & ~F_BREAKPOINT)
 
     def add_watchpoint(self, address: int, length: int, kind: WatchKind) -> None:
+        """EngineError when every slot is taken; a refused watchpoint leaves nothing behind."""
         self.watchpoints.append(Watchpoint(address, length, kind))
-        self._publish_watches()
+        try:
+            self._publish_watches()
+        except EngineError:
+            self.watchpoints.pop()
+            raise
 
     def remove_watchpoint(self, address: int, length: int, kind: WatchKind) -> bool:
         wp = Watchpoint(address, length, kind)
@@ -602,7 +609,8 @@ class Engine:
         ranges = [(wp.address, wp.length, _WATCH_MODE[wp.kind]) for wp in self.watchpoints]
         ranges += [(a, n, _WATCH_MODE[WatchKind.WRITE]) for a, n in self.store_observers]
         if len(ranges) > len(self.core.watch_lo):
-            raise EngineError(f"at most {len(self.core.watch_lo)} watchpoints are supported")
+            free = len(self.core.watch_lo) - len(self.store_observers)
+            raise EngineError(f"at most {free} watchpoints are supported on this board")
         for i, (address, length, mode) in enumerate(ranges):
             self.core.watch_lo[i] = address
             self.core.watch_hi[i] = min(address + length, 0xFFFF_FFFF)

@@ -237,7 +237,9 @@ class Memory:
         return bytes(out)
 
     def write(self, address: int, data: bytes) -> None:
-        """A debugger or loader write: clears tags and drops stale translated code."""
+        """A debugger or loader write: clears tags and drops stale translated code. All or
+        nothing: a write that runs past mapped memory is refused before any byte is written."""
+        self._check_mapped(address, len(data))
         pos = 0
         while pos < len(data):
             region = self.find(address + pos)
@@ -250,6 +252,14 @@ class Memory:
                 pos += 1
             else:
                 raise MemoryAccessError(address + pos, len(data) - pos)
+
+    def _check_mapped(self, address: int, length: int) -> None:
+        pos = address
+        while pos < address + length:
+            region = self.find(pos)
+            if region is None:
+                raise MemoryAccessError(pos, address + length - pos)
+            pos = region.base + region.size
 
     def tags(self, address: int, length: int) -> list[bool | None]:
         """Tag of each granule overlapping [address, address+length); None where untagged."""

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from ..core.stops import Stop, StopKind, WatchKind
 from ..errors import CheriotGdbError, MemoryAccessError, RegisterUnavailableError
 from . import packets as pk
-from .replies import exit_reply, stop_reason, stop_reply, threads_xml, xfer_chunk
+from .replies import (
+    exit_reply,
+    stop_reason,
+    stop_reply,
+    thread_list_page,
+    threads_xml,
+    xfer_chunk,
+)
 from .signals import GdbSignal, signal_for_stop
 from .target import WATCH_FEATURES, Feature, ResumeAction
 from .tdesc import target_xml
@@ -179,9 +186,14 @@ def write_memory(s: Session, p: pk.WriteMemory) -> Reply:
 # --- breakpoints and watchpoints ----------------------------------------------------------------
 
 def breakpoint_(s: Session, p: pk.Breakpoint) -> Reply:
-    """Z0-Z4 / z0-z4; a type the target lacks gets the empty reply (gdb then stops trying)."""
+    """Z0-Z4 / z0-z4; a type the target lacks gets the empty reply (gdb then stops trying).
+    Inserting a point the session already holds is a no-op, as the GDB manual asks ("the
+    operations should be implemented in an idempotent way"): one z then removes it."""
     supports = s.target.supports
     target = s.target
+    key = (p.type, p.address, p.kind)
+    if p.insert and key in s.points:
+        return b"OK"
     if p.type in (0, 1):
         hardware = p.type == 1
         if (Feature.HW_BREAKPOINTS if hardware else Feature.SW_BREAKPOINTS) not in supports:
@@ -200,7 +212,6 @@ def breakpoint_(s: Session, p: pk.Breakpoint) -> Reply:
             target.remove_watchpoint(kind, p.address, p.kind)
     else:
         return b""
-    key = (p.type, p.address, p.kind)
     if p.insert:
         s.points.add(key)
     else:
@@ -333,17 +344,17 @@ def q_current_thread(s: Session, p: pk.QCurrentThread) -> Reply:
 
 
 def q_thread_info(s: Session, p: pk.QThreadInfo) -> Reply:
-    """qfThreadInfo (all thread ids) / qsThreadInfo (end of list)."""
-    if not p.first:
-        return b"l"  # the first reply carried every thread
-    return b"m" + b",".join(b"%x" % tid for tid in _thread_ids(s))
+    """qfThreadInfo / qsThreadInfo: the thread ids, as many per reply as fit, then 'l'."""
+    reply, s.threads_left = thread_list_page(_thread_ids(s) if p.first else s.threads_left,
+                                             s.packet_size)
+    return reply
 
 
 def q_thread_extra_info(s: Session, p: pk.QThreadExtraInfo) -> Reply:
-    """qThreadExtraInfo: the thread's text, hex-encoded."""
+    """qThreadExtraInfo: the thread's text, hex-encoded (cut to what fits in a packet)."""
     for t in s.target.threads():
         if t.id == p.thread:
-            return t.extra.encode().hex().encode()
+            return t.extra.encode()[:s.packet_size // 2].hex().encode()
     raise UnknownThreadError(p.thread)
 
 
@@ -370,12 +381,13 @@ def thread_alive(s: Session, p: pk.ThreadAlive) -> Reply:
 # --- monitor and the rest -----------------------------------------------------------------------
 
 def q_rcmd(s: Session, p: pk.QRcmd) -> Reply:
-    """qRcmd: the whole output as one hex reply ('OK' when there is none), which gdb prints
-    exactly like 'O' packets (GDB manual, "qRcmd,command")."""
+    """qRcmd: the output streamed in 'O' packets of at most the packet size, then 'OK' (GDB
+    manual, "qRcmd,command"; QEMU does the same), so output of any length is bounded per
+    packet. The target may return its output whole or as an iterable of pieces."""
     if Feature.MONITOR not in s.target.supports:
         return b""
-    output = s.target.monitor(p.command)
-    return output.encode().hex().encode() if output else b"OK"
+    s.send_console(s.target.monitor(p.command))
+    return b"OK"
 
 
 def unknown(s: Session, p: pk.Unknown) -> Reply:

@@ -10,7 +10,7 @@ answered E01 by the session.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 
 from ..core.stops import Stop, StopKind, WatchKind
@@ -79,9 +79,35 @@ def stop_reason(stop: Stop, breakpoint_kind: bytes | None) -> bytes | None:
 
 def console_output(text: str, max_payload: int) -> list[bytes]:
     """``O`` packets carrying ``text`` (hex), each at most ``max_payload`` bytes long."""
-    data = text.encode()
+    return list(console_stream((text,), max_payload))
+
+
+def console_stream(chunks: Iterable[str], max_payload: int) -> Iterator[bytes]:
+    """``O`` packets for text produced piece by piece: each packet is sent as soon as a full
+    one has accumulated, so output of any length never sits in memory as a whole."""
     per_packet = max(1, (max_payload - 1) // 2)
-    return [b"O" + data[i:i + per_packet].hex().encode() for i in range(0, len(data), per_packet)]
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk.encode()
+        while len(pending) >= per_packet:
+            yield b"O" + pending[:per_packet].hex().encode()
+            del pending[:per_packet]
+    if pending:
+        yield b"O" + pending.hex().encode()
+
+
+def thread_list_page(ids: Sequence[int], max_payload: int) -> tuple[bytes, list[int]]:
+    """A ``qfThreadInfo``/``qsThreadInfo`` reply ``m id,id...`` with as many ids as fit in
+    ``max_payload``, and the ids left for the next ``qsThreadInfo`` (``l`` when none are left)."""
+    if not ids:
+        return b"l", []
+    out = b"m"
+    for i, tid in enumerate(ids):
+        item = (b"," if i else b"") + b"%x" % tid
+        if len(out) + len(item) > max_payload and i:
+            return out, list(ids[i:])
+        out += item
+    return out, []
 
 
 def xfer_chunk(document: bytes, offset: int, length: int, max_payload: int) -> bytes:

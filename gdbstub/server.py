@@ -1,25 +1,47 @@
-"""TCP front end: listen, serve one client at a time, go back to accepting when it leaves.
+"""TCP front end: listen, serve one client at a time, refuse the others at once.
+
+An acceptor thread owns the listening socket for the server's whole life. The first client is
+handed to ``serve_one`` (the caller's thread runs its session); a client that arrives while
+another one is attached is refused at once: its first packet is answered with an RSP error
+carrying the reason (gdb prints "Remote failure reply: E.<reason>") and the connection is
+closed, and the refusal is logged. OpenOCD does the same with its default of one connection per
+target. A client arriving just as the attached one leaves (gdb quit, then reconnected) is not
+refused: it waits for that session to wind down.
 
 Per connection a reader thread feeds received bytes to the session (so Ctrl-C reaches the target
-while ``resume`` blocks) and the accepting thread runs the session. A client that vanishes
+while ``resume`` blocks) and the serving thread runs the session. A client that vanishes
 mid-packet or mid-run only ends its session: the target is interrupted and keeps its state.
+``close`` (SIGTERM, Ctrl-C) ends the session the same way, whatever state it is in.
 Binds to loopback by default: RSP has no authentication (debuggers.md §6).
 """
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
 
+from . import codec
 from .session import DEFAULT_PACKET_SIZE, Session
 from .target import Target
 from .transport import SocketTransport, Transport
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3333
+BUSY_REASON = ("another gdb is attached to this target; the daemon serves one client at a "
+               "time (detach or quit the other one first)")
+# A newcomer waits this long for the attached client's session to end before it is refused:
+# long enough for a client that has just closed its socket, short enough to feel immediate.
+GRACE_SECONDS = 0.5
+# How long the session of a client that has already gone may take to wind down (it only has to
+# interrupt the target and take out its breakpoints).
+WIND_DOWN_SECONDS = 5.0
+# A refused client gets this long to send its first packet (gdb sends it at once).
+REFUSAL_SECONDS = 2.0
 
 
 def serve_connection(session: Session, transport: Transport) -> None:
@@ -36,6 +58,30 @@ def serve_connection(session: Session, transport: Transport) -> None:
     finally:
         transport.close()  # unblocks the reader if the session ended first
         reader.join()
+
+
+def refuse(sock: socket.socket, reason: str) -> None:
+    """Answer the client's first packet with ``E.reason`` and close (bounded in time)."""
+    deadline = time.monotonic() + REFUSAL_SECONDS
+    decoder = codec.Decoder(DEFAULT_PACKET_SIZE)
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            if any(isinstance(e, codec.Packet | codec.BadChecksum)
+                   for e in decoder.feed(chunk)):
+                sock.sendall(b"+" + codec.frame(b"E." + reason.encode()))
+                break
+    except OSError:
+        pass  # gone or silent: closing is all that is left
+    finally:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
 
 
 class GdbServer:
@@ -57,7 +103,13 @@ class GdbServer:
         self.address: tuple[str, int] | None = None
         self.log = structlog.get_logger("cheriot_gdbserver.gdbstub")
         self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
         self._client: Transport | None = None
+        self._session: Session | None = None
+        self._peer = ""
+        self._free = threading.Event()  # no client is attached or waiting to be served
+        self._free.set()
+        self._arrivals: queue.Queue[tuple[socket.socket, str] | None] = queue.Queue()
         self._closing = threading.Event()
 
     def bind(self) -> tuple[str, int]:
@@ -70,34 +122,70 @@ class GdbServer:
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.host, self.port))
-        listener.listen(1)
+        listener.listen(8)
         self._listener = listener
         host, port = listener.getsockname()[:2]
         self.address = (host, port)
         self.log.info("gdbstub.listening", host=host, port=port)
+        threading.Thread(target=self._accept_loop, args=(listener,), name="gdbstub-acceptor",
+                         daemon=True).start()
         if self.on_listening is not None:
             self.on_listening(host, port)
         return listener
 
+    def _accept_loop(self, listener: socket.socket) -> None:
+        try:
+            while True:
+                sock, address = listener.accept()
+                peer = f"{address[0]}:{address[1]}"
+                if self._admit():
+                    self._arrivals.put((sock, peer))
+                else:
+                    self.log.warning("gdbstub.client_refused", peer=peer, reason="busy",
+                                     attached=self._peer)
+                    threading.Thread(target=refuse, args=(sock, BUSY_REASON),
+                                     name="gdbstub-refusal", daemon=True).start()
+        except OSError:
+            if not self._closing.is_set():
+                self.log.exception("gdbstub.accept_failed")
+        finally:
+            self._arrivals.put(None)  # wakes serve_one: no more clients
+
+    def _admit(self) -> bool:
+        """May a client that has just connected be served? Waits briefly for the attached
+        client's session to end (its peer may just have closed its socket)."""
+        session = self._session  # None: free, or a client admitted but not yet served
+        gone = session is not None and session.lost
+        if not self._free.wait(WIND_DOWN_SECONDS if gone else GRACE_SECONDS):
+            return False
+        self._free.clear()
+        return True
+
     def serve_one(self) -> bool:
         """Accept one client and serve it to the end. False once the server is closed."""
-        listener = self._listener if self._listener is not None else self._open()
-        try:
-            sock, peer = listener.accept()
-        except OSError:
-            if self._closing.is_set():
-                return False
-            raise
+        if self._listener is None:
+            self._open()
+        arrival = self._arrivals.get()
+        if arrival is None or self._closing.is_set():
+            if arrival is not None:
+                arrival[0].close()
+            self._arrivals.put(None)  # later calls see the end too
+            return False
+        sock, peer = arrival
         transport = SocketTransport(sock)
-        self._client = transport
-        if self._closing.is_set():  # close() ran between accept() and here: it missed this one
-            transport.close()
-        self.log.info("gdbstub.client_connected", peer=f"{peer[0]}:{peer[1]}")
         session = Session(self.target, transport, packet_size=self.packet_size, rle=self.rle)
+        with self._lock:
+            self._client, self._session, self._peer = transport, session, peer
+        if self._closing.is_set():  # close() ran before this client was registered
+            transport.close()
+            session.connection_lost()
+        self.log.info("gdbstub.client_connected", peer=peer)
         try:
             serve_connection(session, transport)
         finally:
-            self._client = None
+            with self._lock:
+                self._client, self._session, self._peer = None, None, ""
+            self._free.set()
         return not self._closing.is_set()
 
     def serve_forever(self) -> None:
@@ -105,7 +193,8 @@ class GdbServer:
             pass
 
     def close(self) -> None:
-        """Stop accepting and drop the current client (thread-safe)."""
+        """Stop accepting and end the current session, whatever it is doing (thread-safe): a
+        running target is interrupted, as when the client drops."""
         self._closing.set()
         if self._listener is not None:
             try:
@@ -113,6 +202,10 @@ class GdbServer:
             except OSError:
                 pass
             self._listener.close()
-        client = self._client
+        self._arrivals.put(None)  # wakes serve_one even if the acceptor is still busy
+        with self._lock:
+            client, session = self._client, self._session
+        if session is not None:
+            session.connection_lost()  # even if the reader never sees the socket close
         if client is not None:
             client.close()

@@ -9,12 +9,16 @@ so it is never lost, and a stale one (queued before the packet) is simply droppe
 
 States: IDLE (waiting for packets), RUNNING (inside target.resume), DISCONNECTED (done).
 Only transport loss ends a session; every packet gets a reply, an ``Exx`` if anything fails.
+A lost connection stops the target whatever its timing: seen while RUNNING it interrupts the
+resume; seen before (a client that sends ``c`` and drops at once, whose resume packet is still
+queued) it makes ``run`` refuse to start, so nothing is left running that no one can stop.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from enum import Enum
 
 import structlog
@@ -24,7 +28,7 @@ from ..errors import CheriotGdbError
 from . import codec
 from . import packets as pk
 from .handlers import HANDLERS, remove_all_points
-from .replies import ErrorCode, console_output, error, error_reply
+from .replies import ErrorCode, console_stream, error, error_reply
 from .target import ResumeAction, Target
 from .tdesc import RegisterTable
 from .transport import Transport, TransportClosed
@@ -57,12 +61,14 @@ class Session:
         self.gdb_features: pk.QSupported | None = None
         self.points: set[tuple[int, int, int]] = set()  # (Z type, address, kind) we inserted
         self.documents: dict[tuple[str, str], bytes] = {}  # qXfer documents being read
+        self.threads_left: list[int] = []  # thread ids for the next qsThreadInfo
         self._table: RegisterTable | None = None
         self._decoder = codec.Decoder(packet_size)
         self._cond = threading.Condition()
         self._inbox: deque[codec.Event | _Lost] = deque()
         self._state = SessionState.IDLE
         self._ack_mode = True
+        self._lost = False  # the reader saw the end of the connection
         self._leave_ack_mode = False
         self._last_sent: bytes | None = None
 
@@ -71,6 +77,11 @@ class Session:
     @property
     def state(self) -> SessionState:
         return self._state
+
+    @property
+    def lost(self) -> bool:
+        """The connection has gone (the session may still be winding down)."""
+        return self._lost
 
     @property
     def ack_mode(self) -> bool:
@@ -85,14 +96,18 @@ class Session:
     def leave_ack_mode_after_reply(self) -> None:
         self._leave_ack_mode = True
 
-    def send_console(self, text: str) -> None:
-        """Console output for gdb ('O' packets); only valid while a resume is being answered."""
-        for payload in console_output(text, self.packet_size):
+    def send_console(self, text: str | Iterable[str]) -> None:
+        """Console output for gdb ('O' packets of at most the packet size); only valid before
+        the reply to a resume or to qRcmd. An iterable is streamed as it is produced."""
+        for payload in console_stream((text,) if isinstance(text, str) else text,
+                                      self.packet_size):
             self._send_packet(payload)
 
     def run(self, action: ResumeAction) -> Stop:
         """Resume the target (blocking) with Ctrl-C wired to ``target.interrupt``."""
         with self._cond:
+            if self._lost:  # the peer left before the resume started: no one could stop it
+                raise TransportClosed("connection lost before the resume started")
             self._state = SessionState.RUNNING
             early_interrupt = any(isinstance(e, codec.Interrupt) for e in self._inbox)
         if early_interrupt:
@@ -118,8 +133,10 @@ class Session:
                 self._cond.notify()
 
     def connection_lost(self) -> None:
-        """The peer went away: stop a running target (its state is kept) and end the session."""
+        """The peer went away: stop a running target (its state is kept) and end the session.
+        Safe to call more than once, from any thread (the server calls it when closing)."""
         with self._cond:
+            self._lost = True
             if self._state is SessionState.RUNNING:
                 self.target.interrupt()
             self._inbox.append(_Lost())
@@ -199,6 +216,10 @@ class Session:
             self._ack_mode = False
 
     def _send_packet(self, payload: bytes) -> None:
+        if len(payload) > self.packet_size:  # a handler forgot the bound: never send it
+            self.log.error("gdbstub.reply_too_long", length=len(payload), limit=self.packet_size,
+                           start=payload[:32])
+            payload = error(ErrorCode.STUB_BUG)
         if self.trace:
             self.log.debug("gdbstub.tx", packet=payload[:200])
         framed = codec.frame(payload, rle=self.rle)

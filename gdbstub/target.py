@@ -8,7 +8,7 @@ Errors: methods raise ``CheriotGdbError`` subclasses (``MemoryAccessError``, ``R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -119,8 +119,10 @@ class Target(Protocol):
         """The memory-map document (only called when MEMORY_MAP is supported)."""
         ...
 
-    def monitor(self, command: str) -> str:
-        """Run a ``monitor`` command line; return its text output (only with MONITOR)."""
+    def monitor(self, command: str) -> str | Iterable[str]:
+        """Run a ``monitor`` command line; return its text output (only with MONITOR), whole or
+        as an iterable of pieces that the stub streams to gdb as they are produced (for output
+        of any length). Refusals belong in the text; an exception becomes an ``Exx`` reply."""
         ...
 
     def detach(self) -> None: ...

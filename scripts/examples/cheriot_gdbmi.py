@@ -7,11 +7,16 @@ output; ``Gdb`` runs gdb in MI mode and waits for exactly the records a command 
 the console and target text printed on the way (``monitor`` output is target text). Nothing
 sleeps: every wait is a bounded read of gdb's output with a deadline.
 
+Neither outlives the script: ``connect`` returns a ``Connection`` to use in a ``with`` block
+(gdb closed and the daemon stopped however the block ends), and each also stops at interpreter
+exit (atexit) if the script raised before closing it.
+
 Needs pygdbmi (``pip install 'cheriot-gdbserver[scripting]'``) and gdb-multiarch.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import signal
@@ -23,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 TIMEOUT = 30.0  # seconds; a safety net against hangs, never a synchronisation device
 GDB = os.environ.get("GDB", "gdb-multiarch")
@@ -54,13 +59,16 @@ class Daemon:
         command += args
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE)
+        atexit.register(self._at_exit)  # no orphaned daemon if the script raises
         self._lines: deque[bytes] = deque()
         self._uart = bytearray()
         self._stderr = bytearray()
         self._cond = threading.Condition()
         self._eof = False
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
         first = self._line(timeout)
         match = LISTENING.match(first)
         if match is None:
@@ -122,12 +130,27 @@ class Daemon:
                                      f"{bytes(self._uart[start:])!r}")
             return bytes(self._uart[start:])
 
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        """The exit status, once the process has ended and all its output has been collected
+        (``subprocess.TimeoutExpired`` if it is still running after ``timeout`` seconds)."""
+        status = self.process.wait(timeout)
+        for reader in self._readers:
+            reader.join(TIMEOUT)  # the pipes are at EOF: this is the last bytes being read
+        return status
+
+    def _at_exit(self) -> None:
+        try:
+            self.stop(5.0)
+        except SessionTimeout:
+            pass  # killed by stop()
+
     def stop(self, timeout: float = TIMEOUT) -> int:
         """Ctrl-C the daemon (as a user would) and return its exit status."""
+        atexit.unregister(self._at_exit)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout)
+            return self.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -167,6 +190,7 @@ class Gdb:
             command.append(str(elf))
         self.controller = GdbController(command=command,
                                         time_to_check_for_additional_output_sec=0.01)
+        atexit.register(self.close)
         self.timeout = timeout
         self._token = 100
         self._records: deque[dict[str, Any]] = deque()
@@ -274,6 +298,7 @@ class Gdb:
 
     def close(self) -> None:
         """Quit gdb (it detaches from the target: the daemon keeps the target halted)."""
+        atexit.unregister(self.close)
         if self.controller.gdb_process is None:
             return
         try:
@@ -284,19 +309,43 @@ class Gdb:
         self.controller.exit()
 
 
+class Connection(NamedTuple):
+    """gdb and the daemon it is attached to (None with --remote). Unpack it, or use it in a
+    ``with`` block, which closes gdb and stops the daemon however the block ends."""
+
+    daemon: Daemon | None
+    gdb: Gdb
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.gdb.close()
+        finally:
+            if self.daemon is not None:
+                self.daemon.stop()
+
+
 def connect(elf: Path | None, remote: str | None, firmware_args: Sequence[str] = ()
-            ) -> tuple[Daemon | None, Gdb]:
+            ) -> Connection:
     """gdb attached to ``remote`` (HOST:PORT), or to a daemon started here for ``elf``."""
     daemon = None if remote is not None else Daemon(elf, *firmware_args)
-    gdb = Gdb(elf)
     try:
-        gdb.connect(remote if remote is not None else daemon.address)  # type: ignore[union-attr]
+        gdb = Gdb(elf)
     except BaseException:
-        gdb.close()
         if daemon is not None:
             daemon.stop()
         raise
-    return daemon, gdb
+    try:
+        gdb.connect(remote if remote is not None else daemon.address)  # type: ignore[union-attr]
+    except BaseException:
+        Connection(daemon, gdb).close()
+        raise
+    return Connection(daemon, gdb)
 
 
 def frame_text(frame: dict[str, Any]) -> str:

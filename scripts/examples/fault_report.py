@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Run firmware under gdb until it faults; print the fault, explained, and a backtrace.
+"""Run firmware under gdb; report each fault, explained, with a backtrace, and how the run ended.
 
-    scripts/examples/fault_report.py FIRMWARE.elf [--board sail] [--catch cheri|all]
+    scripts/examples/fault_report.py FIRMWARE.elf [--board sail] [--catch cheri|all] [--first]
     scripts/examples/fault_report.py FIRMWARE.elf --remote 127.0.0.1:3333
 
-Starts ``cheriot-gdbserver serve`` itself (or attaches to a running daemon with --remote), lets
-the firmware run, and when an exception stops it prints what the daemon says about it
-(``monitor fault``: cause, location, instruction, the capability involved) and gdb's backtrace.
+Starts ``cheriot-gdbserver serve`` itself (or attaches to a running daemon with --remote) and
+lets the firmware run. Each exception the catch mode stops on is reported: what the daemon says
+about it (``monitor fault``: cause, location, instruction, the capability involved) and gdb's
+backtrace. The daemon stops on every CHERI fault, also those the firmware handles by design
+(the CHERIoT RTOS ends a thread that returns through a null ``cra`` with a fault, and its test
+suite faults on purpose), so by default the script then continues, delivering the fault to the
+firmware's trap handler, until the firmware exits. ``--first`` stops at the first fault instead.
 
-Exit status: 1 after a fault report, 0 if the firmware exited by itself, 2 if nothing stopped it
-within --timeout seconds (it is interrupted and its location printed).
+Exit status: the firmware's own success or failure when it exits (0 for status 0, else 1); 1
+after a fault no trap handler could take, or at the first fault with --first; 2 if the firmware
+was still running after --timeout seconds (it is interrupted and its location printed).
 Run with the project's Python (.venv/bin/python), which has pygdbmi.
 """
 
@@ -17,9 +22,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from cheriot_gdbmi import Gdb, SessionTimeout, connect, frame_text
+
+UNDELIVERABLE = "SIGABRT"  # the daemon's signal for a trap no handler can take
 
 
 def backtrace(gdb: Gdb) -> list[str]:
@@ -27,26 +36,43 @@ def backtrace(gdb: Gdb) -> list[str]:
     return [frame_text(frame) for frame in frames]
 
 
-def report(gdb: Gdb, timeout: float) -> tuple[int, list[str]]:
-    gdb.start("-exec-continue")
-    try:
-        stop = gdb.wait_stopped(timeout).payload
-    except SessionTimeout:
-        stop = gdb.interrupt().payload
-        return 2, [f"no fault within {timeout:g} s; interrupted at "
-                   f"{frame_text(stop['frame'])}"]
-    reason = stop.get("reason", "")
-    if reason.startswith("exited"):
-        code = int(stop.get("exit-code", "0"), 8)  # gdb prints it in octal
-        return 0, [f"the firmware exited with status {code}"]
-    if reason != "signal-received":
-        return 2, [f"stopped ({reason}) at {frame_text(stop['frame'])}"]
+def fault_lines(gdb: Gdb, stop: dict[str, Any]) -> list[str]:
     lines = [f"stopped by {stop['signal-name']} ({stop['signal-meaning']}) at "
              f"{frame_text(stop['frame'])}"]
     lines += gdb.monitor("fault").splitlines()
     lines.append("backtrace:")
     lines += [f"  {line}" for line in backtrace(gdb)]
-    return 1, lines
+    return lines
+
+
+def report(gdb: Gdb, timeout: float, first: bool) -> tuple[int, list[str]]:
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    faults = 0
+    while True:
+        gdb.start("-exec-continue")  # after a fault: delivers it to the trap handler
+        try:
+            stop = gdb.wait_stopped(max(deadline - time.monotonic(), 0.01)).payload
+        except SessionTimeout:
+            stop = gdb.interrupt().payload
+            return 2, [*lines, f"still running after {timeout:g} s ({faults} fault(s) "
+                               f"handled); interrupted at {frame_text(stop['frame'])}"]
+        reason = stop.get("reason", "")
+        if reason.startswith("exited"):
+            code = int(stop.get("exit-code", "0"), 8)  # gdb prints it in octal
+            handled = f" after its trap handler took {faults} fault(s)" if faults else ""
+            return (0 if code == 0 else 1), [*lines, f"the firmware exited with status "
+                                                     f"{code}{handled}"]
+        if reason != "signal-received":
+            return 2, [*lines, f"stopped ({reason}) at {frame_text(stop['frame'])}"]
+        if stop["signal-name"] == UNDELIVERABLE:
+            return 1, [*lines, *fault_lines(gdb, stop), "no trap handler can take this fault"]
+        if first:
+            return 1, fault_lines(gdb, stop)
+        faults += 1
+        detail = fault_lines(gdb, stop)
+        lines += [f"fault {faults}: {detail[0]}", *detail[1:],
+                  "(continuing: the firmware's trap handler takes it)"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,19 +83,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="attach to a running daemon instead of starting one")
     parser.add_argument("--catch", choices=("cheri", "all"), default="cheri",
                         help="which exceptions count as a fault (default: cheri)")
+    parser.add_argument("--first", action="store_true",
+                        help="stop at the first fault instead of continuing past the faults "
+                             "the firmware's trap handler takes")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds to let the firmware run (default: 10)")
     args = parser.parse_args(argv)
 
     daemon_args = ["--board", args.board] if args.board else []
-    daemon, gdb = connect(args.firmware, args.remote, daemon_args)
-    try:
+    with connect(args.firmware, args.remote, daemon_args) as (_daemon, gdb):
         gdb.monitor(f"catch {args.catch}")
-        status, lines = report(gdb, args.timeout)
-    finally:
-        gdb.close()
-        if daemon is not None:
-            daemon.stop()
+        status, lines = report(gdb, args.timeout, args.first)
     print("\n".join(lines))
     return status
 

@@ -77,9 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="attach to a running daemon instead of starting one")
     args = parser.parse_args(argv)
 
-    daemon, gdb = connect(args.firmware, args.remote,
-                          ["--board", args.board] if args.board else [])
-    try:
+    with connect(args.firmware, args.remote,
+                 ["--board", args.board] if args.board else []) as (_daemon, gdb):
         if args.stop_at is not None:
             gdb.mi(f"-break-insert -t {args.stop_at}")
             stop = gdb.run("-exec-continue").payload
@@ -87,10 +86,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"did not reach {args.stop_at}: {stop.get('reason')}", file=sys.stderr)
                 return 1
         lines = listing(gdb, gdb.address_of(args.start), gdb.address_of(args.length))
-    finally:
-        gdb.close()
-        if daemon is not None:
-            daemon.stop()
     print("\n".join(lines))
     return 0
 

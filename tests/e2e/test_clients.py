@@ -19,7 +19,7 @@ from .conftest import Firmware, attach, reset
 
 
 def monitor(client: RspClient, command: str) -> str:
-    return bytes.fromhex(client.ask(b"qRcmd," + command.encode().hex().encode()).decode()).decode()
+    return client.monitor(command)
 
 
 def register(client: RspClient, regnum: int) -> int:

@@ -33,7 +33,7 @@ def fault_report(fw: Firmware) -> list[str | tuple[str, CapFields]]:
 
 
 def test_fault_report_starts_its_own_daemon(firmware: Firmware) -> None:
-    done = example("fault_report.py", str(firmware.elf), "--board", "sail")
+    done = example("fault_report.py", str(firmware.elf), "--board", "sail", "--first")
     assert (done.returncode, done.stderr) == (1, "")
     assert done.stdout.endswith("\n")
     assert_lines(done.stdout, fault_report(firmware))
@@ -53,7 +53,7 @@ def test_tagged_caps_lists_each_tagged_granule(firmware: Firmware) -> None:
 
 
 def test_examples_attach_to_a_running_daemon(firmware: Firmware, daemon: Daemon) -> None:
-    done = example("fault_report.py", str(firmware.elf), "--remote", daemon.address)
+    done = example("fault_report.py", str(firmware.elf), "--remote", daemon.address, "--first")
     assert done.returncode == 1
     assert_lines(done.stdout, fault_report(firmware))
     # The daemon kept the machine as the script left it: stopped at the fault.

@@ -67,7 +67,7 @@ def parse(reply: bytes) -> StopReply:
 
 
 def monitor(client: RspClient, command: str) -> str:
-    return bytes.fromhex(client.ask(b"qRcmd," + command.encode().hex().encode()).decode()).decode()
+    return client.monitor(command)
 
 
 @pytest.fixture

@@ -45,5 +45,16 @@ class RspClient:
         self.send(payload)
         return self.reply()
 
+    def monitor(self, command: str) -> str:
+        """``monitor COMMAND``: the text of the 'O' packets that stream its output, up to the
+        final 'OK' (an 'Exx' reply raises)."""
+        self.send(b"qRcmd," + command.encode().hex().encode())
+        text = bytearray()
+        while (reply := self.reply()) != b"OK":
+            if not reply.startswith(b"O"):
+                raise AssertionError(f"monitor {command}: {reply!r}")
+            text += bytes.fromhex(reply[1:].decode())
+        return text.decode()
+
     def close(self) -> None:
         self.sock.close()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from cheriot_gdbserver.core.stops import Stop, StopKind
+from cheriot_gdbserver.boards.board import load_board
+from cheriot_gdbserver.boards.image import load_raw
+from cheriot_gdbserver.boards.machine import Machine
+from cheriot_gdbserver.core.engine import Engine
+from cheriot_gdbserver.core.stops import Stop, StopKind, WatchKind
+from cheriot_gdbserver.debugger.target import DebugTarget
 from cheriot_gdbserver.gdbstub import codec
 from cheriot_gdbserver.gdbstub.packets import PACKETS
 from cheriot_gdbserver.gdbstub.session import Session, SessionState
@@ -87,3 +95,80 @@ def test_decoder_is_chunking_independent(data: bytes, cuts: list[int]) -> None:
     dec = codec.Decoder(128)
     pieces = [e for chunk in chunked(data, cuts) for e in dec.feed(chunk)]
     assert pieces == whole
+
+
+# --- sequences that once broke the daemon (issue 7) -------------------------------------------
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(payloads, max_size=15), st.sampled_from([b"c", b"s", b"vCont;c", b"C0b"]),
+       st.booleans())
+def test_a_resume_whose_client_drops_at_once_never_runs(packets: list[bytes], resume: bytes,
+                                                        no_ack: bool) -> None:
+    """Whatever came before, a resume queued behind the end of the connection never starts:
+    the session ends at once, leaving no breakpoint or watchpoint of its own behind."""
+    target, transport, session = fresh()
+    with capture_logs() as logs:
+        for packet in [b"QStartNoAckMode"] * no_ack + packets:
+            session.feed(codec.frame(packet))
+        if session.state is SessionState.DISCONNECTED:
+            return  # the generated packets ended the session themselves (none do today)
+        resumes = len(target.resumes)
+        inserted = set(session.points)
+        session.receive(codec.frame(resume))  # the reader queues the packet ...
+        session.connection_lost()             # ... and sees the end before it is handled
+        session.process_pending()
+    assert len(target.resumes) == resumes
+    assert session.state is SessionState.DISCONNECTED
+    assert session.points == set()
+    removed = {call[1:] for call in target.calls if call[0].startswith("remove_")}
+    assert len(removed) >= len(inserted)
+    assert [entry for entry in logs if entry["event"] == "gdbstub.stub_bug"] == []
+
+
+WATCH_ADDRESSES = [0x8000_0100 + 8 * i for i in range(12)]
+watch_packets = st.builds(lambda insert, z, address, length: b"%s%d,%x,%x" % (
+    b"Z" if insert else b"z", z, address, length),
+    st.sampled_from([True] * 4 + [False]),  # mostly inserts: reach the limit often
+    st.sampled_from([2, 3, 4]), st.sampled_from(WATCH_ADDRESSES),
+    st.sampled_from([1, 4, 8]))
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(watch_packets, min_size=1, max_size=40))
+def test_refused_watchpoints_change_nothing(packets: list[bytes]) -> None:
+    """Z2-Z4 and z2-z4 in any order against the real engine's 8 slots: a refusal is E05 and
+    leaves nothing armed, the engine's list always matches what the session holds, and detach
+    empties it."""
+    engine = watch_engine()
+    transport = FakeTransport()
+    session = Session(DebugTarget(WATCH_MACHINE[0]), transport, packet_size=PACKET_SIZE)
+    for packet in packets:
+        session.feed(codec.frame(packet))
+        reply = [e.data for e in codec.Decoder(1 << 20).feed(transport.take())
+                 if isinstance(e, codec.Packet)]
+        assert reply in ([b"OK"], [b"E05"])
+        if reply == [b"E05"]:
+            assert packet.startswith(b"Z") and len(session.points) == 8
+        armed = sorted((wp.kind.value, wp.address, wp.length) for wp in engine.watchpoints)
+        held = sorted((Z_KINDS[z].value, address, length) for z, address, length in session.points)
+        assert armed == held
+    session.feed(codec.frame(b"D"))
+    assert engine.watchpoints == []
+
+
+WATCH_MACHINE: list[Machine] = []
+Z_KINDS = {2: WatchKind.WRITE, 3: WatchKind.READ, 4: WatchKind.ACCESS}
+
+
+def watch_engine() -> Engine:
+    """One machine for every example (sail, a one-instruction raw image), its watchpoints
+    cleared."""
+    if not WATCH_MACHINE:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = Path(tmp) / "loop.bin"
+            raw.write_bytes((0x6F).to_bytes(4, "little"))  # j . (jal x0, 0)
+            WATCH_MACHINE.append(Machine(load_board("sail"), load_raw(raw, RAM_BASE, RAM_BASE)))
+    engine = WATCH_MACHINE[0].engine
+    for wp in list(engine.watchpoints):
+        engine.remove_watchpoint(wp.address, wp.length, wp.kind)
+    return engine

@@ -6,9 +6,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from structlog.testing import capture_logs
 
 from cheriot_gdbserver.core.stops import StopKind
-from cheriot_gdbserver.gdbstub.server import GdbServer
+from cheriot_gdbserver.gdbstub.server import BUSY_REASON, GdbServer
 
 from .fakes import FakeTarget
 from .rsp_client import TIMEOUT, RspClient
@@ -91,3 +92,21 @@ def test_close_drops_the_current_client(served) -> None:
     with pytest.raises(ConnectionError):
         client.ask(b"qC")
     client.close()
+
+
+def test_a_second_client_is_refused_at_once_and_the_first_keeps_its_session(served) -> None:
+    target, server, address = served
+    first = RspClient(*address)
+    assert first.ask(b"qC") == b"QC1"
+    second = RspClient(*address)
+    with capture_logs() as logs:
+        assert second.ask(b"qSupported:swbreak+") == b"E." + BUSY_REASON.encode()
+        with pytest.raises(ConnectionError):
+            second.reply()
+    assert [(e["event"], e["reason"]) for e in logs] == [("gdbstub.client_refused", "busy")]
+    assert first.ask(b"qC") == b"QC1"
+    first.close()
+    second.close()
+    third = RspClient(*address)  # the first has left: served
+    assert third.ask(b"qC") == b"QC1"
+    third.close()

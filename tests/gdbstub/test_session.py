@@ -450,10 +450,10 @@ def test_thread_packets(setup) -> None:
 
 # --- monitor --------------------------------------------------------------------------------------
 
-def test_qrcmd_returns_the_output_hex_encoded(setup) -> None:
+def test_qrcmd_streams_the_output_in_o_packets_then_ok(setup) -> None:
     target, transport, session = setup
     reply = ask(session, transport, b"qRcmd," + b"tags 0x80000000 16".hex().encode())
-    assert reply == acked(b"tags 0x80000000 16\n".hex().encode())
+    assert reply == acked(o_packet("tags 0x80000000 16\n"), b"OK")
     assert target.monitor_lines == ["tags 0x80000000 16"]
 
 

@@ -50,8 +50,9 @@ class Booted:
     def u16(self, address: int) -> int:
         return int.from_bytes(self.machine.engine.read_memory(address, 2), "little")
 
-    def run_to(self, name: str, budget: int = 5_000_000) -> None:
-        address = self.symbols[name]
+    def run_to(self, name: str | int, budget: int = 5_000_000) -> None:
+        """Run to the symbol ``name`` (or to an address)."""
+        address = self.symbols[name] if isinstance(name, str) else name
         engine = self.machine.engine
         engine.add_breakpoint(address)
         try:

@@ -21,7 +21,7 @@ def test_the_image_model_reads_the_bundled_image(rtos_elf: Path) -> None:
                                    revokable_start=board.revocable_base)
         assert image.generation == "F"
         names = [c.name for c in image.components]
-        # the model lists the loader's persistent boot code as a component (docs/rtos.md)
+        # The loader's persistent boot code is a component too (rtos.md 1.3).
         assert names[:5] == ["loader", "compartment_switcher", "scheduler", "allocator",
                              "token_library"]
         assert names[5:] == ["crt", "console", "queue", "producer", "consumer", "demo", "faulty",
