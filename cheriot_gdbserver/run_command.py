@@ -12,11 +12,13 @@ wherever it is, including inside a loop the fast path runs without ever calling 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO
 
 import structlog
@@ -128,16 +130,29 @@ def _run_interruptibly(machine: Machine, max_instructions: int | None) -> Stop:
         finally:
             done.set()
 
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        engine.request_stop()  # the engine stops at the next instruction boundary
+
+    # Ctrl-C must not raise KeyboardInterrupt here: it would arrive at whatever bytecode this
+    # thread is on, inside worker.start() too, and once it escapes the interpreter shuts down
+    # with the worker inside uc.emu_start. The worker's next call into Python (the slow path)
+    # then ends the thread with pthread_exit, and unwinding through Unicorn's generated code,
+    # which has no unwind tables, is a SIGSEGV. So SIGINT only asks the engine to stop, and
+    # this thread always waits for the worker.
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if on_main else None
+    if previous not in (None, signal.SIG_IGN):
+        signal.signal(signal.SIGINT, interrupt)
     worker = threading.Thread(target=work, name="cheriot-run", daemon=True)
-    worker.start()
     try:
+        worker.start()
         log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
                  budget=max_instructions)
         done.wait()
-    except KeyboardInterrupt:
-        engine.request_stop()  # the engine stops at the next instruction boundary
-        done.wait()
-    worker.join()
+        worker.join()
+    finally:
+        if previous not in (None, signal.SIG_IGN):
+            signal.signal(signal.SIGINT, previous)
     if failure:
         raise failure[0]
     return outcome[0]
