@@ -23,6 +23,12 @@ optional object, ``"emulator"``:
   seconds and the simulated core runs ``timer_hz * instructions_per_tick`` instructions per
   simulated second.
 
+* ``isa``: the core's optional ISA parts (core/isa.py): a core name (``"sail"``: the current
+  Sail model's Zba, Zbb, Zbs, Zbkb, Zbc, Zbkx; ``"cheriot-ibex"``: Zba, Zbb, Zbs, Zbkb, Zbkc and
+  the ZTOPC register; ``"base"``: none), or ``{"extensions": [...], "registers": ["ztopc"]}``.
+  Default: the core the RTOS ``cpu`` field names (``cheriot-ibex``), else ``"sail"``.
+  Instructions of other extensions are illegal, as are other registers.
+
 ``.patch`` files (``{"base": board, "patch": [JSON-Patch add/remove/replace]}``) are resolved
 as the RTOS resolves them. Every problem raises ``BoardError("<file>: field '<f>': ...")``.
 """
@@ -40,6 +46,7 @@ import json5
 
 from cheriot_gdbserver.errors import BoardError
 
+from ..core.isa import ALL, CORES, EXTENSIONS, SCRS, Isa
 from .devices.clint import LAYOUTS
 from .devices.registry import DEFAULT_MODELS, MODELS
 from .devices.shadow import RevocationMap
@@ -135,6 +142,7 @@ class Board:
     heap_end: int
     simulation: bool
     raw: Mapping[str, Any] = field(compare=False, repr=False)
+    isa: Isa = ALL                        # the core's optional extensions and registers
 
     def region(self, name: str) -> MemoryRegion | None:
         return next((r for r in self.regions if r.name == name), None)
@@ -322,9 +330,9 @@ class _Parser:
             raise BoardError(f"{self.path}: a board description must be a JSON object")
         emu = self.get(doc, "emulator", "", dict, {})
         for key in emu:
-            if key not in ("memory", "devices", "exit", "instructions_per_tick"):
+            if key not in ("memory", "devices", "exit", "instructions_per_tick", "isa"):
                 raise self.fail(f"emulator.{key}", "unknown field (known: devices, exit, "
-                                                   "instructions_per_tick, memory)")
+                                                   "instructions_per_tick, isa, memory)")
         defines = self.get(doc, "defines", "", list, [])
         simulation = self.get(doc, "simulation", "", bool, False)
         code = self.extent(self.get(doc, "instruction_memory", "", dict), "instruction_memory")
@@ -361,7 +369,43 @@ class _Parser:
             shadow=next((r for r in devices if r.model == "shadow"), None),
             exit=self.exit(emu.get("exit"), defines, simulation, devices),
             instructions_per_tick=ipt, instruction_memory=code, data_memory=data,
-            heap_end=heap_end, simulation=simulation, raw=MappingProxyType(doc))
+            heap_end=heap_end, simulation=simulation,
+            isa=self.isa(emu.get("isa"), doc.get("cpu")), raw=MappingProxyType(doc))
+
+    # --- the core's ISA (emulator.isa; core/isa.py) -------------------------------------------
+
+    def isa(self, spec: Any, cpu: Any) -> Isa:
+        """``emulator.isa``: a core name, or ``{"extensions": [...], "registers": [...]}``.
+
+        Absent: the core the RTOS's ``cpu`` field names (``cheriot-ibex``), else the Sail model.
+        """
+        cores = ", ".join(sorted(CORES))
+        if spec is None:
+            return CORES.get(cpu if isinstance(cpu, str) else "", CORES["sail"])
+        if isinstance(spec, str):
+            if spec not in CORES:
+                raise self.fail("emulator.isa", f"unknown core '{spec}' (known: {cores}; or "
+                                "an object with 'extensions' and 'registers')")
+            return CORES[spec]
+        if not isinstance(spec, dict):
+            raise self.fail("emulator.isa", f"expected a core name ({cores}) or an object, "
+                                            f"found {json5.dumps(spec)}")
+        for key in spec:
+            if key not in ("extensions", "registers"):
+                raise self.fail(f"emulator.isa.{key}", "unknown field (known: extensions, "
+                                                       "registers)")
+        extensions = self.names(spec, "extensions", EXTENSIONS)
+        registers = self.names(spec, "registers", SCRS)
+        return Isa(frozenset(extensions), frozenset(registers))
+
+    def names(self, spec: Mapping[str, Any], key: str, known: tuple[str, ...]) -> list[str]:
+        where = f"emulator.isa.{key}"
+        values = self.get(spec, key, "emulator.isa.", list, [])
+        for value in values:
+            if not isinstance(value, str) or value.lower() not in known:
+                raise self.fail(where, f"unknown name {json5.dumps(value)} "
+                                       f"(known: {', '.join(known)})")
+        return [v.lower() for v in values]
 
     def positive(self, doc: Mapping[str, Any], key: str) -> int | None:
         value = self.get(doc, key, "", int, None)

@@ -39,7 +39,7 @@ class Machine:
         self._uart_input = uart_input
         check_fits(image, board)
         self.memory = Memory(self._regions(), self._revocation())
-        self.engine = Engine(self.memory, reference=reference)
+        self.engine = Engine(self.memory, reference=reference, isa=board.isa)
         self.engine.timebase = self
         self.devices = self._build_devices()
         self._load()

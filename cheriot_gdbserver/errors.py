@@ -25,6 +25,10 @@ class MemoryAccessError(CheriotGdbError):
         self.length = length
 
 
+class RegisterUnavailableError(CheriotGdbError):
+    """The selected thread's context does not hold this register (gdb shows <unavailable>)."""
+
+
 class RegisterWriteError(CheriotGdbError):
     """A debugger write to a register was refused (for example it would mint a capability)."""
 

@@ -15,6 +15,7 @@ from .boards.machine import Machine
 from .core.capability import Cap, describe
 from .core.csr import cheri_cause_words, describe_trap
 from .core.decode import Instr, Kind, decode, disassemble
+from .core.demangle import demangle
 from .core.hart import CAP_REG_NAMES, MCAUSE_CHERI, SCR_MTCC, register_name
 from .core.stops import Stop, StopKind, TrapInfo
 
@@ -47,11 +48,11 @@ EXIT_INTERRUPTED = 130
 
 def symbolize(image: Image, address: int) -> str:
     """``<symbol+offset>`` for ``address`` (the sized symbol holding it, else the nearest one
-    below), or ``""`` when the image has no symbol there."""
+    below; C++ names demangled), or ``""`` when the image has no symbol there."""
     symbol = image.symbol_containing(address) or image.nearest_symbol(address)
     if symbol is None:
         return ""
-    return f"<{symbol.name}+{address - symbol.address}>"
+    return f"<{demangle(symbol.name)}+{address - symbol.address}>"
 
 
 def where(image: Image, address: int) -> str:

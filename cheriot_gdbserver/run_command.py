@@ -23,10 +23,10 @@ import structlog
 
 from . import report
 from .boards.machine import Machine
-from .cli import add_firmware_arguments, resolve_firmware, uart_streams
 from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
+from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
 from .trace import Tracer
 
 log = structlog.get_logger(__name__)

@@ -25,11 +25,11 @@ from types import FrameType
 import structlog
 
 from .boards.machine import Machine
-from .cli import add_firmware_arguments, resolve_firmware, uart_streams
 from .core.engine import Catch
-from .gdbstub.cheriot_registers import ARCHITECTURE
+from .debugger.registers import ARCHITECTURE
+from .debugger.target import DebugTarget
+from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
 from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
-from .machine_target import MachineTarget
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,9 @@ def _firmware_elf(args: argparse.Namespace) -> Path | None:
 
     if args.load:
         return None
-    return args.firmware if args.firmware is not None else bundled.build()  # cached build
+    if args.firmware is not None:
+        return args.firmware
+    return bundled.build(board=args.board or bundled.DEFAULT_BOARD)  # cached build
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -125,11 +127,11 @@ def handle(args: argparse.Namespace) -> int:
         machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
                           uart_input=uart_input)
         machine.engine.catch = Catch(args.catch)
-        target = MachineTarget(machine)
+        target = DebugTarget(machine)
         return _serve(target, args.host, args.port, elf, firmware.description)
 
 
-def _serve(target: MachineTarget, host: str, port: int, elf: Path | None,
+def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
            description: str) -> int:
     def announce(bound_host: str, bound_port: int) -> None:
         address = format_address(bound_host, bound_port)

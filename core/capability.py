@@ -44,8 +44,16 @@ class Perm(IntFlag):
 
 ALL_PERMS = 0xFFF
 SEALING_PERMS = Perm.SE | Perm.US | Perm.U0
-# The order in which gdb, the monitor and reports list permission names (the issue's order).
-PERM_DISPLAY_ORDER = ("GL", "LG", "LM", "SL", "SR", "SD", "LD", "MC", "EX", "US", "SE", "U0")
+# The order in which gdb (the target description's flags type), the monitor and reports list
+# permission names: bit order, as CGetPerm returns them.
+PERM_ORDER = tuple(p.name for p in Perm)
+# The CHERIoT RTOS's own notation (cheriot-rtos docs/Debugging.md, sdk/lib/debug/debug.cc):
+# "G RWcgml Xa SU0", one letter or '-' per permission, in these groups.
+RTOS_PERM_GROUPS = (((Perm.GL, "G"),),
+                    ((Perm.LD, "R"), (Perm.SD, "W"), (Perm.MC, "c"), (Perm.LG, "g"),
+                     (Perm.LM, "m"), (Perm.SL, "l")),
+                    ((Perm.EX, "X"), (Perm.SR, "a")),
+                    ((Perm.SE, "S"), (Perm.US, "U"), (Perm.U0, "0")))
 
 
 class OType(IntEnum):
@@ -59,13 +67,14 @@ class OType(IntEnum):
     RETURN_SENTRY_ENABLE = 5
 
 
+# Names as gdb prints the otype enum of the target description; other values print as numbers.
 OTYPE_NAMES = {
     0: "unsealed",
     1: "sentry",
-    2: "sentry-disable-irq",
-    3: "sentry-enable-irq",
-    4: "return-sentry-disable-irq",
-    5: "return-sentry-enable-irq",
+    2: "sentry_disable_irq",
+    3: "sentry_enable_irq",
+    4: "return_sentry_disable_irq",
+    5: "return_sentry_enable_irq",
 }
 
 
@@ -337,24 +346,69 @@ ROOT_EXE = Cap(True, 0, ROOT_EXE_META)
 ROOT_SEAL = Cap(True, 0, ROOT_SEAL_META)
 
 
+# --- derivation (the one rule for every write a debugger makes) -------------------------------
+
+def is_derivable(parent: Cap, child: Cap) -> bool:
+    """Could a sequence of instructions turn ``parent`` into ``child``?
+
+    The monotonicity rule of isa.md §1.2, as a subset predicate: an untagged value carries no
+    authority and is always derivable. A tagged ``child`` needs a tagged ``parent`` and must be
+    what CSetAddr, CSetBounds and CAndPerm can make of it:
+
+    * a sealed capability cannot be changed at all, and nothing can be sealed or unsealed
+      (CSeal/CUnseal need an authority the parent is not);
+    * bounds only shrink, are never inverted and stay within 2**32 (§2.5: every tagged
+      capability has ``base <= top <= 2**32``);
+    * permissions only lose bits; the reserved bit stays 0 (§2.2);
+    * the address is representable within the child's own bounds (§2.7), as CSetAddr demands.
+    """
+    if not child.tag:
+        return True
+    if not parent.tag or child.meta & R_MASK:
+        return False
+    if parent.sealed or child.sealed:  # only CAndPerm clearing GL keeps a sealed tag (§5.11)
+        local = parent.with_meta(parent.meta & ~(0x20 << P_SHIFT))  # P[5] is GL
+        return child in (parent, local)
+    pbase, ptop = parent.bounds
+    cbase, ctop = child.bounds
+    if not (pbase <= cbase <= ctop <= min(ptop, TOP_LIMIT)):
+        return False
+    if child.perms & ~parent.perms:
+        return False
+    e = child.exponent
+    return e == FULL_EXPONENT or cbase <= child.address < cbase + (1 << (e + 9))
+
+
 # --- presentation (one place, shared by gdb, monitor commands and reports) ----------------------
 
 def perm_names(perms: int) -> list[str]:
-    return [name for name in PERM_DISPLAY_ORDER if perms & Perm[name]]
+    return [name for name in PERM_ORDER if perms & Perm[name]]
 
 
 def otype_name(otype: int) -> str:
-    if otype in OTYPE_NAMES:
-        return OTYPE_NAMES[otype]
-    return f"sealed({otype})"
+    """The otype as gdb shows it: the enum name, or the number for a software type."""
+    return OTYPE_NAMES.get(otype, str(otype))
 
 
 def describe(cap: Cap) -> str:
-    """One-line, stable, parseable rendering used by monitor commands and reports."""
+    """The field view: gdb's capability struct (fields, order, permission order) in one stable,
+    parseable line, numbers in hex. Used by monitor commands, reports and traces."""
     base, top = cap.bounds
-    perms = " ".join(perm_names(cap.perms)) or "-"
-    return (
-        f"tag={int(cap.tag)} address={cap.address:#010x} base={base:#010x} top={top:#011x} "
-        f"length={cap.length:#x} perms=[{perms}] otype={cap.otype} ({otype_name(cap.otype)}) "
-        f"meta={cap.meta:#010x}"
-    )
+    perms = " ".join(perm_names(cap.perms))
+    return (f"address={cap.address:#010x} base={base:#010x} top={top:#010x} "
+            f"length={cap.length:#x} perms=[{perms}] otype={otype_name(cap.otype)} "
+            f"tag={int(cap.tag)}")
+
+
+def rtos_notation(cap: Cap) -> str:
+    """The CHERIoT RTOS's own rendering of a pointer (its debug log format), e.g.
+    ``0x800058e0 (v:1 0x800058e0-0x800058ec l:0xc o:0xb p: G RWcgm- -- ---)``.
+
+    Differs from the RTOS in one place: a top of 2**32 is written 0x100000000 (the RTOS prints
+    the 32-bit truncation, 0x0).
+    """
+    base, top = cap.bounds
+    groups = " ".join("".join(letter if cap.perms & perm else "-" for perm, letter in group)
+                      for group in RTOS_PERM_GROUPS)
+    return (f"{cap.address:#x} (v:{int(cap.tag)} {base:#x}-{top:#x} l:{cap.length:#x} "
+            f"o:{cap.otype:#x} p: {groups})")

@@ -10,14 +10,18 @@ Platform choices (isa.md leaves these open or lists a divergence):
 
 * Illegal-instruction ``mtval`` holds the instruction bits, as CHERIoT-Ibex writes them (§7.2;
   Sail makes it a platform option, MPACT writes 0).
-* ``misa`` reads 0x40001014: MXL = 1 (RV32), E, M and C, as the Sail model's reset sets them.
-  ``B`` is not reported because the bit-manipulation extensions are not emulated here. Writes
+* ``misa`` reads MXL = 1 (RV32), E, M and C, plus B when the core has Zba, Zbb and Zbs
+  (``Isa.misa``: 0x40001016 on the shipped boards, as the current Sail model sets it). Writes
   are accepted and ignored (``misa`` is WARL).
 * ``mtvec``/``mepc`` read the address of ``MTCC``/``MEPCC``; writing them is an illegal
   instruction (the recommendation of §1.5; Sail stops with a model error, Ibex ignores it).
 * ``mcycle``/``minstret`` and the user counters all read ``core.instret``: every retired
   instruction counts as one cycle. Writes to ``mcycle``/``minstret`` (which need ``SR``) are
   accepted and ignored, because the engine uses the counter for its own scheduling.
+* ``mstatush`` (0x310) reads 0 (little-endian only; writes ignored, WARL), ``mcountinhibit``
+  (0x320) keeps CY and IR (Sail's ``legalize_mcountinhibit``) and stops ``mcycle``/``cycle``
+  or ``minstret``/``instret`` while set, ``mconfigptr`` (0xF15) reads 0: the CSRs the current
+  Sail model defines for an M-mode-only RV32 core.
 * ``mip`` is read-only here (its M-mode bits are set by devices through ``hart.mip``); writes are
   ignored, as for any read-only WARL field.
 """
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
-from .capability import MASK32, Cap, Perm
+from .capability import MASK32, NULL, Cap, Perm
 from .hart import (
     IRQ_MEI,
     IRQ_MSI,
@@ -41,10 +45,12 @@ from .hart import (
     SCR_MEPCC,
     SCR_MTCC,
     SCR_NAMES,
+    AccessFault,
     Hart,
     Trap,
     register_name,
 )
+from .isa import SCR_ZTOPC
 
 if TYPE_CHECKING:
     from .decode import Instr
@@ -274,30 +280,61 @@ def cspecialrw(hart: Hart, instr: Instr) -> None:
     """CSpecialRW cd, scr, cs1: cd <- SCR; SCR <- cs1 unless cs1 is cnull (isa.md §5.19).
 
     Exceptions:
-        1. scr not in 28..31 -> illegal instruction.
+        1. scr not in 28..31 (nor 27 on a core with ZTOPC) -> illegal instruction.
         2. PCC lacks SR -> CHERI(0x18, SCR scr), mtval 0x400 | scr << 5 | 0x18.
 
     Notes:
         Writes legalise MTCC (address[1:0] forced to 0) and MEPCC (address[0] forced to 0),
         clearing the tag if those bits were set, or the value is sealed or lacks EX. cs1 = 0
-        means "read only"; writing NULL needs a register that holds NULL.
+        means "read only"; writing NULL needs a register that holds NULL. SCR 27 is
+        CHERIoT-Ibex's ZTOPC (``_write_ztopc``).
     """
     scr = instr.rs2
-    if scr not in SCR_NAMES:
+    ztopc = scr == SCR_ZTOPC and "ztopc" in hart.isa.scrs
+    if scr not in SCR_NAMES and not ztopc:
         raise illegal_instruction(instr, f"no special capability register {scr}")
     if not (hart.core.pcc_perms & Perm.SR):
         raise cheri_trap(CheriCause.PERMIT_ACCESS_SYSTEM_REGISTERS, REG_PCC | scr,
                          "on access to", hart.pcc)
-    old = hart.scr[scr]
+    old = hart.scr.get(scr, NULL)
     if instr.rs1 != 0:
         value = hart.read_cap(instr.rs1)
-        if scr in (SCR_MTCC, SCR_MEPCC):
-            low = 0b11 if scr == SCR_MTCC else 0b1
-            bad = bool(value.address & low) or value.sealed or not value.has(Perm.EX)
-            value = Cap(value.tag and not bad, value.address & ~low, value.meta)
-        hart.scr[scr] = value
+        if ztopc:
+            _write_ztopc(hart, value)
+        else:
+            if scr in (SCR_MTCC, SCR_MEPCC):
+                low = 0b11 if scr == SCR_MTCC else 0b1
+                bad = bool(value.address & low) or value.sealed or not value.has(Perm.EX)
+                value = Cap(value.tag and not bad, value.address & ~low, value.meta)
+            hart.scr[scr] = value
     hart.write_cap(instr.rd, old)
 
+
+def _write_ztopc(hart: Hart, value: Cap) -> None:
+    """ZTOPC, CHERIoT-Ibex's stack-zeroing engine (cheriot-ibex ``rtl/cheri_stkz.sv``).
+
+    A write of a tagged capability with SD whose top is at or above its address starts zeroing
+    the words from the address down to the base (word-aligned, tags cleared); NULL stops it;
+    anything else is ignored (a WARL SCR). A write whose address equals its base zeroes
+    nothing and reads back untagged. When zeroing ends the register reads back the last word
+    zeroed (the base), untagged.
+
+    Divergence: the hardware zeroes one word per cycle in the background and an interrupt can
+    abort it part way; here the whole range is zeroed at the write, before the next instruction.
+    """
+    if not value.tag and value.bits == 0:
+        hart.scr[SCR_ZTOPC] = NULL
+        return
+    base, top = value.bounds
+    if not (value.tag and value.has(Perm.SD) and top >= (value.address & ~3)):
+        return
+    start, end = base & ~3 & MASK32, value.address & ~3 & MASK32
+    for address in range(end - 4, start - 1, -4):
+        try:
+            hart.bus.store(address, 4, 0)
+        except AccessFault:
+            break  # the RTL records a bus error (stkz_err, not architecturally visible) and ends
+    hart.scr[SCR_ZTOPC] = Cap(False, start if end > start else value.address, value.meta)
 
 
 def fence(hart: Hart, instr: Instr) -> None:
@@ -309,7 +346,6 @@ def fence(hart: Hart, instr: Instr) -> None:
 
 # --- CSRs (isa.md §1.5 and the standard machine-mode CSRs) ----------------------------------------
 
-MISA = 0x4000_1014  # MXL=1 (RV32) | M (bit 12) | E (bit 4) | C (bit 2)
 MCCSR_VALUE = 0x3   # legacy CHERI control register: d and e hardwired to 1 (§1.5)
 MIE_WRITABLE = (1 << IRQ_MSI) | (1 << IRQ_MTI) | (1 << IRQ_MEI)
 
@@ -362,8 +398,28 @@ def _high(counter: Callable[[Hart], int]) -> Callable[[Hart], int]:
     return lambda hart: (counter(hart) >> 32) & MASK32
 
 
-def _instret(hart: Hart) -> int:
-    return int(hart.core.instret)
+def _counter(bit: int) -> Callable[[Hart], int]:
+    """mcycle (bit 0) or minstret (bit 2) as software sees it: stopped while inhibited."""
+    def read(hart: Hart) -> int:
+        if hart.mcountinhibit >> bit & 1:
+            return hart.counter_frozen[bit]
+        return int(hart.core.instret) - hart.counter_lag[bit]
+    return read
+
+
+MCOUNTINHIBIT_WRITABLE = 0b101  # CY and IR; bit 1 (TM) is read-only zero, no hpm counters
+
+
+def _write_mcountinhibit(hart: Hart, value: int) -> None:
+    """Sail's legalize_mcountinhibit keeps CY and IR; a stopped counter keeps its value."""
+    value &= MCOUNTINHIBIT_WRITABLE
+    for bit in (0, 2):
+        was, now = hart.mcountinhibit >> bit & 1, value >> bit & 1
+        if now and not was:
+            hart.counter_frozen[bit] = _counter(bit)(hart)
+        elif was and not now:
+            hart.counter_lag[bit] = int(hart.core.instret) - hart.counter_frozen[bit]
+    hart.mcountinhibit = value
 
 
 def _time(hart: Hart) -> int:
@@ -372,7 +428,7 @@ def _time(hart: Hart) -> int:
 
 CSRS: dict[int, Csr] = {
     0x300: Csr("mstatus", lambda h: h.core.mstatus | MSTATUS_MPP, _write_mstatus),
-    0x301: Csr("misa", lambda h: MISA, _ignore),
+    0x301: Csr("misa", lambda h: h.isa.misa, _ignore),
     0x304: Csr("mie", lambda h: h.mie, _write_mie),
     0x305: Csr("mtvec", lambda h: h.scr[SCR_MTCC].address),
     0x340: Csr("mscratch", lambda h: h.mscratch, _set("mscratch")),
@@ -380,23 +436,26 @@ CSRS: dict[int, Csr] = {
     0x342: Csr("mcause", lambda h: h.mcause, _set("mcause")),
     0x343: Csr("mtval", lambda h: h.mtval, _set("mtval")),
     0x344: Csr("mip", lambda h: h.mip, _ignore),
-    0xB00: Csr("mcycle", _low(_instret), _ignore),
-    0xB02: Csr("minstret", _low(_instret), _ignore),
-    0xB80: Csr("mcycleh", _high(_instret), _ignore),
-    0xB82: Csr("minstreth", _high(_instret), _ignore),
+    0x310: Csr("mstatush", lambda h: 0, _ignore),
+    0x320: Csr("mcountinhibit", lambda h: h.mcountinhibit, _write_mcountinhibit),
+    0xB00: Csr("mcycle", _low(_counter(0)), _ignore),
+    0xB02: Csr("minstret", _low(_counter(2)), _ignore),
+    0xB80: Csr("mcycleh", _high(_counter(0)), _ignore),
+    0xB82: Csr("minstreth", _high(_counter(2)), _ignore),
     0xBC0: Csr("mccsr", lambda h: MCCSR_VALUE, _ignore),
     0xBC1: Csr("mshwm", lambda h: h.core.mshwm & ~0xF & MASK32, _write_mshwm),
     0xBC2: Csr("mshwmb", lambda h: h.core.mshwmb & ~0xF & MASK32, _write_mshwmb),
-    0xC00: Csr("cycle", _low(_instret)),
+    0xC00: Csr("cycle", _low(_counter(0))),
     0xC01: Csr("time", _low(_time)),
-    0xC02: Csr("instret", _low(_instret)),
-    0xC80: Csr("cycleh", _high(_instret)),
+    0xC02: Csr("instret", _low(_counter(2))),
+    0xC80: Csr("cycleh", _high(_counter(0))),
     0xC81: Csr("timeh", _high(_time)),
-    0xC82: Csr("instreth", _high(_instret)),
+    0xC82: Csr("instreth", _high(_counter(2))),
     0xF11: Csr("mvendorid", lambda h: 0),
     0xF12: Csr("marchid", lambda h: 0),
     0xF13: Csr("mimpid", lambda h: 0),
     0xF14: Csr("mhartid", lambda h: 0),
+    0xF15: Csr("mconfigptr", lambda h: 0),
 }
 
 

@@ -20,7 +20,10 @@ implicit source); ``cspecialrw`` keeps the SCR number in ``rs2``.
 
 The compressed hints that the Sail model executes as no-ops (``c.addi rd, 0``, shifts by 0)
 decode as NATIVE_OTHER: their integer result equals the old value and the tag must survive.
-The bit-manipulation extensions of the current Sail model (isa.md §1.1) are not decoded.
+Bit-manipulation instructions (Zba, Zbb, Zbs, Zbkb, Zbkc, Zbc, Zbkx) are EMULATED, since
+Unicorn's RV32 cannot run them; ``decode(word, isa)`` makes one illegal when none of the
+extensions defining it is in the core's ``Isa`` (core/isa.py). Their disassembly is binutils'
+``-M no-aliases`` spelling (``rori``, ``bseti``; ``zext.h`` for ``pack rd, rs1, zero``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from .bitmanip import OPERATIONS as _BITMANIP
 from .hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
+from .isa import ALL, SCR_ZTOPC, Isa
+
+_SCR_SPELLING = {**SCR_NAMES, SCR_ZTOPC: "ztopc"}  # ZTOPC exists on CHERIoT-Ibex only
 
 
 class Kind(IntEnum):
@@ -114,6 +121,47 @@ _TABLE = (
     ("divu",                0x33, 5,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
     ("rem",                 0x33, 6,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
     ("remu",                0x33, 7,    0x01, None, "R",    NI, "",           "xd xs1 xs2"),
+    # Bit manipulation (Zba, Zbb, Zbs, Zbkb, Zbkc, Zbc, Zbkx): emulated, Unicorn's RV32 lacks them;
+    # legal only where the board's core has the extension (core/isa.py, bitmanip.OPERATIONS).
+    ("sh1add",              0x33, 2,    0x10, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("sh2add",              0x33, 4,    0x10, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("sh3add",              0x33, 6,    0x10, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("andn",                0x33, 7,    0x20, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("orn",                 0x33, 6,    0x20, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("xnor",                0x33, 4,    0x20, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("max",                 0x33, 6,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("maxu",                0x33, 7,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("min",                 0x33, 4,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("minu",                0x33, 5,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("rol",                 0x33, 1,    0x30, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("ror",                 0x33, 5,    0x30, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("zext.h",              0x33, 4,    0x04, 0x00, "R1",   EM, "",           "xd xs1"),
+    ("pack",                0x33, 4,    0x04, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("packh",               0x33, 7,    0x04, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("bclr",                0x33, 1,    0x24, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("bext",                0x33, 5,    0x24, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("binv",                0x33, 1,    0x34, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("bset",                0x33, 1,    0x14, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("clmul",               0x33, 1,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("clmulr",              0x33, 2,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("clmulh",              0x33, 3,    0x05, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("xperm4",              0x33, 2,    0x14, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("xperm8",              0x33, 4,    0x14, None, "R",    EM, "",           "xd xs1 xs2"),
+    ("clz",                 0x13, 1,    0x30, 0x00, "R1",   EM, "",           "xd xs1"),
+    ("ctz",                 0x13, 1,    0x30, 0x01, "R1",   EM, "",           "xd xs1"),
+    ("cpop",                0x13, 1,    0x30, 0x02, "R1",   EM, "",           "xd xs1"),
+    ("sext.b",              0x13, 1,    0x30, 0x04, "R1",   EM, "",           "xd xs1"),
+    ("sext.h",              0x13, 1,    0x30, 0x05, "R1",   EM, "",           "xd xs1"),
+    ("zip",                 0x13, 1,    0x04, 0x0F, "R1",   EM, "",           "xd xs1"),
+    ("unzip",               0x13, 5,    0x04, 0x0F, "R1",   EM, "",           "xd xs1"),
+    ("orc.b",               0x13, 5,    0x14, 0x07, "R1",   EM, "",           "xd xs1"),
+    ("brev8",               0x13, 5,    0x34, 0x07, "R1",   EM, "",           "xd xs1"),
+    ("rev8",                0x13, 5,    0x34, 0x18, "R1",   EM, "",           "xd xs1"),
+    ("rori",                0x13, 5,    0x30, None, "SH",   EM, "",           "xd xs1 imm"),
+    ("bclri",               0x13, 1,    0x24, None, "SH",   EM, "",           "xd xs1 imm"),
+    ("bexti",               0x13, 5,    0x24, None, "SH",   EM, "",           "xd xs1 imm"),
+    ("binvi",               0x13, 1,    0x34, None, "SH",   EM, "",           "xd xs1 imm"),
+    ("bseti",               0x13, 1,    0x14, None, "SH",   EM, "",           "xd xs1 imm"),
     ("fence",               0x0F, 0,    None, None, "NONE", NO, "",           "fence"),
     ("fence.i",             0x0F, 1,    None, None, "NONE", NO, "",           ""),
     ("ecall",               0x73, 0,    0x00, 0x00, "SYS",  EM, "",           ""),
@@ -384,10 +432,20 @@ def _quadrant2(h: int, f3: int) -> Instr:
 _QUADRANTS = (_quadrant0, _quadrant1, _quadrant2)
 
 
-def decode(word: int) -> Instr:
-    """Decode the instruction whose first bytes (little-endian) are ``word``."""
+def decode(word: int, isa: Isa = ALL) -> Instr:
+    """Decode the instruction whose first bytes (little-endian) are ``word``.
+
+    ``isa`` is the core's optional-extension set: an instruction of an extension it lacks is
+    illegal. The default has every extension (for disassembling code of any core).
+    """
     if word & 3 == 3:
-        return _decode32(word & 0xFFFFFFFF)
+        instr = _decode32(word & 0xFFFFFFFF)
+        extensions = _BITMANIP[instr.op][1] if instr.op in _BITMANIP else ()
+        if extensions and not any(isa.has(e) for e in extensions):
+            names = " or ".join(e.capitalize() for e in extensions)
+            return _illegal(instr.raw, 4, f"{instr.op} needs {names}, which this core "
+                                          f"({isa.describe()}) does not have")
+        return instr
     h = word & 0xFFFF
     if h == 0:
         return _illegal(0, 2, "the all-zero halfword is defined to be illegal")
@@ -430,7 +488,7 @@ def _alias(i: Instr, pc: int | None) -> str | None:
         if i.rd == 1:
             return f"cjalr {c[i.rs1]}"
     if op == "cspecialrw":
-        scr = SCR_NAMES.get(i.rs2, str(i.rs2))
+        scr = _SCR_SPELLING.get(i.rs2, str(i.rs2))
         if i.rs1 == 0:
             return f"cspecialr {c[i.rd]}, {scr}"
         if i.rd == 0:
@@ -493,6 +551,6 @@ def _operand(i: Instr, token: str, pc: int | None) -> str:
     if token == "csr":
         return _csr_name(i.csr)
     if token == "scr":
-        return SCR_NAMES.get(i.rs2, str(i.rs2))
+        return _SCR_SPELLING.get(i.rs2, str(i.rs2))
     # "fence": the predecessor and successor sets
     return f"{_fence_set((i.imm >> 4) & 0xF)}, {_fence_set(i.imm & 0xF)}"

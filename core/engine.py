@@ -32,9 +32,10 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
-from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap
+from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
+from .isa import ALL, Isa
 from .memory import Memory, MmioRegion, RamRegion
 from .state import (
     ACT_JUMP,
@@ -92,14 +93,16 @@ class _PendingTrap:
 class Engine:
     """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
 
-    def __init__(self, memory: Memory, *, reference: bool = False) -> None:
+    def __init__(self, memory: Memory, *, reference: bool = False, isa: Isa = ALL) -> None:
         from .fastpath import FastPath  # the binding needs the library built
 
         self.memory = memory
+        self.isa = isa  # the core's optional extensions and registers (core/isa.py)
         self._no_fast_clc = False
         self.core = CoreState()
         self.mtime_source: Callable[[], int] = lambda: self.core.instret
         self.hart = Hart(self.core, memory, lambda: self.mtime_source())
+        self.hart.isa = isa
         self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
         # E31 has no F/D: nothing collides with CHERIoT's reuse of the FP compressed slots.
         self.uc.ctl_set_cpu_model(UC_CPU_RISCV32_SIFIVE_E31)
@@ -402,7 +405,7 @@ class Engine:
             return cached
         low = self.memory.load(pc, 2)
         word = low if low & 3 != 3 else self.memory.load(pc, 4)
-        instr = decode(word)
+        instr = decode(word, self.isa)
         self._decoded[pc] = instr
         kind = int(instr.kind)
         if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
@@ -625,12 +628,12 @@ class Engine:
 
     def write_cap(self, index: int, cap: Cap) -> None:
         """Set a register from the debugger. Untagged values are always accepted; a tagged value
-        only when it can be derived from the register's current tagged value (a subset: bounds,
-        permissions, same object type), so the debugger never mints authority."""
+        only when instructions could derive it from the register's current value
+        (``capability.is_derivable``, the one rule every debugger write follows)."""
         if index == 0:
             raise RegisterWriteError("cnull/zero is hard-wired to NULL")
         current = self.read_cap(index)
-        if cap.tag and not _derivable(current, cap):
+        if not is_derivable(current, cap):
             raise RegisterWriteError(
                 f"refusing to write a tagged capability to {register_name(index)}: it is not "
                 "derivable from the capability the register holds (a debugger may only narrow "
@@ -683,17 +686,6 @@ class Engine:
             "seconds": self.run_time,
             "ips": instret / self.run_time if self.run_time else 0.0,
         }
-
-
-def _derivable(parent: Cap, child: Cap) -> bool:
-    """Could ``child`` be derived from ``parent`` by narrowing (CTestSubset plus otype)?"""
-    if not parent.tag or parent.otype != child.otype:
-        return False
-    if parent.sealed and child.meta != parent.meta:
-        return False
-    pbase, ptop = parent.bounds
-    cbase, ctop = child.bounds
-    return pbase <= cbase and ctop <= ptop and (child.perms & parent.perms) == child.perms
 
 
 __all__ = ["Catch", "Engine", "NULL", "Timebase", "Watchpoint"]

@@ -26,6 +26,14 @@ enum {
     K_CCLEARTAG, K_CSUB, K_CSEQX, K_CTESTSUBSET, K_CSETHIGH, K_CSETBOUNDS, K_CSETBOUNDSIMM,
     K_CSETBOUNDSEXACT, K_CSETBOUNDSROUNDDOWN, K_CANDPERM
 };
+/* Bit-manipulation instructions (kinds >= K_BITMANIP, in core/bitmanip.py OPERATIONS order). */
+enum { K_BITMANIP = 64 };
+enum {
+    K_SH1ADD = K_BITMANIP, K_SH2ADD, K_SH3ADD, K_ANDN, K_ORN, K_XNOR, K_CLZ, K_CTZ, K_CPOP, K_MAX,
+    K_MAXU, K_MIN, K_MINU, K_SEXT_B, K_SEXT_H, K_ZEXT_H, K_ROL, K_ROR, K_RORI, K_ORC_B, K_REV8,
+    K_BCLR, K_BCLRI, K_BEXT, K_BEXTI, K_BINV, K_BINVI, K_BSET, K_BSETI, K_PACK, K_PACKH, K_BREV8,
+    K_ZIP, K_UNZIP, K_CLMUL, K_CLMULH, K_CLMULR, K_XPERM4, K_XPERM8
+};
 enum { F_BREAKPOINT = 1, F_SIGNED = 2 };
 enum { REGION_RAM = 1, REGION_MMIO = 2 };
 enum { ACT_JUMP = 1, ACT_STOP = 2 };
@@ -436,6 +444,111 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
     return 1;
 }
 
+/* --- bit manipulation (Zba, Zbb, Zbs, Zbkb, Zbkc, Zbc, Zbkx) ------------------------------
+ * Unicorn 2.1.4's RV32 cannot execute these, so every one is computed here (the reference is
+ * core/bitmanip.py). They never fault: decode() already made them illegal on a core without
+ * the extension. b is x[rs2], or the shift amount of the immediate forms. */
+
+static inline uint32_t rotl32(uint32_t a, uint32_t n) {
+    n &= 31;
+    return n ? (a << n) | (a >> (32 - n)) : a;
+}
+
+static uint64_t clmul64(uint32_t a, uint32_t b) {
+    uint64_t p = 0;
+    for (int i = 0; i < 32; i++)
+        if ((b >> i) & 1) p ^= (uint64_t)a << i;
+    return p;
+}
+
+static uint32_t brev8(uint32_t a) {
+    uint32_t out = 0;
+    for (int i = 0; i < 32; i++)
+        if ((a >> i) & 1) out |= 1u << ((i & ~7) | (7 - (i & 7)));
+    return out;
+}
+
+static uint32_t zip32(uint32_t a, int inverse) {
+    uint32_t out = 0;
+    for (int i = 0; i < 16; i++) {
+        if (inverse)
+            out |= ((a >> (2 * i)) & 1) << i | ((a >> (2 * i + 1)) & 1) << (i + 16);
+        else
+            out |= ((a >> i) & 1) << (2 * i) | ((a >> (i + 16)) & 1) << (2 * i + 1);
+    }
+    return out;
+}
+
+static uint32_t xperm(uint32_t a, uint32_t b, unsigned bits) {
+    uint32_t mask = (1u << bits) - 1, count = 32 / bits, out = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t index = (b >> (bits * i)) & mask;
+        if (index < count) out |= ((a >> (bits * index)) & mask) << (bits * i);
+    }
+    return out;
+}
+
+static uint32_t orc_b(uint32_t a) {
+    uint32_t out = 0;
+    for (int i = 0; i < 32; i += 8)
+        if ((a >> i) & 0xFF) out |= 0xFFu << i;
+    return out;
+}
+
+static uint32_t bitmanip_result(unsigned kind, uint32_t a, uint32_t b) {
+    uint32_t bit = 1u << (b & 31);
+    switch (kind) {
+    case K_SH1ADD: return (a << 1) + b;
+    case K_SH2ADD: return (a << 2) + b;
+    case K_SH3ADD: return (a << 3) + b;
+    case K_ANDN: return a & ~b;
+    case K_ORN: return a | ~b;
+    case K_XNOR: return ~(a ^ b);
+    case K_CLZ: return a ? (uint32_t)__builtin_clz(a) : 32;
+    case K_CTZ: return a ? (uint32_t)__builtin_ctz(a) : 32;
+    case K_CPOP: return (uint32_t)__builtin_popcount(a);
+    case K_MAX: return (int32_t)a > (int32_t)b ? a : b;
+    case K_MAXU: return a > b ? a : b;
+    case K_MIN: return (int32_t)a < (int32_t)b ? a : b;
+    case K_MINU: return a < b ? a : b;
+    case K_SEXT_B: return (uint32_t)(int32_t)(int8_t)(a & 0xFF);
+    case K_SEXT_H: return (uint32_t)(int32_t)(int16_t)(a & 0xFFFF);
+    case K_ZEXT_H: return a & 0xFFFF;
+    case K_ROL: return rotl32(a, b);
+    case K_ROR:
+    case K_RORI: return rotl32(a, 32 - (b & 31));
+    case K_ORC_B: return orc_b(a);
+    case K_REV8: return __builtin_bswap32(a);
+    case K_BCLR:
+    case K_BCLRI: return a & ~bit;
+    case K_BEXT:
+    case K_BEXTI: return (a >> (b & 31)) & 1;
+    case K_BINV:
+    case K_BINVI: return a ^ bit;
+    case K_BSET:
+    case K_BSETI: return a | bit;
+    case K_PACK: return (a & 0xFFFF) | (b << 16);
+    case K_PACKH: return (a & 0xFF) | ((b & 0xFF) << 8);
+    case K_BREV8: return brev8(a);
+    case K_ZIP: return zip32(a, 0);
+    case K_UNZIP: return zip32(a, 1);
+    case K_CLMUL: return (uint32_t)clmul64(a, b);
+    case K_CLMULH: return (uint32_t)(clmul64(a, b) >> 32);
+    case K_CLMULR: return (uint32_t)(clmul64(a, b) >> 31);
+    case K_XPERM4: return xperm(a, b, 4);
+    default: return xperm(a, b, 8); /* K_XPERM8 */
+    }
+}
+
+/* Execute a bit-manipulation instruction: an integer result, so rd's tag is cleared. The
+ * decoder gives immediate forms rs2 = 0 and register forms imm = 0. */
+static void fast_bitmanip(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t size) {
+    uint32_t a = read_x(uc, s, d->rs1);
+    uint32_t b = d->rs2 ? read_x(uc, s, d->rs2) : (uint32_t)d->imm;
+    set_reg(uc, s, d->rd, bitmanip_result(d->kind, a, b), 0, 0);
+    jump(uc, s, pc + size);
+}
+
 static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
     s->n_slow++;
     for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
@@ -487,7 +600,8 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         break;
     }
     default:
-        if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
+        if (d->kind >= K_BITMANIP) fast_bitmanip(uc, s, d, pc, size);
+        else if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
     }
     s->instret++;
     s->n_fast++;

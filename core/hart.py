@@ -20,6 +20,7 @@ from .capability import (
     get_otype,
     get_perms,
 )
+from .isa import ALL
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).
@@ -89,6 +90,7 @@ class Hart:
         self.core = core
         self.bus = bus
         self.time_source = time_source  # mtime, for the `time` CSR
+        self.isa = ALL        # the core's optional extensions and registers (the engine sets it)
         self.pc = 0           # address of the instruction being executed
         self.next_pc = 0      # where execution continues (semantics sets it)
         self.scr: dict[int, Cap] = {}
@@ -111,6 +113,11 @@ class Hart:
         core.mshwm = core.mshwmb = 0
         core.instret = 0
         self.mie = self.mip = self.mcause = self.mtval = self.mscratch = 0
+        # mcountinhibit (csr.py): per counter bit (0 cycle, 2 instret) how far the visible
+        # counter lags core.instret, and its value while inhibited.
+        self.mcountinhibit = 0
+        self.counter_lag = {0: 0, 2: 0}
+        self.counter_frozen = {0: 0, 2: 0}
 
     # --- general-purpose capability registers -------------------------------------------------
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from ..errors import EngineError
+from . import bitmanip as _bitmanip
 from .capability import (
     ALL_PERMS,
     MASK32,
@@ -592,6 +593,19 @@ def csc(hart: Hart, instr: Instr) -> None:
     _update_mshwm(hart, va)
 
 
+# --- bit manipulation (Zba, Zbb, Zbs, Zbkb, Zbkc, Zbc, Zbkx; results in bitmanip.py) -----------
+
+def bitmanip(hart: Hart, instr: Instr) -> None:
+    """SH1ADD ... XPERM8 rd, rs1, rs2 / shamt: an integer result (isa.md §1.1; bitmanip.py).
+
+    Exceptions: none (decode() has already made it illegal on a core without the extension).
+    Notes: the result is NULL-derived like every integer result (§1.2): the tag is cleared.
+    """
+    a = hart.read_x(instr.rs1)
+    b = instr.imm if instr.op in _bitmanip.IMMEDIATE else hart.read_x(instr.rs2)
+    hart.write_int(instr.rd, _bitmanip.result(instr.op, a, b))
+
+
 # --- dispatch -------------------------------------------------------------------------------------
 
 Handler = Callable[[Hart, Instr], None]
@@ -615,6 +629,7 @@ INSTRUCTIONS: dict[str, Handler] = {
     "csrrwi": csr_instruction, "csrrsi": csr_instruction, "csrrci": csr_instruction,
     "mret": mret, "ecall": ecall, "ebreak": ebreak, "wfi": wfi,
     "fence": fence, "fence.i": fence,
+    **dict.fromkeys(_bitmanip.OPERATIONS, bitmanip),
 }
 
 

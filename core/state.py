@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ctypes
 
+from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
+
 MAX_REGIONS = 8
 MAX_WATCH = 8
 
@@ -29,6 +31,11 @@ FAST_KINDS = {
     "ctestsubset": 36, "csethigh": 37, "csetbounds": 38, "csetboundsimm": 39,
     "csetboundsexact": 40, "csetboundsrounddown": 41, "candperm": 42,
 }
+
+# Bit-manipulation instructions, all computed in C (fastpath.c bitmanip_result), one kind each
+# in bitmanip.OPERATIONS order from BITMANIP_FIRST.
+BITMANIP_FIRST = 64
+FAST_KINDS.update({op: BITMANIP_FIRST + i for i, op in enumerate(BITMANIP_OPERATIONS)})
 
 # Region kinds.
 REGION_RAM = 1

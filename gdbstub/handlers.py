@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.stops import Stop, StopKind, WatchKind
-from ..errors import CheriotGdbError, MemoryAccessError
+from ..errors import CheriotGdbError, MemoryAccessError, RegisterUnavailableError
 from . import packets as pk
 from .replies import exit_reply, stop_reason, stop_reply, threads_xml, xfer_chunk
 from .signals import GdbSignal, signal_for_stop
@@ -135,8 +135,14 @@ def write_registers(s: Session, p: pk.WriteRegisters) -> Reply:
 
 
 def read_register(s: Session, p: pk.ReadRegister) -> Reply:
-    """p n: one register, in target byte order."""
-    return _read_register(s, p.regnum).hex().encode()
+    """p n: one register, in target byte order; 'xx' bytes when the selected thread's context
+    does not hold it (gdb prints <unavailable>)."""
+    try:
+        return _read_register(s, p.regnum).hex().encode()
+    except RegisterUnavailableError:
+        spec = s.table.by_regnum(p.regnum)
+        assert spec is not None  # _read_register checked the number first
+        return b"xx" * spec.size
 
 
 def write_register(s: Session, p: pk.WriteRegister) -> Reply:

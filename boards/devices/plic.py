@@ -1,4 +1,8 @@
-"""PLIC: the standard RISC-V platform-level interrupt controller, one context (hart 0, M-mode).
+"""PLIC: the platform-level interrupt controller, one context (hart 0, M-mode), in two variants.
+
+``standard`` follows the RISC-V PLIC specification (Sonata; isa.md §8.4). ``cheriot-safe``
+follows cheriot-safe ``src/msft_cheri_subsystem/msftDvIp_plic.sv`` (ibex-safe-simulator); its
+differences are listed at the end.
 
 Layout (isa.md §8.4): priority of source *n* at ``4*n``; pending bits at +0x1000; enable bits
 for context 0 at +0x2000 (32 sources per word); threshold at +0x200000; claim/complete at
@@ -17,6 +21,19 @@ Behaviour, following the RISC-V PLIC specification:
   clears its pending bit and marks it in service; 0 if there is none. Writing a source number
   completes it; a completion for a source that is not in service or not enabled is ignored.
 * Priorities are ``priority_bits`` wide (values are masked); the pending bits are read-only.
+
+``cheriot-safe`` (msftDvIp_plic.sv):
+
+* Offset 0 is a read/write per-source trigger register (bit *n*: source *n* is edge-triggered),
+  initialised from the board's ``edge_triggered`` sources; there is no source-0 priority.
+* There is no pending-bits register: +0x1000 reads 0.
+* Claim returns the best pending enabled source of non-zero priority whatever the threshold
+  (the threshold only gates ``MEIP``); a completion needs no enable.
+* The gateway blocks a source from claim-time capture until its completion: an edge that
+  arrives while it is pending or in service is dropped, not latched.
+
+Divergence: the RTL numbers its per-source registers from source 1 at bit 0 / word 0; here, as
+in the standard layout and the RTOS's board numbering, bit *n* and word *n* are source *n*.
 """
 
 from __future__ import annotations
@@ -31,14 +48,20 @@ ENABLE = 0x2000
 THRESHOLD = 0x200000
 CLAIM = 0x200004
 SIZE = 0x400000
+TRIGGER = 0x0000  # cheriot-safe: edge/level per source
+VARIANTS = ("standard", "cheriot-safe")
 
 
 class Plic(RegisterDevice):
     def __init__(self, set_meip: LineSetter, *, sources: int = 31,
                  edge_sources: Iterable[int] = (), priority_bits: int = 3,
-                 size: int = SIZE) -> None:
+                 size: int = SIZE, variant: str = "standard") -> None:
         if not 1 <= sources <= 1023:
             raise ValueError(f"a PLIC has 1 to 1023 sources, not {sources}")
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown PLIC variant {variant!r} (known: {VARIANTS})")
+        self.safe = variant == "cheriot-safe"
+        self.variant = variant
         self.size = size
         self.sources = sources
         self.priority_mask = (1 << priority_bits) - 1
@@ -64,10 +87,10 @@ class Plic(RegisterDevice):
         self._line[n] = level
         if n in self.edge:
             if rising:
-                if n in self.in_service or n in self.pending:
-                    self._latched.add(n)
-                else:
+                if n not in self.in_service and n not in self.pending:
                     self.pending.add(n)
+                elif not self.safe:  # the RTL's gateway drops it
+                    self._latched.add(n)
         elif level and n not in self.in_service:
             self.pending.add(n)
         self.update()
@@ -78,13 +101,17 @@ class Plic(RegisterDevice):
 
     # --- output ------------------------------------------------------------------------------
 
-    def best_pending(self) -> int:
-        """The source a claim would return now (0 if none)."""
-        best, best_priority = 0, self.threshold
+    def best_pending(self, threshold: int | None = None) -> int:
+        """The highest-priority pending enabled source above ``threshold`` (0 if none)."""
+        best, best_priority = 0, self.threshold if threshold is None else threshold
         for n in sorted(self.pending & self.enabled):
             if self.priority[n] > best_priority:
                 best, best_priority = n, self.priority[n]
         return best
+
+    def _claimable(self) -> int:
+        """What a claim returns: the cheriot-safe RTL ignores the threshold there."""
+        return self.best_pending(0) if self.safe else self.best_pending()
 
     def update(self) -> None:
         meip = self.best_pending() != 0
@@ -93,7 +120,7 @@ class Plic(RegisterDevice):
             self._set_meip(meip)
 
     def claim(self) -> int:
-        n = self.best_pending()
+        n = self._claimable()
         if n:
             self.pending.discard(n)
             self.in_service.add(n)
@@ -101,7 +128,7 @@ class Plic(RegisterDevice):
         return n
 
     def complete(self, n: int) -> None:
-        if n not in self.in_service or n not in self.enabled:
+        if n not in self.in_service or (n not in self.enabled and not self.safe):
             return
         self.in_service.discard(n)
         if n in self.edge:
@@ -119,6 +146,10 @@ class Plic(RegisterDevice):
         return sum(1 << (n - first) for n in members if first <= n < first + 32)
 
     def _peek_word(self, offset: int) -> int:
+        if self.safe and offset == TRIGGER:
+            return self._bits(set(self.edge), 0)
+        if self.safe and PENDING <= offset < ENABLE:
+            return 0  # no pending-bits register in msftDvIp_plic.sv
         if offset < PENDING:
             n = offset // 4
             return self.priority[n] if n <= self.sources else 0
@@ -129,7 +160,7 @@ class Plic(RegisterDevice):
         if offset == THRESHOLD:
             return self.threshold
         if offset == CLAIM:
-            return self.best_pending()
+            return self._claimable()
         return 0
 
     def _read_word(self, offset: int) -> int:
@@ -138,7 +169,10 @@ class Plic(RegisterDevice):
         return self._peek_word(offset)
 
     def _write_word(self, offset: int, value: int) -> None:
-        if offset < PENDING:
+        if self.safe and offset == TRIGGER:
+            self.edge = frozenset(n for n in range(1, min(32, self.sources + 1))
+                                  if value >> n & 1)
+        elif offset < PENDING:
             n = offset // 4
             if 1 <= n <= self.sources:
                 self.priority[n] = value & self.priority_mask

@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from .base import Clock, Device, ExitHandler, LineSetter, PlainMemory
+from .cheriot_safe_periph import INTC_SIZE, SafeGpio, SafeIntc
 from .clint import LAYOUTS, Clint
 from .htif import Htif
 from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
 from .opentitan_uart import OpenTitanUart
+from .plic import VARIANTS as PLIC_VARIANTS
 from .plic import Plic
+from .revoker import VARIANTS as REVOKER_VARIANTS
 from .revoker import Revoker, RevokerBus
 from .uart16550 import Uart16550
 
@@ -58,15 +61,19 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("clint", "mmio", {"variant": str},
               lambda o: LAYOUTS[str(o.get("variant", "standard"))].mtime + 8,
               choices={"variant": tuple(LAYOUTS)}),
-    ModelSpec("plic", "mmio", {"sources": int, "priority_bits": int}, lambda o: 0x200008,
-              ranges={"sources": (1, 1023), "priority_bits": (1, 32)}),
+    ModelSpec("plic", "mmio", {"sources": int, "priority_bits": int, "variant": str},
+              lambda o: 0x200008, ranges={"sources": (1, 1023), "priority_bits": (1, 32)},
+              choices={"variant": PLIC_VARIANTS}),
     ModelSpec("uart16550", "mmio", {"irq": int, "reg_shift": int},
               lambda o: 8 << option(o, "reg_shift", 2),
               ranges={"irq": (1, 1023), "reg_shift": (0, 4)}),
     ModelSpec("opentitan-uart", "mmio", {"irq": int}, lambda o: OPENTITAN_UART_SIZE,
               ranges={"irq": (1, 1023)}),
-    ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int}, lambda o: 0x18,
-              ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)}),
+    ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int, "variant": str},
+              lambda o: 0x18, ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)},
+              choices={"variant": REVOKER_VARIANTS}),
+    ModelSpec("cheriot-safe-intc", "mmio", {}, lambda o: INTC_SIZE),
+    ModelSpec("cheriot-safe-gpio", "mmio", {}, lambda o: 0x2C),
     ModelSpec("shadow", "ram", {}, lambda o: 1),
     ModelSpec("memory", "mmio", {}, lambda o: 1),
 )}
@@ -137,7 +144,8 @@ def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) ->
         plic = Plic(wiring.set_meip, size=plic_region.size,
                     sources=option(plic_region.options, "sources", max([31, *numbers])),
                     edge_sources=[i.number for i in board.interrupts if i.edge_triggered],
-                    priority_bits=option(plic_region.options, "priority_bits", 3))
+                    priority_bits=option(plic_region.options, "priority_bits", 3),
+                    variant=str(plic_region.options.get("variant", "standard")))
     result = DeviceSet(devices={}, regions=[], plic=plic)
     uarts = [r for r in mmio if r.model in UART_MODELS]
     console = next((r for r in uarts if r.name == "uart"), uarts[0] if uarts else None)
@@ -192,8 +200,13 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
         source = irq if irq is not None else (REVOKER_DEFAULT_IRQ if plic else None)
         result.revoker = Revoker(wiring.clock, wiring.bus, _irq_line(plic, source) or _no_line,
                                  cycles_per_granule=option(options, "cycles_per_granule", 1),
-                                 size=region.size)
+                                 size=region.size,
+                                 variant=str(options.get("variant", "cheriot-safe")))
         return result.revoker
+    if region.model == "cheriot-safe-intc":
+        return SafeIntc(wiring.clock, size=region.size)
+    if region.model == "cheriot-safe-gpio":
+        return SafeGpio(wiring.clock, size=region.size)
     return PlainMemory(region.size)
 
 

@@ -1,28 +1,36 @@
 """The hardware background revoker of CHERIoT-Ibex ("TBRE"), isa.md §8.3.
 
-Registers (32-bit): 0x00 ``base``, 0x04 ``top``, 0x08 ``control`` (reads 0x55000000; any write
+Hardware references: the sweeper is cheriot-ibex ``rtl/cheri_tbre.sv``; the register block is
+cheriot-safe ``src/msft_cheri_subsystem/msftDvIp_mmreg.sv`` (variant ``cheriot-safe``, the
+ibex-safe-simulator board) or lowRISC sonata-system ``rtl/ip/rev_ctl/rtl/rev_ctl.sv`` with
+``rtl/ip/rev_ctl/data/rev_ctl.hjson`` (variant ``sonata``). The RTOS driver for both is
+cheriot-rtos ``sdk/include/platform/ibex/platform-hardware_revoker.hh``.
+
+Registers (32-bit): 0x00 ``base``, 0x04 ``top``, 0x08 ``control`` (reads 0x55000000; a write
 starts a sweep unless one is running), 0x0C ``epoch`` (``completed << 1 | running``), 0x10
-``interruptStatus``, 0x14 ``interruptRequested``.
+interrupt status, 0x14 interrupt enable / request.
 
-Modelling choices (where the sources differ, isa.md §10.1):
-
-* The sweep covers the granules ``[base & ~7, top)``: ``top`` is exclusive (as MPACT; the RTOS
-  programs the exclusive end of the heap, and an inclusive end would touch the granule past
-  the end of memory on Sonata). ``base``/``top`` are read when the sweep starts.
-* Sealing-format capabilities (``SE``, ``US`` or ``U0``) are skipped, as CHERIoT-Ibex and the
-  load filter do; a tagged capability whose base (rounded down to 8) is revoked is written
-  back with its tag cleared.
-* Time: a sweep takes ``cycles_per_granule`` instruction times per granule (at least one
-  in total). The work is done lazily: whenever a register is accessed or ``update()`` runs, the
-  granules whose time has come are swept, so the result is the same as a sweep that advances
-  with the clock (the CPU cannot observe a revoked capability through ``CLC`` anyway: the load
-  filter clears its tag). ``next_event()`` is the completion instant.
-* Completion: the epoch's count goes up and the running bit clears; the status bit is set; if
-  ``interruptRequested`` bit 0 is set, the ``irq`` line pulses (high then low: the RTOS
-  configures the source as edge-triggered) and the request is consumed, since the RTOS writes
-  it again before every wait ("an interrupt when the current sweep completes").
-* ``interruptStatus`` reads return the status bit only while no interrupt is requested
-  (CHERIoT-SAFE's polling mode); any write clears it.
+* Sweep (both variants, ``cheri_tbre.sv``): granules from ``base & ~7`` up to and including the
+  granule that contains ``top`` (the walk stops once the next granule is above ``top[31:3]``);
+  at least the first granule is loaded. Sealing-format capabilities (``SE``, ``US`` or ``U0``)
+  are skipped, as the load filter does; a tagged capability whose base (rounded down to 8) is
+  revoked is written back untagged. A granule with no memory behind it is skipped (the RTL
+  records a bus error, ``tbre_err``, that software cannot read).
+* ``cheriot-safe`` interrupt (``msftDvIp_mmreg.sv``): 0x14 is an ordinary read/write enable
+  bit; the interrupt output is ``status AND enable``; completion sets status, and while enable
+  is set status clears itself on the next cycle, so the output is a one-cycle pulse and a
+  status read after an interrupt-mode sweep returns 0. Enabling after a completion that
+  happened while disabled raises the interrupt at once (and clears status). Writes to 0x10
+  are ignored.
+* ``sonata`` interrupt (``rev_ctl.sv``): 0x14 is an ordinary read/write enable bit; the
+  interrupt output is ``done AND enable`` (a one-cycle pulse at completion only, so enabling
+  later raises nothing); status is set by a completion while disabled, cleared by any write to
+  0x10, and cleared (without an interrupt) while enable is set.
+* Time: a sweep takes ``cycles_per_granule`` instruction times per granule. The work is done
+  lazily: whenever a register is accessed or ``update()`` runs, the granules whose time has
+  come are swept, so the result is that of a sweep advancing with the clock (the CPU cannot
+  observe a revoked capability through ``CLC`` anyway: the load filter clears its tag).
+  ``next_event()`` is the completion instant. The RTL's cycle timing is not modelled.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Protocol
 import structlog
 
 from cheriot_gdbserver.core.capability import SEALING_PERMS, Cap
+from cheriot_gdbserver.core.hart import AccessFault
 
 from .base import MASK32, Clock, LineSetter, RegisterDevice
 
@@ -41,6 +50,7 @@ BASE, TOP, CONTROL, EPOCH = 0x00, 0x04, 0x08, 0x0C
 INTERRUPT_STATUS, INTERRUPT_REQUESTED = 0x10, 0x14
 CONTROL_READ = 0x5500_0000
 SIZE = 0x1000
+VARIANTS = ("cheriot-safe", "sonata")
 
 
 class RevokerBus(Protocol):
@@ -53,9 +63,13 @@ class RevokerBus(Protocol):
 
 class Revoker(RegisterDevice):
     def __init__(self, clock: Clock, bus: RevokerBus, irq: LineSetter, *,
-                 cycles_per_granule: int = 1, size: int = SIZE) -> None:
+                 cycles_per_granule: int = 1, size: int = SIZE,
+                 variant: str = "cheriot-safe") -> None:
         if cycles_per_granule < 1:
             raise ValueError("cycles_per_granule must be at least 1")
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown revoker variant {variant!r} (known: {VARIANTS})")
+        self.variant = variant
         self.size = size
         self.clock = clock
         self.bus = bus
@@ -65,7 +79,7 @@ class Revoker(RegisterDevice):
         self.top = 0
         self.completed = 0            # sweeps finished (epoch >> 1)
         self.status = False
-        self.requested = False
+        self.requested = False        # the interrupt-enable bit (0x14)
         self.running = False
         self.swept = 0                # capabilities whose tag the sweeps cleared, in total
         self._start = 0               # instant the running sweep started
@@ -76,18 +90,18 @@ class Revoker(RegisterDevice):
         return ((self.completed << 1) | int(self.running)) & MASK32
 
     def start(self) -> None:
-        """Begin a sweep of [base, top) unless one is running."""
+        """Begin a sweep of the granules from base through the one holding top."""
         if self.running:
             return
         self.running = True
         self._start = self.clock.now()
         self._first = self._next = self.base & ~7
-        self._end = max(self.top, self._first)
+        self._end = max(self.top & ~7, self._first) + 8  # exclusive: past top's granule
         log.debug("revoker.start", base=self._first, top=self._end, epoch=self.epoch)
 
     def _finish_at(self) -> int:
-        granules = (self._end - self._first + 7) // 8
-        return self._start + max(granules, 1) * self.cycles_per_granule
+        granules = (self._end - self._first) // 8
+        return self._start + granules * self.cycles_per_granule
 
     def next_event(self) -> int | None:
         return self._finish_at() if self.running else None
@@ -104,7 +118,10 @@ class Revoker(RegisterDevice):
             self._complete()
 
     def _sweep_granule(self, address: int) -> None:
-        bits, tag = self.bus.load_cap(address)
+        try:
+            bits, tag = self.bus.load_cap(address)
+        except AccessFault:
+            return
         if not tag:
             return
         cap = Cap.from_bits(bits, tag)
@@ -117,12 +134,17 @@ class Revoker(RegisterDevice):
     def _complete(self) -> None:
         self.running = False
         self.completed += 1
-        self.status = True
         log.debug("revoker.done", epoch=self.epoch, interrupt=self.requested)
+        # cheriot-safe: status is set, and self-clears the next cycle while enabled; sonata:
+        # status is only set while disabled. Either way, enabled means one pulse now.
+        self.status = not self.requested
         if self.requested:
-            self.requested = False
-            self._irq(True)
-            self._irq(False)
+            self._pulse()
+
+    def _pulse(self) -> None:
+        """The interrupt output is high for one cycle (the PLIC source is edge-triggered)."""
+        self._irq(True)
+        self._irq(False)
 
     # --- registers ---------------------------------------------------------------------------
 
@@ -138,7 +160,7 @@ class Revoker(RegisterDevice):
                 return ((self.completed + 1) << 1) & MASK32  # done, update() not yet run
             return self.epoch
         if offset == INTERRUPT_STATUS:
-            return int(self.status and not self.requested)
+            return int(self.status)
         if offset == INTERRUPT_REQUESTED:
             return int(self.requested)
         return 0
@@ -156,6 +178,11 @@ class Revoker(RegisterDevice):
         elif offset == CONTROL:
             self.start()
         elif offset == INTERRUPT_STATUS:
-            self.status = False
+            if self.variant == "sonata":
+                self.status = False   # any write clears it; cheriot-safe: read-only
         elif offset == INTERRUPT_REQUESTED:
             self.requested = bool(value & 1)
+            if self.requested and self.status:
+                self.status = False   # auto-clear while enabled
+                if self.variant == "cheriot-safe":
+                    self._pulse()     # status & enable: a completion while disabled fires now

@@ -8,7 +8,7 @@ START and LENGTH are gdb expressions (``0x80000000``, ``&cap_table``, ``sizeof(t
 With --break the firmware first runs to SYMBOL (a fresh daemon holds the firmware at its entry,
 where memory holds no capabilities yet). One line per tagged 8-byte granule:
 
-    0x80000158 <cap_slot>: tag=1 address=0x80000150 base=... perms=[...] otype=0 (unsealed) ...
+    0x80000158 <cap_slot>: address=0x80000150 base=... perms=[...] otype=unsealed tag=1
 
 The tags come from ``monitor tags`` and each capability from ``monitor cap ADDR``, so the
 output is what the daemon's own decoder says. Run with the project's Python (.venv/bin/python).
@@ -59,7 +59,7 @@ def symbol_of(gdb: Gdb, address: int) -> str:
 def listing(gdb: Gdb, start: int, length: int) -> list[str]:
     lines = []
     for address in tagged_granules(gdb, start, length):
-        decoded = gdb.monitor(f"cap {address:#x}").strip().split(": ", 1)[1]
+        decoded = gdb.monitor(f"cap {address:#x}").splitlines()[0].split(": ", 1)[1]
         lines.append(f"{address:#010x}{symbol_of(gdb, address)}: {decoded}")
     lines.append(f"{len(lines)} tagged capabilities in {start:#010x}-{start + length:#010x}")
     return lines

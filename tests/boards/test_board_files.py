@@ -57,9 +57,19 @@ def test_ibex_safe_simulator_map_matches_isa_8_4():
         "dram": (0x200F0000, 0xE000, "ram", True, None),
         "shadow": (0x200FE000, 0x2000, "ram", False, "shadow"),
         "uart": (0x8F00B000, 0x100, "mmio", False, "uart16550"),
+        # The APB peripheral bus (cheriot-safe msftDvIp_periph_axi2apb_decode_decoder.sv).
+        "intc": (0x8F000600, 0x40, "mmio", False, "cheriot-safe-intc"),
+        "timer0": (0x8F000800, 0x40, "mmio", False, "memory"),
+        "timer1": (0x8F000840, 0x40, "mmio", False, "memory"),
+        "dma": (0x8F009000, 0x1000, "mmio", False, "memory"),
+        "jtag": (0x8F00A000, 0x1000, "mmio", False, "memory"),
+        "spi": (0x8F00C000, 0x1000, "mmio", False, "memory"),
+        "i2c": (0x8F00D000, 0x1000, "mmio", False, "memory"),
+        "gpio_led0": (0x8F00F000, 0x800, "mmio", False, "cheriot-safe-gpio"),
+        "gpio1": (0x8F00F800, 0x800, "mmio", False, "cheriot-safe-gpio"),
     }
     assert board.region("clint").options == {"variant": "cheriot-safe"}
-    assert board.region("revoker").options == {"irq": 1}
+    assert board.region("revoker").options == {"irq": 1, "variant": "cheriot-safe"}
     assert board.interrupts == (Interrupt("RevokerInterrupt", 1, 2, True),)
     assert (board.timer_hz, board.tickrate_hz) == (100000, 10)
     assert board.revoker == "hardware"
@@ -68,7 +78,8 @@ def test_ibex_safe_simulator_map_matches_isa_8_4():
     assert board.instructions_per_tick == 1
     assert [r.name for r in board.memory] == ["irom", "iram", "dram"]
     assert board.mmio_spans() == [(0x10000000, 0x400000), (0x14000000, 0x2000),
-                                  (0x8F00B000, 0x1000)]
+                                  (0x8F000000, 0x1000), (0x8F009000, 0x5000),
+                                  (0x8F00F000, 0x1000)]
 
 
 def test_sonata_map_matches_rtos_7_3():
@@ -244,7 +255,8 @@ def test_unknown_device(tmp_path):
     text = PLAIN.replace("devices: {", "devices: {\n gpio: { start: 0x3000, end: 0x3100 },")
     assert error(tmp_path, text) == (
         "FILE: field 'devices.gpio': no device model for 'gpio': map it in 'emulator.devices' "
-        "to one of clint, plic, uart16550, opentitan-uart, revoker, shadow, memory "
+        "to one of clint, plic, uart16550, opentitan-uart, revoker, cheriot-safe-intc, "
+        "cheriot-safe-gpio, shadow, memory "
         "(\"memory\": plain registers)")
 
 
@@ -326,7 +338,7 @@ def test_unknown_emulator_field(tmp_path):
     text = PLAIN.replace("timer_hz: 1000,", "timer_hz: 1000, emulator: { ticks: 3 },")
     assert error(tmp_path, text) == (
         "FILE: field 'emulator.ticks': unknown field (known: devices, exit, "
-        "instructions_per_tick, memory)")
+        "instructions_per_tick, isa, memory)")
 
 
 def test_unknown_model_and_option(tmp_path):
@@ -334,7 +346,8 @@ def test_unknown_model_and_option(tmp_path):
                          "{ uart: 'ns16550' } },")
     assert error(tmp_path, text) == (
         "FILE: field 'emulator.devices.uart.model': unknown model 'ns16550' (known: clint, "
-        "plic, uart16550, opentitan-uart, revoker, shadow, memory)")
+        "plic, uart16550, opentitan-uart, revoker, cheriot-safe-intc, cheriot-safe-gpio, "
+        "shadow, memory)")
     text = PLAIN.replace("timer_hz: 1000,", "timer_hz: 1000, emulator: { devices: "
                          "{ clint: { model: 'clint', variant: 'sifive' } } },")
     assert error(tmp_path, text) == (

@@ -323,8 +323,8 @@ ILLEGAL_WORDS = [
     (i_type(0, 10, 1, 0, 0x67), "opcode 0x67, funct3 1"),
     (r_type(0x01, 0, 11, 1, 10, 0x13), "opcode 0x13, funct3 1, funct7 0x01"),  # slli, imm[5]
     (r_type(0x21, 0, 11, 5, 10, 0x13), "opcode 0x13, funct3 5, funct7 0x21"),  # srai, imm[5]
-    (r_type(0x30, 0, 11, 1, 10, 0x13), "funct3 1, funct7 0x30"),  # Zbb clz: not decoded
-    (r_type(0x20, 12, 11, 7, 10, 0x33), "funct3 7, funct7 0x20"),  # Zbb andn: not decoded
+    (r_type(0x30, 3, 11, 1, 10, 0x13), "funct3 1, funct7 0x30, rs2 field 3"),  # Zbb gap
+    (r_type(0x20, 12, 11, 1, 10, 0x33), "funct3 1, funct7 0x20"),  # no Zb* op here
     (0x10200073, "funct7 0x08, rs2 field 2"),   # sret
     (0x00200073, "funct7 0x00, rs2 field 2"),   # uret
     (0x7B200073, "funct7 0x3d, rs2 field 18"),  # dret

@@ -150,7 +150,7 @@ def test_csr_and_load_results_are_null_derived(hart: Hart, bus: FakeBus) -> None
     assert hart.read_cap(CA0) == Cap(False, 0xCAFEF00D, 0)
     hart.write_cap(CA0, ROOT_MEM)
     execute(hart, ins("csrrs", rd=CA0, csr=0x301))
-    assert hart.read_cap(CA0) == Cap(False, 0x40001014, 0)
+    assert hart.read_cap(CA0) == Cap(False, 0x40001016, 0)  # RV32 E M C + B (Sail)
 
 
 # --- inspection (§5.3) ----------------------------------------------------------------------------
@@ -830,7 +830,7 @@ def csr(hart: Hart, op: str, number: int, rs1: int = 0, imm: int = 0) -> int:
 
 
 @pytest.mark.parametrize(("number", "expected"), [
-    (0x300, 0x1800), (0x301, 0x40001014), (0x304, 0), (0x305, 0), (0x340, 0), (0x341, 0),
+    (0x300, 0x1800), (0x301, 0x40001016), (0x304, 0), (0x305, 0), (0x340, 0), (0x341, 0),
     (0x342, 0), (0x343, 0), (0x344, 0), (0xBC0, 3), (0xBC1, 0), (0xBC2, 0),
     (0xC01, 0x23456789), (0xC81, 1), (0xF11, 0), (0xF12, 0), (0xF13, 0), (0xF14, 0),
 ])
@@ -847,7 +847,7 @@ def test_counters_read_instret(hart: Hart, number: int) -> None:
 
 @pytest.mark.parametrize(("number", "write", "read"), [
     (0x300, 0xFFFFFFFF, 0x1888),          # only MIE, MPIE; MPP stays M
-    (0x301, 0, 0x40001014),               # misa: WARL, nothing writable
+    (0x301, 0, 0x40001016),               # misa: WARL; B with Zba Zbb Zbs (Sail)
     (0x304, 0xFFFFFFFF, 0x888),           # MSIE, MTIE, MEIE
     (0x340, 0x12345678, 0x12345678),
     (0x342, 0x8000000B, 0x8000000B),

@@ -1,8 +1,9 @@
 """A small fake target and transport for the gdb stub tests (no engine, no Unicorn).
 
 ``FakeTarget`` implements the stub's ``Target`` protocol with the real CHERIoT register view
-(``CheriotRegisterFile``) over plain Python state, 64 KiB of RAM at 0x80000000, scripted stops,
-and a ``resume`` that blocks until ``interrupt`` when no stop is scripted.
+(``debugger.register_file.RegisterFile`` and its write policy) over plain Python state, 64 KiB
+of RAM at 0x80000000, scripted stops, and a ``resume`` that blocks until ``interrupt`` when no
+stop is scripted.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from cheriot_gdbserver.core.capability import (
     with_bounds_fields,
 )
 from cheriot_gdbserver.core.stops import Stop, StopKind, TrapInfo, WatchKind
+from cheriot_gdbserver.debugger import registers as cheriot_registers
+from cheriot_gdbserver.debugger.register_file import RegisterFile
 from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
-from cheriot_gdbserver.gdbstub import cheriot_registers
-from cheriot_gdbserver.gdbstub.cheriot_registers import CapFields, CheriotRegisterFile
-from cheriot_gdbserver.gdbstub.monitor import CommandRegistry
 from cheriot_gdbserver.gdbstub.target import Feature, ResumeAction, ThreadInfo
 from cheriot_gdbserver.gdbstub.tdesc import RegisterTable
 from cheriot_gdbserver.gdbstub.transport import TransportClosed
@@ -39,85 +39,32 @@ CSP = Cap(True, 0x8000_10F0,
 
 
 class FakeRegisters:
-    """CheriotRegisterState over Python values; refuses capability writes except clearing tags."""
+    """A RegisterContext over Python values, recording what the write policy lets through."""
 
     def __init__(self) -> None:
-        self.caps: dict[str, Cap] = {name: NULL for name, _, _ in
-                                     cheriot_registers.CAPABILITY_REGISTERS}
+        self.caps: dict[str, Cap] = {name: NULL for name in cheriot_registers.CAP_REG_NAMES}
+        self.caps.update({name: NULL for name, _, _ in cheriot_registers.CAPABILITY_REGISTERS})
         self.caps.update(pcc=ROOT_EXE.with_address(RAM_BASE), mtcc=ROOT_EXE, mtdc=ROOT_MEM,
                          mscratchc=ROOT_SEAL, mepcc=ROOT_EXE, csp=CSP)
         self.csrs = {name: 0 for name, _ in cheriot_registers.CSRS}
         self.csrs["mstatus"] = 0x1800
         self.writes: list[tuple[str, object]] = []
 
-    def _gpr(self, index: int) -> str:
-        return cheriot_registers.CAP_REG_NAMES[index]
-
-    def read_int(self, index: int) -> int:
-        return 0 if index == 0 else self.caps[self._gpr(index)].address
-
-    def write_int(self, index: int, value: int) -> None:
-        self.writes.append((f"x{index}", value))
-        if index:
-            self.caps[self._gpr(index)] = Cap.integer(value)
-
-    def read_pc(self) -> int:
-        return self.caps["pcc"].address
-
-    def write_pc(self, value: int) -> None:
-        self.writes.append(("pc", value))
-        self.caps["pcc"] = self.caps["pcc"].with_address(value)
-
-    def read_capability(self, name: str) -> Cap:
+    def capability(self, name: str) -> Cap:
         return self.caps[name]
 
-    def write_capability(self, name: str, fields: CapFields) -> None:
-        self.writes.append((name, fields))
-        current = cheriot_registers.capability_fields(self.caps[name])
-        if fields == CapFields(current.address, current.base, current.top, current.length,
-                               current.perms, current.otype, False):
-            self.caps[name] = self.caps[name].with_tag(False)
-            return
-        raise RegisterWriteError(f"{name}: only clearing the tag is allowed")
-
-    def read_csr(self, name: str) -> int:
+    def csr(self, name: str) -> int:
         return self.csrs[name]
 
-    def write_csr(self, name: str, value: int) -> None:
+    def set_capability(self, name: str, cap: Cap) -> None:
+        self.writes.append((name, cap))
+        if name == "cnull":
+            raise RegisterWriteError("cnull/zero is hard-wired to NULL")
+        self.caps[name] = cap
+
+    def set_csr(self, name: str, value: int) -> None:
         self.writes.append((name, value))
         self.csrs[name] = value
-
-
-class FakeMonitor:
-    """MonitorTarget that records calls and answers with fixed text."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple]] = []
-
-    def cap(self, what: str | int) -> str:
-        self.calls.append(("cap", (what,)))
-        return f"cap {what!r}"
-
-    def tags(self, address: int, length: int) -> str:
-        self.calls.append(("tags", (address, length)))
-        return f"tags {address:#x} {length}\n"
-
-    def fault(self) -> str:
-        self.calls.append(("fault", ()))
-        return "no fault\n"
-
-    def catch(self, mode: str | None) -> str:
-        self.calls.append(("catch", (mode,)))
-        return f"catch {mode}\n"
-
-    def reset(self) -> None:
-        self.calls.append(("reset", ()))
-
-    def stats(self) -> str:
-        return "instret 0\n"
-
-    def uart(self) -> str:
-        return ""
 
 
 class FakeTarget:
@@ -127,7 +74,7 @@ class FakeTarget:
                  threads: Sequence[ThreadInfo] = (ThreadInfo(1, "main", "running"),)) -> None:
         self.supports = supports
         self.regs = FakeRegisters()
-        self.register_file = CheriotRegisterFile(self.regs)
+        self.register_file = RegisterFile()
         self.ram = bytearray(RAM_SIZE)
         self.stops: deque[Stop] = deque()
         self.default_stop: Stop | None = None  # returned when no stop is scripted (else block)
@@ -136,8 +83,7 @@ class FakeTarget:
         self.calls: list[tuple] = []
         self.thread_list = list(threads)
         self.selected = threads[0].id
-        self.monitor_target = FakeMonitor()
-        self.registry = CommandRegistry()
+        self.monitor_lines: list[str] = []  # what qRcmd passed through
         self.memory_map = ('<memory-map><memory type="ram" start="0x80000000" '
                            'length="0x10000"/></memory-map>')
         self._interrupt = threading.Event()
@@ -145,13 +91,13 @@ class FakeTarget:
 
     # registers
     def register_table(self) -> RegisterTable:
-        return self.register_file.register_table()
+        return self.register_file.table
 
     def read_register(self, regnum: int) -> bytes:
-        return self.register_file.read_register(regnum)
+        return self.register_file.read(self.regs, regnum)
 
     def write_register(self, regnum: int, data: bytes) -> None:
-        self.register_file.write_register(regnum, data)
+        self.register_file.write(self.regs, regnum, data)
 
     # memory
     def _check(self, address: int, length: int) -> None:
@@ -180,7 +126,7 @@ class FakeTarget:
             if not self._interrupt.wait(60):  # a deadline: a test that never interrupts fails
                 raise AssertionError("FakeTarget.resume: nobody interrupted the run in 60 s")
             self.running.clear()
-            stop = Stop(StopKind.INTERRUPTED, self.regs.read_pc())
+            stop = Stop(StopKind.INTERRUPTED, self.regs.caps["pcc"].address)
         self._interrupt.clear()
         self.regs.caps["pcc"] = self.regs.caps["pcc"].with_address(stop.pc)
         self.last_stop = stop
@@ -219,7 +165,9 @@ class FakeTarget:
         return self.memory_map
 
     def monitor(self, command: str) -> str:
-        return self.registry.run(command, self.monitor_target)
+        """Echoes the line (``uart`` answers nothing): the stub only passes lines through."""
+        self.monitor_lines.append(command)
+        return "" if command == "uart" else command + "\n"
 
     def detach(self) -> None:
         self.calls.append(("detach",))

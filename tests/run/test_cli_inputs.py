@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cheriot_gdbserver.rtos import bundled
+
 from .support import Build, cli
 from .test_board_firmware import IBEX_OUTPUT
 
@@ -19,13 +21,15 @@ BUNDLED_OUTPUT = (
 )
 
 
-def test_bundled_firmware_greets_and_exits_0(tmp_path: Path) -> None:
-    # A fresh cache directory: the firmware is assembled from rtos/firmware/hello.S.
-    done = cli("run", env={"XDG_CACHE_HOME": str(tmp_path)})
+def test_hello_test_image_greets_and_exits_0(tmp_path: Path) -> None:
+    # The small test image (the default firmware is the RTOS demo, tests/rtos_firmware/): a
+    # fresh cache directory, so it is assembled from rtos/firmware/hello.S.
+    elf = bundled.build("hello", out_dir=tmp_path)
+    done = cli("run", str(elf))
     assert done.stdout == BUNDLED_OUTPUT
     assert done.stderr == ""
     assert done.returncode == 0
-    assert len(list((tmp_path / "cheriot-gdbserver" / "firmware").glob("hello-*/hello.elf"))) == 1
+    assert len(list(tmp_path.glob("hello-sail-*/hello.elf"))) == 1
 
 
 def test_raw_binary_with_load_and_entry(build: Build, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """How a CHERIoT hart looks to gdb: the register table, the value encodings, the trap signals.
 
-This is the only stub module that knows CHERIoT (it imports ``core``); the RSP layers only see the
-``RegisterTable`` it builds. Layout rules come from debuggers.md §5.3 (measured on gdb 13.1):
+The protocol layer (gdbstub/) only sees the ``RegisterTable`` built here. Layout rules come from
+debuggers.md §5.3 (measured on gdb 13.1):
 
 * ``org.gnu.gdb.riscv.cpu``: the 16 RV32E integer registers (regnums 0-15) and ``pc`` (32), all
   32 bits; these form the ``g`` block. gdb accepts 16 GPRs for rv32.
@@ -16,13 +16,20 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Protocol
 
-from ..core.capability import OTYPE_NAMES, Cap, Perm
+from ..core.capability import OTYPE_NAMES, PERM_ORDER, Cap, Perm
 from ..core.hart import CAP_REG_NAMES, INT_REG_NAMES, MCAUSE_CHERI, SCR_NAMES
 from ..core.stops import TrapInfo
-from .signals import GdbSignal
-from .tdesc import BitField, EnumType, Feature, FlagsType, RegisterSpec, RegisterTable, StructType
+from ..gdbstub.signals import GdbSignal
+from ..gdbstub.tdesc import (
+    BitField,
+    EnumType,
+    Feature,
+    FlagsType,
+    RegisterSpec,
+    RegisterTable,
+    StructType,
+)
 
 ARCHITECTURE = "riscv:rv32"
 CPU_FEATURE = "org.gnu.gdb.riscv.cpu"
@@ -52,10 +59,12 @@ CAPABILITY_REGISTERS: tuple[tuple[str, int, bool], ...] = (
     *((name, 0x20 | scr, name in ("mtcc", "mepcc")) for scr, name in sorted(SCR_NAMES.items())),
 )
 
+# gdb prints flags in field order: PERM_ORDER, the order of capability.describe too.
 PERMS_TYPE = FlagsType("cheriot_perms", 2, tuple(
-    BitField(p.name, p.value.bit_length() - 1, p.value.bit_length() - 1) for p in Perm))
+    BitField(name, Perm[name].bit_length() - 1, Perm[name].bit_length() - 1)
+    for name in PERM_ORDER))
 OTYPE_TYPE = EnumType("cheriot_otype", 1, tuple(
-    (name.replace("-", "_"), value) for value, name in sorted(OTYPE_NAMES.items())))
+    (name, value) for value, name in sorted(OTYPE_NAMES.items())))
 # address and base use the pointer type so gdb prints them in hex (with a symbol for code);
 # top is 33 bits wide (it may be 2**32), so it and length are uint64.
 _CAP_FIELDS = (("top", "uint64"), ("length", "uint64"), ("perms", PERMS_TYPE.id),
@@ -99,6 +108,11 @@ def decode_capability(data: bytes) -> CapFields:
     return CapFields(address, base, top, length, perms, otype, tag != 0)
 
 
+GPR_NAMES = CAP_REG_NAMES  # capability view of x0-x15, by index
+CSR_BY_REGNUM = {CSR_REGNUM_BASE + number: name for name, number in CSRS}
+CAP_BY_REGNUM = {CAP_REGNUM_BASE + reg6: name for name, reg6, _ in CAPABILITY_REGISTERS}
+
+
 def build_register_table() -> RegisterTable:
     """The CHERIoT register table: cpu (g block), csr and capability features."""
     regs = [RegisterSpec(name, 32, _INT_TYPES.get(name, "int"), i, CPU_FEATURE,
@@ -114,62 +128,6 @@ def build_register_table() -> RegisterTable:
     features = (Feature(CPU_FEATURE), Feature(CSR_FEATURE),
                 Feature(CAP_FEATURE, (PERMS_TYPE, OTYPE_TYPE, CODE_CAP_TYPE, DATA_CAP_TYPE)))
     return RegisterTable(ARCHITECTURE, features, tuple(regs))
-
-
-class CheriotRegisterState(Protocol):
-    """What the machine provides for the register view. Writes may raise RegisterWriteError."""
-
-    def read_int(self, index: int) -> int: ...
-    def write_int(self, index: int, value: int) -> None: ...
-    def read_pc(self) -> int: ...
-    def write_pc(self, value: int) -> None: ...
-    def read_capability(self, name: str) -> Cap: ...
-    def write_capability(self, name: str, fields: CapFields) -> None:
-        """gdb wrote the whole struct (read-modify-write); compare with the current value to see
-        what the user changed, and refuse (RegisterWriteError) what the policy forbids."""
-        ...
-    def read_csr(self, name: str) -> int: ...
-    def write_csr(self, name: str, value: int) -> None: ...
-
-
-class CheriotRegisterFile:
-    """``register_table``/``read_register``/``write_register`` of a Target, over the machine.
-
-    Writes that leave a register unchanged are dropped, so a whole-block ``G`` (or gdb writing
-    a struct back) does not turn every capability into an integer.
-    """
-
-    def __init__(self, state: CheriotRegisterState) -> None:
-        self.state = state
-        self.table = build_register_table()
-        self._csr = {CSR_REGNUM_BASE + number: name for name, number in CSRS}
-        self._cap = {CAP_REGNUM_BASE + reg6: name for name, reg6, _ in CAPABILITY_REGISTERS}
-
-    def register_table(self) -> RegisterTable:
-        return self.table
-
-    def read_register(self, regnum: int) -> bytes:
-        s = self.state
-        if regnum < len(INT_REG_NAMES):
-            return s.read_int(regnum).to_bytes(4, "little")
-        if regnum == PC_REGNUM:
-            return s.read_pc().to_bytes(4, "little")
-        if regnum in self._csr:
-            return s.read_csr(self._csr[regnum]).to_bytes(4, "little")
-        return encode_capability(capability_fields(s.read_capability(self._cap[regnum])))
-
-    def write_register(self, regnum: int, data: bytes) -> None:
-        if data == self.read_register(regnum):
-            return
-        s = self.state
-        if regnum < len(INT_REG_NAMES):
-            s.write_int(regnum, int.from_bytes(data, "little"))
-        elif regnum == PC_REGNUM:
-            s.write_pc(int.from_bytes(data, "little"))
-        elif regnum in self._csr:
-            s.write_csr(self._csr[regnum], int.from_bytes(data, "little"))
-        else:
-            s.write_capability(self._cap[regnum], decode_capability(data))
 
 
 # Trap causes -> gdb signals (isa.md §7.1): faults a program caused by a bad pointer are SEGV,

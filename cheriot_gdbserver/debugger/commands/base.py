@@ -1,0 +1,146 @@
+"""Commands as data: a name, a summary, typed arguments and one function over a DebugContext.
+
+Commands come in families (one module each: capabilities.py, execution.py...), and catalog.py
+registers the families in one place. The same registry answers gdb's ``monitor`` and the
+``cheriot-gdbserver monitor`` CLI. A line is split with ``shlex`` and counted with ``argparse``;
+each argument is then resolved by its own parser from args.py (numbers, symbols, registers),
+the one argument grammar every command shares.
+
+Output is text that always ends with a newline. ``help`` lists one command per line as
+``USAGE  SUMMARY`` (two or more spaces between), so scripts can split it. Mistakes and refusals
+are reported as text starting with ``error:``, never as protocol errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from ...errors import CheriotGdbError
+from ..debug_context import DebugContext
+from .args import ArgumentError, word
+
+Parser = Callable[[str, DebugContext], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    name: str                # shown upper-case in usage lines; the namespace key is lower-case
+    help: str
+    parse: Parser = word
+    optional: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    summary: str
+    run: Callable[[DebugContext, argparse.Namespace], str]
+    arguments: tuple[Argument, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        words = [self.name]
+        for a in self.arguments:
+            words.append(f"[{a.name}]" if a.optional else a.name)
+        return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFamily:
+    """Commands that belong together (capabilities, execution, RTOS...)."""
+
+    name: str
+    commands: tuple[Command, ...]
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse would print and exit the process
+        raise _UsageError(message)
+
+
+def _splitter(command: Command) -> _Parser:
+    parser = _Parser(prog=command.name, add_help=False, exit_on_error=False)
+    for a in command.arguments:
+        kwargs: dict[str, Any] = {"metavar": a.name, "help": a.help}
+        if a.optional:
+            kwargs.update(nargs="?", default=None)
+        parser.add_argument(a.name.lower(), **kwargs)
+    return parser
+
+
+HELP = Command("help", "list the commands, or describe one", lambda c, a: "",
+               (Argument("COMMAND", "a command name", optional=True),))
+
+
+class CommandRegistry:
+    """Commands looked up by exact name."""
+
+    def __init__(self, families: Sequence[CommandFamily]) -> None:
+        self.commands: dict[str, Command] = {}
+        for cmd in (*(c for f in families for c in f.commands), HELP):
+            if cmd.name in self.commands:
+                raise ValueError(f"command {cmd.name!r} is registered twice")
+            if not cmd.name.isidentifier():
+                raise ValueError(f"command name {cmd.name!r} is not a plain word")
+            self.commands[cmd.name] = cmd
+
+    def help(self, name: str | None = None) -> str:
+        if name is None:
+            width = max(len(c.usage) for c in self.commands.values()) + 2
+            return "".join(f"{c.usage:<{width}}{c.summary}\n"
+                           for c in sorted(self.commands.values(), key=lambda c: c.name))
+        cmd = self.commands.get(name)
+        if cmd is None:
+            return self._unknown(name)
+        lines = [f"usage: {cmd.usage}", f"{cmd.name}: {cmd.summary}"]
+        if cmd.arguments:
+            width = max(len(a.name) for a in cmd.arguments) + 2
+            lines += [f"  {a.name:<{width}}{a.help}" for a in cmd.arguments]
+        return "\n".join(lines) + "\n"
+
+    def run(self, line: str, context: DebugContext) -> str:
+        """Run one command line and return its output text."""
+        try:
+            words = shlex.split(line)
+        except ValueError as e:
+            return f"error: {e}\n"
+        if not words:
+            return self.help()
+        name, rest = words[0], words[1:]
+        cmd = self.commands.get(name)
+        if cmd is None:
+            return self._unknown(name)
+        try:
+            raw = _splitter(cmd).parse_args(rest)
+        except (_UsageError, argparse.ArgumentError) as e:
+            return f"error: {name}: {e}\nusage: {cmd.usage}\n"
+        if cmd is HELP:
+            return self.help(raw.command)
+        args = argparse.Namespace()
+        for a in cmd.arguments:
+            text = getattr(raw, a.name.lower())
+            try:
+                value = a.default if text is None else a.parse(text, context)
+            except ArgumentError as e:
+                return f"error: {name}: argument {a.name}: {e}\nusage: {cmd.usage}\n"
+            except CheriotGdbError as e:  # e.g. a register the selected thread has not saved
+                return f"error: {name}: argument {a.name}: {e}\n"
+            setattr(args, a.name.lower(), value)
+        try:
+            output = cmd.run(context, args)
+        except CheriotGdbError as e:  # a refusal is the command's output
+            return f"error: {e}\n"
+        return output if output.endswith("\n") or not output else output + "\n"
+
+    @staticmethod
+    def _unknown(name: str) -> str:
+        return f"error: unknown command {name!r}; 'monitor help' lists the commands\n"

@@ -1,0 +1,66 @@
+"""Capability commands: ``cap`` (one capability, decoded) and ``tags`` (a memory range's tags)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...core.capability import describe, rtos_notation
+from ...errors import MemoryAccessError
+from ..debug_context import DebugContext
+from ..symbols import covering_name
+from .args import RegisterRef, address, location, number
+from .base import Argument, Command, CommandFamily
+
+MAX_TAGS_BYTES = 0x8000  # one answer: 64 rows of 64 granules (a few KiB of text)
+GRANULES_PER_ROW = 64
+
+
+def cap(context: DebugContext, args: argparse.Namespace) -> str:
+    """``NAME: fields`` (gdb's view), then the RTOS's notation, the metadata word and what the
+    bounds cover."""
+    where = args.reg_or_addr
+    if isinstance(where, RegisterRef):
+        label, value = where.name, context.registers.capability(where.name)
+    else:
+        granule = where & ~7
+        if context.machine.memory.ram_at(granule) is None:  # devices: no peeking through loads
+            raise MemoryAccessError(granule, 8, "capabilities are only stored in memory")
+        label, value = f"{granule:#010x}", context.machine.engine.read_cap_memory(granule)
+    lines = [f"{label}: {describe(value)}", f"  rtos: {rtos_notation(value)}",
+             f"  meta: {value.meta:#010x}"]
+    covers = covering_name(context.image, *value.bounds)
+    if covers:
+        lines.append(f"  covers: {covers}")
+    return "\n".join(lines) + "\n"
+
+
+def tags(context: DebugContext, args: argparse.Namespace) -> str:
+    """Rows of 64 granules: 1 tagged, 0 untagged, - no tags; at most MAX_TAGS_BYTES a call."""
+    start, length = args.addr, max(args.length, 1)
+    shown = min(length, MAX_TAGS_BYTES)
+    bits = context.machine.engine.memory.tags(start, shown)
+    first = start & ~7
+    lines = []
+    for row in range(0, len(bits), GRANULES_PER_ROW):
+        chunk = bits[row:row + GRANULES_PER_ROW]
+        cells = "".join("-" if t is None else ("1" if t else "0") for t in chunk)
+        grouped = " ".join(cells[i:i + 8] for i in range(0, len(cells), 8))
+        lines.append(f"{first + row * 8:#010x}: {grouped}")
+    tagged = sum(1 for t in bits if t)
+    lines.append(f"{tagged} of {len(bits)} granules tagged "
+                 "(1: tagged, 0: untagged, -: memory without tags)")
+    if shown < length:
+        lines.append(f"showing the first {shown:#x} of {length:#x} bytes (the most one command "
+                     f"shows); continue with 'tags {start + shown:#x} {length - shown:#x}'")
+    return "\n".join(lines) + "\n"
+
+
+FAMILY = CommandFamily("capabilities", (
+    Command("cap", "show a capability register, or the capability stored at ADDR", cap,
+            (Argument("REG_OR_ADDR", "register ($csp, pcc, mtdc...), address or symbol",
+                      location),)),
+    Command("tags", "show the capability tags of the memory from ADDR", tags,
+            (Argument("ADDR", "start: address, symbol or register ($sp)", address),
+             Argument("LENGTH", f"number of bytes (default 64, at most {MAX_TAGS_BYTES:#x} "
+                      "shown)", number, True, 64))),
+))

@@ -1,0 +1,117 @@
+"""Register contexts: where the registers gdb reads and writes come from.
+
+A context is one thread's register state. The running thread's is the live CPU
+(``LiveContext``); a thread that is not running has the registers its RTOS saved for it
+(``SavedContext``, filled by the RTOS layer from the thread's register save area). The target
+picks the context of the thread gdb selected (``Hg``), so ``g``, ``p``, ``P`` and ``monitor cap``
+work the same for every thread (the stackable contexts of pyOCD's ``DebugContext``).
+
+Register names: ``cnull``, ``cra`` ... ``ca5`` (``core.hart.CAP_REG_NAMES``), ``pcc``, and the
+special capability registers ``mtcc``, ``mtdc``, ``mscratchc``, ``mepcc``; CSRs by their names
+(``mstatus``, ``mcause``...). Writes reach a context only after the write policy
+(``write_policy.py``) has accepted them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from ..boards.machine import Machine
+from ..core.capability import NULL, Cap
+from ..core.csr import CSRS
+from ..core.hart import CAP_REG_NAMES, SCR_NAMES
+from ..errors import RegisterUnavailableError, RegisterWriteError
+
+SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
+CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
+CAPABILITY_NAMES = (*CAP_REG_NAMES, "pcc", *SCR_BY_NAME)
+
+
+class RegisterContext(Protocol):
+    """One thread's registers. Reads never change target state."""
+
+    def capability(self, name: str) -> Cap:
+        """A capability register by name (see the module docstring)."""
+        ...
+
+    def csr(self, name: str) -> int: ...
+
+    def set_capability(self, name: str, cap: Cap) -> None:
+        """Store a value the write policy accepted; raise RegisterWriteError to refuse."""
+        ...
+
+    def set_csr(self, name: str, value: int) -> None: ...
+
+
+class LiveContext:
+    """The CPU's registers: the running thread (or the bare hart)."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+
+    def capability(self, name: str) -> Cap:
+        engine = self.machine.engine
+        if name in CAP_REG_NAMES:
+            return engine.read_cap(CAP_REG_NAMES.index(name))
+        if name == "pcc":
+            # PCC's bounds were decoded when it was installed; its address is the live PC.
+            return Cap(engine.hart.pcc.tag, engine.pc, engine.hart.pcc.meta)
+        if name in SCR_BY_NAME:
+            return engine.hart.scr[SCR_BY_NAME[name]]
+        raise RegisterUnavailableError(f"no capability register {name!r}")
+
+    def csr(self, name: str) -> int:
+        return CSRS[CSR_BY_NAME[name]].read(self.machine.engine.hart) & 0xFFFF_FFFF
+
+    def set_capability(self, name: str, cap: Cap) -> None:
+        engine = self.machine.engine
+        if name in CAP_REG_NAMES:
+            engine.write_cap(CAP_REG_NAMES.index(name), cap)  # the engine checks it again
+        elif name == "pcc":
+            engine.set_pc(cap.address)  # the policy allows only the address of pcc to change
+        else:
+            engine.hart.scr[SCR_BY_NAME[name]] = cap
+
+    def set_csr(self, name: str, value: int) -> None:
+        csr = CSRS[CSR_BY_NAME[name]]
+        if csr.write is None:
+            raise RegisterWriteError(f"{name} is read-only")
+        csr.write(self.machine.engine.hart, value)
+        self.machine.engine.refresh()
+
+
+class SavedContext:
+    """A thread that is not running: the registers its RTOS saved, each a ``Cap`` with its tag.
+
+    Registers the save area does not hold are unavailable (gdb prints ``<unavailable>``);
+    ``cnull`` is always NULL. Writes are refused: RTOS awareness only reads target state.
+    """
+
+    def __init__(self, capabilities: Mapping[str, Cap], csrs: Mapping[str, int] | None = None,
+                 *, owner: str = "this thread") -> None:
+        unknown = set(capabilities) - set(CAPABILITY_NAMES)
+        if unknown:
+            raise ValueError(f"not capability registers: {', '.join(sorted(unknown))}")
+        self._caps = {"cnull": NULL, **capabilities}
+        self._csrs = dict(csrs or {})
+        self.owner = owner
+
+    def capability(self, name: str) -> Cap:
+        try:
+            return self._caps[name]
+        except KeyError:
+            raise RegisterUnavailableError(f"{self.owner} has no saved {name}") from None
+
+    def csr(self, name: str) -> int:
+        try:
+            return self._csrs[name]
+        except KeyError:
+            raise RegisterUnavailableError(f"{self.owner} has no saved {name}") from None
+
+    def set_capability(self, name: str, cap: Cap) -> None:
+        raise RegisterWriteError(f"{self.owner} is not running: its saved registers are "
+                                 "read-only (select the running thread to change registers)")
+
+    def set_csr(self, name: str, value: int) -> None:
+        self.set_capability(name, NULL)

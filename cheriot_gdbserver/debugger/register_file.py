@@ -1,0 +1,60 @@
+"""gdb's register numbers over a register context: ``p``/``P``/``g``/``G`` for one thread.
+
+Reads encode the context's values as the target description lays them out (registers.py).
+Writes decode what gdb sent, derive the new value through the write policy and hand the result
+to the context. A write that leaves a register's bytes unchanged is dropped, so a whole-block
+``G`` (or gdb writing a struct back) does not turn every capability into an integer.
+"""
+
+from __future__ import annotations
+
+from ..gdbstub.tdesc import RegisterTable
+from . import write_policy
+from .contexts import RegisterContext
+from .registers import (
+    CAP_BY_REGNUM,
+    CSR_BY_REGNUM,
+    GPR_NAMES,
+    PC_REGNUM,
+    build_register_table,
+    capability_fields,
+    decode_capability,
+    encode_capability,
+)
+
+
+class RegisterFile:
+    """The register table and the regnum -> context translation (stateless per thread)."""
+
+    def __init__(self) -> None:
+        self.table: RegisterTable = build_register_table()
+
+    def read(self, context: RegisterContext, regnum: int) -> bytes:
+        if regnum < len(GPR_NAMES):
+            return context.capability(GPR_NAMES[regnum]).address.to_bytes(4, "little")
+        if regnum == PC_REGNUM:
+            return context.capability("pcc").address.to_bytes(4, "little")
+        if regnum in CSR_BY_REGNUM:
+            return context.csr(CSR_BY_REGNUM[regnum]).to_bytes(4, "little")
+        cap = context.capability(CAP_BY_REGNUM[regnum])
+        return encode_capability(capability_fields(cap))
+
+    def write(self, context: RegisterContext, regnum: int, data: bytes) -> None:
+        if data == self.read(context, regnum):
+            return
+        if regnum in CSR_BY_REGNUM:
+            context.set_csr(CSR_BY_REGNUM[regnum], int.from_bytes(data, "little"))
+            return
+        if regnum == PC_REGNUM:
+            name = "pcc"
+            current = context.capability(name)
+            new = write_policy.pc_write(current, int.from_bytes(data, "little"))
+        elif regnum < len(GPR_NAMES):
+            name = GPR_NAMES[regnum]
+            current = context.capability(name)
+            new = write_policy.integer_write(current, int.from_bytes(data, "little"))
+        else:
+            name = CAP_BY_REGNUM[regnum]
+            current = context.capability(name)
+            new = write_policy.field_write(name, current, decode_capability(data))
+        context.set_capability(name, write_policy.require_derivable(name, current, new))

@@ -1,0 +1,176 @@
+"""The RTOS's live state at one stop, read through a TargetView and cached for that stop.
+
+Make one ``RtosState`` per stop (or call ``invalidate()`` when the target has run): every
+answer is computed on first use from target memory and kept until then, never longer.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from ...core.capability import Cap
+from ..view import TargetView, ViewError
+from .audit import build_report
+from .faults import FaultOutcome, outcome
+from .futexes import Futex, read_futexes
+from .heap import Chunk, Heap, read_heap
+from .image import RtosImage
+from .model import Region, SealingType
+from .names import demangle
+from .reader import Reader
+from .sealing import SealedInfo, identify
+from .threads import SavedContext, Thread, ThreadReader, ThreadState
+
+_CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions")
+
+
+class RtosState:
+    def __init__(self, image: RtosImage, view: TargetView) -> None:
+        self.image = image
+        self.view = view
+        self.reader = Reader(view)
+        self.thread_reader = ThreadReader(image, self.reader)
+
+    def invalidate(self) -> None:
+        """Forget everything read: the target has run since."""
+        for name in _CACHED:
+            self.__dict__.pop(name, None)
+
+    # --- threads ------------------------------------------------------------------------------
+
+    @cached_property
+    def _threads(self) -> tuple[Thread, ...]:
+        return self.thread_reader.read_all()
+
+    def threads(self) -> tuple[Thread, ...]:
+        return self._threads
+
+    def thread(self, thread_id: int) -> Thread | None:
+        return next((t for t in self._threads if t.id == thread_id), None)
+
+    def context(self, thread_id: int) -> SavedContext | None:
+        """The registers gdb should show for a thread: the live CPU for the running thread
+        (unless the CPU is in the trap path or the scheduler, where the save area is the
+        freshest copy), the trusted stack's save area for every other thread."""
+        thread = self.thread(thread_id)
+        if thread is None:
+            return None
+        if thread.state == ThreadState.RUNNING:
+            live = self.thread_reader.live_context()
+            if live is not None:
+                return live
+        return thread.context
+
+    def idle_context(self) -> SavedContext | None:
+        """The idle thread's save area (thread ID 0): the trusted stack the scheduler keeps in
+        ``schedTStack``, else the loader's ``bootTStack`` (1.6)."""
+        at = self.thread_reader.symbols.get("sched_tstack")
+        handle = self.reader.maybe(self.reader.cap, at) if at is not None else None
+        if handle is not None and handle.address:
+            return self.thread_reader.context(handle.address)
+        boot = self.image.symbols.named("bootTStack")
+        return self.thread_reader.context(boot[0].address) if boot else None
+
+    def fault_outcome(self, thread_id: int | None = None, mcause: int | None = None
+                      ) -> FaultOutcome | None:
+        """What the switcher will do with the fault ``mcause`` (default: the CPU's) of thread
+        ``thread_id`` (default: the running one)."""
+        thread = self.thread(thread_id if thread_id is not None else self.current_thread_id())
+        if thread is None:
+            return None
+        if mcause is None:
+            try:
+                mcause = self.view.csr("mcause")
+            except (ViewError, KeyError, ValueError):
+                return None
+        return outcome(self, thread, mcause)
+
+    def current_thread_id(self) -> int:
+        """The running thread's ID; 0 while the idle thread (or nothing yet) runs."""
+        running = next((t for t in self._threads if t.state == "running"), None)
+        return running.id if running else 0
+
+    # --- futexes, sealing, heap ---------------------------------------------------------------
+
+    @cached_property
+    def _futexes(self) -> tuple[Futex, ...]:
+        return read_futexes(self)
+
+    def futexes(self) -> tuple[Futex, ...]:
+        return self._futexes
+
+    @cached_property
+    def _sealing_types(self) -> dict[int, SealingType]:
+        """Static sealing types as the loader numbered them: read from the persistent export
+        tables (the number is the live ``functionStart`` of the sealing-type entry, 5.4)."""
+        out = {}
+        for comp in self.image.components:
+            for exp in comp.exports:
+                if exp.is_sealing_type:
+                    number = self.reader.maybe(self.reader.u16, exp.address)
+                    if number:
+                        out[number] = SealingType(comp.name, exp.function, exp.address,
+                                                  exp.symbol)
+        return out
+
+    def sealing_type(self, number: int) -> SealingType | None:
+        return self._sealing_types.get(number)
+
+    def sealed(self, cap: Cap) -> SealedInfo:
+        return identify(self, cap)
+
+    @cached_property
+    def _heap(self) -> Heap:
+        return read_heap(self)
+
+    def heap(self) -> Heap:
+        return self._heap
+
+    def chunk(self, address: int) -> Chunk | None:
+        for chunk in self._heap.chunks:
+            if chunk.header <= address < chunk.header + chunk.size:
+                return chunk
+        return None
+
+    # --- where --------------------------------------------------------------------------------
+
+    @cached_property
+    def _regions(self) -> list[Region]:
+        regions = self.image.static_regions()
+        # Most specific first: the smallest region containing the address wins.
+        return sorted(regions, key=lambda reg: reg.end - reg.start)
+
+    def where(self, what: int | Cap) -> Region | None:
+        """What an address (or a capability's address) belongs to."""
+        cap = what if isinstance(what, Cap) else None
+        address = cap.address if cap is not None else what
+        found = next((reg for reg in self._regions if reg.start <= address < reg.end), None)
+        if found is None and address in self.image.heap:
+            chunk = self.chunk(address) if self._heap.initialised else None
+            if chunk is not None:
+                found = Region("heap chunk", chunk.quota or f"quota {chunk.owner}", chunk.header,
+                               chunk.header + chunk.size, chunk.state)
+            else:
+                found = Region("heap", "allocator", self.image.heap.start, self.image.heap.end)
+        if found is None:
+            return None
+        detail = found.detail
+        sym = self.image.symbols.containing(address)
+        if sym is not None and found.kind in ("code", "globals", "import table",
+                                              "export table"):
+            detail = f"{demangle(sym.name)}+{address - sym.address:#x}"
+        if found.kind in ("stack", "trusted stack"):
+            detail = detail or f"{found.end - address:#x} bytes below the top"
+        if cap is not None and cap.sealed:
+            detail = (detail + "; " if detail else "") + self.sealed(cap).description
+        return Region(found.kind, found.owner, found.start, found.end, detail)
+
+    def describe_location(self, address: int) -> str:
+        region = self.where(address)
+        return region.describe() if region else f"{address:#010x} (nothing known)"
+
+    # --- audit --------------------------------------------------------------------------------
+
+    def audit(self, name: str | None = None) -> dict[str, Any]:
+        return build_report(self.image, name)

@@ -1,0 +1,301 @@
+"""Threads at a stop: the scheduler's thread blocks, trusted stacks and call chains
+(rtos.md 3.3, 3.9, 4.1-4.3, 4.10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from ...core.capability import Cap
+from ..view import ViewError
+from .header import Span
+from .layouts import REGISTER_NAMES
+from .model import StaticThread
+from .reader import Reader
+
+if TYPE_CHECKING:
+    from .image import RtosImage
+
+FOREVER = (1 << 64) - 1
+ECALL = 11
+# Scheduler globals by the tail of their mangled names (2024 and current spellings, 4.1).
+SCHED_SYMBOLS = {
+    "threads": r"12threadSpacesE$",
+    "current": r"ThreadImplILj\d+EE7currentE$",
+    "futex_list": r"16futexWaitingListE$",
+    "multiwaiter_list": r"19MultiWaiterInternal7threadsE$",
+    "interrupts": r"InterruptController10masterPlicE$",
+    "ticks": r"ThreadImplILj\d+EE14ticksSinceBootE$",
+    "sched_tstack": r"ThreadImplILj\d+EE11schedTStackE$",
+}
+
+
+class ThreadState(StrEnum):
+    RUNNING = "running"
+    READY = "ready"
+    SLEEPING = "sleeping"
+    YIELDING = "yielding"
+    FUTEX = "waiting on futex"
+    MULTIWAITER = "in a multiwaiter"
+    EXITED = "exited"
+    NOT_STARTED = "not started"   # the scheduler has not constructed its thread blocks yet
+
+
+@dataclass(frozen=True)
+class CallFrame:
+    """One trusted-stack frame: a compartment call still in progress (index 0 = entry)."""
+
+    index: int
+    compartment: str | None       # the callee
+    function: str | None          # the export called (the entry function for frame 0)
+    export_address: int           # address of calleeExportTable (0 in the switcher call path)
+    caller_compartment: str | None
+    caller_pc: int | None         # return address in the caller (from the spill area)
+    caller_sp: int | None
+    error_handler_count: int
+
+
+@dataclass(frozen=True)
+class StackUse:
+    stack: Span
+    lowest_used: int | None       # the stack high-water mark (MSHWM), when the layout has one
+
+    @property
+    def used(self) -> int | None:
+        if self.lowest_used is None or not (self.stack.start <= self.lowest_used
+                                            <= self.stack.end):
+            return None
+        return self.stack.end - self.lowest_used
+
+
+@dataclass(frozen=True)
+class SavedContext:
+    """A thread's register save area in its trusted stack (3.3): every register as the Cap
+    it holds, with its tag (``Cap.tag``)."""
+
+    address: int | None                      # of the save area; None for the live CPU
+    registers: tuple[tuple[str, Cap], ...]   # "pcc", then "cra" ... "ca5" (c1..c15)
+    mstatus: int
+    mcause: int
+    mshwm: int | None
+    mshwmb: int | None
+    live: bool = False                       # read from the CPU, not from a save area
+
+    def __getitem__(self, name: str) -> Cap:
+        aliases = {f"c{n}": abi for n, abi in enumerate(REGISTER_NAMES, start=1)}
+        aliases.update(mepcc="pcc", ra="cra", sp="csp", gp="cgp")
+        name = aliases.get(name, name)
+        for reg, cap in self.registers:
+            if reg == name:
+                return cap
+        raise KeyError(name)
+
+    @property
+    def resume_pc(self) -> int:
+        """Where the thread resumes: the saved PC, past the ecall it trapped with."""
+        pc = self["pcc"].address
+        return pc + 4 if self.mcause == ECALL and not self.live else pc
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: int
+    name: str                     # compartment.entry
+    state: ThreadState
+    base_priority: int
+    priority: int                 # boosted by priority inheritance when above base_priority
+    block: int | None             # thread block address
+    trusted_stack: Span
+    compartment: str | None       # where it executes now (callee of the top frame)
+    pc: int | None                # saved PC (the live PC for the running thread is the CPU's)
+    pc_owner: str | None          # component whose code holds pc
+    call_chain: tuple[CallFrame, ...]
+    stack: StackUse
+    context: SavedContext | None  # the save area; stale for the running thread (live CPU)
+    wake_time: int | None = None  # timer cycles; None when waiting forever or not suspended
+    futex: int | None = None
+    futex_priority_inheriting: bool = False
+    boosts: int | None = None     # thread this waiter boosts (PI futexes)
+    multiwaiter: int | None = None
+
+    @property
+    def boosted(self) -> bool:
+        return self.priority != self.base_priority
+
+    def describe(self) -> str:
+        if self.state == ThreadState.FUTEX:
+            text = f"waiting on futex {self.futex:#010x}"
+        elif self.state == ThreadState.MULTIWAITER:
+            text = f"in multiwaiter {self.multiwaiter:#010x}"
+        else:
+            text = self.state.value
+        if self.state in (ThreadState.FUTEX, ThreadState.MULTIWAITER, ThreadState.SLEEPING,
+                          ThreadState.YIELDING):
+            text += " until " + ("forever" if self.wake_time is None else
+                                 f"cycle {self.wake_time}")
+        return text
+
+
+class ThreadReader:
+    def __init__(self, image: RtosImage, reader: Reader) -> None:
+        self.image = image
+        self.r = reader
+
+    @cached_property
+    def symbols(self) -> dict[str, int]:
+        sched = self.image.component("scheduler")
+        lo, hi = (sched.globals.start, sched.globals.end) if sched and sched.globals \
+            else (0, 1 << 32)
+        out = {}
+        for key, pattern in SCHED_SYMBOLS.items():
+            found = self.image.symbols.matching(pattern, lo, hi) or \
+                self.image.symbols.matching(pattern)
+            if found:
+                out[key] = found[0].address
+        return out
+
+    def current_block(self) -> int | None:
+        at = self.symbols.get("current")
+        if at is None:
+            return None
+        cap = self.r.maybe(self.r.cap, at)
+        return cap.address if cap is not None and cap.address else None
+
+    def read_all(self) -> tuple[Thread, ...]:
+        lay = self.image.thread_layout
+        base = self.symbols.get("threads")
+        current = self.current_block()
+        out = []
+        for static in self.image.threads:
+            block = base + lay.size * (static.id - 1) if base is not None else None
+            out.append(self._thread(static, block, current))
+        return tuple(out)
+
+    def _thread(self, static: StaticThread, block: int | None, current: int | None) -> Thread:
+        lay = self.image.thread_layout
+        raw = self.r.maybe(self.r.bytes, block, lay.size) if block is not None else None
+        if raw is None or lay.get(raw, "threadId") != static.id:
+            return Thread(static.id, static.name, ThreadState.NOT_STARTED, static.priority,
+                          static.priority, block, static.trusted_stack, static.compartment,
+                          None, None, (), StackUse(static.stack, None),
+                          self.context(static.trusted_stack.start))
+        state_bits = lay.get(raw, "state")
+        ts_cap = self.r.maybe(self.r.cap, block + lay["tStackPtr"].offset)
+        ts = ts_cap.address if ts_cap is not None and ts_cap.address else \
+            static.trusted_stack.start
+        wake = futex = boosts = multiwaiter = None
+        pi = False
+        if state_bits == 2:
+            state = ThreadState.EXITED
+        elif block == current:
+            state = ThreadState.RUNNING
+        elif state_bits == 0:
+            state = ThreadState.READY
+        else:
+            queue = int.from_bytes(raw[lay["sleepQueue"].offset:][:4], "little")
+            expiry = lay.get(raw, "expiryTime")
+            wake = None if expiry == FOREVER else expiry
+            if queue and queue == self.symbols.get("futex_list"):
+                state = ThreadState.FUTEX
+                futex = lay.get(raw, "futexWaitAddress")
+                pi = bool(lay.get(raw, "futexPriorityInheriting"))
+                boosted = lay.get(raw, "futexPriorityBoostedThread")
+                boosts = None if boosted == 0xFFFF or not pi else boosted
+            elif queue and queue == self.symbols.get("multiwaiter_list"):
+                state = ThreadState.MULTIWAITER
+                multiwaiter = int.from_bytes(raw[lay["multiWaiter"].offset:][:4], "little")
+            elif lay.has("isYielding") and lay.get(raw, "isYielding"):
+                state = ThreadState.YIELDING
+            else:
+                state = ThreadState.SLEEPING
+        context = self.context(ts)
+        chain = self.call_chain(ts)
+        pc = context["pcc"].address if context else None
+        owner = self.image.owner_of_code(pc) if pc is not None else None
+        mshwm = context.mshwm if context else None
+        if state == ThreadState.RUNNING:
+            try:
+                mshwm = self.r.view.csr("mshwm")
+            except (ViewError, KeyError, ValueError):
+                pass
+        top = chain[-1] if chain else None
+        return Thread(static.id, static.name, state, lay.get(raw, "OriginalPriority"),
+                      lay.get(raw, "priority"), block, Span(ts, static.trusted_stack.size),
+                      top.compartment if top else static.compartment, pc,
+                      owner.name if owner else None, chain, StackUse(static.stack, mshwm),
+                      context, wake, futex, pi, boosts, multiwaiter)
+
+    def context(self, ts: int) -> SavedContext | None:
+        lay = self.image.trusted_stack_layout
+        raw = self.r.maybe(self.r.bytes, ts, lay["frames"].offset)
+        if raw is None:
+            return None
+        regs = [("pcc", self.r.cap(ts + lay["mepcc"].offset))]
+        for name in REGISTER_NAMES:
+            regs.append((name, self.r.cap(ts + lay[name].offset)))
+        get = lambda name: lay.get(raw, name) if lay.has(name) else None  # noqa: E731
+        return SavedContext(ts, tuple(regs), get("mstatus") or 0, get("mcause") or 0,
+                            get("mshwm"), get("mshwmb"))
+
+    def live_context(self) -> SavedContext | None:
+        """The CPU's registers, when they belong to the running thread: MTDC holds a trusted
+        stack (null while the switcher's trap path or the scheduler runs, 3.4, 4.10)."""
+        view = self.r.view
+        try:
+            if not view.register("mtdc").tag:
+                return None
+            regs = [("pcc", view.register("pcc"))]
+            regs += [(name, view.register(name)) for name in REGISTER_NAMES]
+        except (ViewError, KeyError, ValueError):
+            return None
+
+        def csr(name: str) -> int | None:
+            try:
+                return view.csr(name)
+            except (ViewError, KeyError, ValueError):
+                return None
+        return SavedContext(None, tuple(regs), csr("mstatus") or 0, csr("mcause") or 0,
+                            csr("mshwm"), csr("mshwmb"), live=True)
+
+    def thread_id_of_trusted_stack(self, ts: int) -> int | None:
+        lay = self.image.trusted_stack_layout
+        return self.r.maybe(self.r.field, ts, lay["threadID"])
+
+    def call_chain(self, ts: int) -> tuple[CallFrame, ...]:
+        lay, frame = self.image.trusted_stack_layout, self.image.frame_layout
+        frames_off = lay["frames"].offset
+        offset = self.r.maybe(self.r.field, ts, lay["frameoffset"])
+        if offset is None or offset <= frames_off:
+            return ()
+        static = next((t for t in self.image.threads if t.trusted_stack.start == ts), None)
+        capacity = (static.trusted_stack.size - frames_off) // frame.size if static else 64
+        count = min((offset - frames_off) // frame.size, capacity)
+        out: list[CallFrame] = []
+        for k in range(count):
+            f = ts + frames_off + frame.size * k
+            table = self.r.maybe(self.r.cap, f + frame["calleeExportTable"].offset)
+            entry = table.address if table is not None else 0
+            owner = self.image.owner_of_export(entry) if entry else None
+            function = None
+            if owner is not None:
+                comp = self.image.component(owner.name)
+                exp = next((e for e in comp.exports if e.address == entry), None)
+                if exp is not None:
+                    function = exp.function
+                elif k == 0 and static is not None:
+                    function = static.function
+            handlers = self.r.maybe(self.r.field, f, frame["errorHandlerCount"]) or 0
+            caller_pc = caller_sp = None
+            if k > 0:
+                spill = self.r.maybe(self.r.cap, f + frame["csp"].offset)
+                if spill is not None and spill.address:
+                    ra = self.r.maybe(self.r.cap, spill.address + 24)
+                    caller_pc = ra.address if ra is not None else None
+                    caller_sp = spill.address + 32
+            out.append(CallFrame(k, owner.name if owner else
+                                 ("compartment_switcher" if not entry else None), function,
+                                 entry, out[-1].compartment if out else None, caller_pc,
+                                 caller_sp, handlers))
+        return tuple(out)

@@ -1,0 +1,37 @@
+# The consumer thread (the highest priority): waits on the queue's futex for three items.
+.include "rtos.inc"
+
+globals_begin consumer
+consumed:
+	.word 0, 0
+globals_bss consumer
+globals_end consumer
+
+code_begin consumer
+import_call console, console_print
+import_call queue, queue_get
+text_begin consumer
+
+export consumer, consumer_run, 0, EXPORT_INTERRUPTS_ENABLED, 256
+consumer_run:
+	prologue
+	li s1, 0
+	cllc ca0, msg_wait
+	ccall __import_console_console_print
+1:	ccall __import_queue_queue_get
+	mv a1, a0
+	cllc ca0, msg_got
+	ccall __import_console_console_print
+	addi s1, s1, 1
+	gcsw s1, consumed
+	li t0, 3
+	bltu s1, t0, 1b
+	cllc ca0, msg_done
+	ccall __import_console_console_print
+	epilogue
+	cret
+
+string msg_wait, "consumer: waiting for items\n"
+string msg_got, "consumer: got item #\n"
+string msg_done, "consumer: done, exiting\n"
+

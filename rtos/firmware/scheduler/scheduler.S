@@ -1,0 +1,478 @@
+# The scheduler (rtos.md 4): thread control blocks in the layout of sdk/core/scheduler/thread.h,
+# priority scheduling with round robin among equals on the timer tick, yield, sleep, futex wait
+# and wake with timeouts, thread exit, and the simulation's exit when the last thread exits.
+#
+# Simplification (documented in docs/firmware.md): threads are found by scanning
+# threadSpaces (a handful of threads), so the ready, timer and futex list heads exist with
+# their official names but stay empty; each thread block's state, sleepQueue,
+# futexWaitAddress and expiryTime are kept exactly as the RTOS keeps them.
+.include "rtos.inc"
+
+.equ THREADS, CONFIG_THREADS_NUM
+.equ PRIORITIES, CONFIG_THREAD_MAX_PRIORITY + 1
+.equ INFINITY_HIGH, 0xffffffff
+
+# --- globals (4.1; current-tree symbol names, template argument P = PRIORITIES) -----------------
+globals_begin scheduler
+.type _ZN12_GLOBAL__N_112threadSpacesE, @object
+_ZN12_GLOBAL__N_112threadSpacesE:
+	zeros TCB_SIZE * THREADS
+.size _ZN12_GLOBAL__N_112threadSpacesE, TCB_SIZE * THREADS
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE:
+	.dword 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE, 8
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE12priorityListE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE12priorityListE:
+	zeros 8 * PRIORITIES
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE12priorityListE, 8 * PRIORITIES
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE11waitingListE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE11waitingListE:
+	.dword 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE11waitingListE, 8
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE11schedTStackE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE11schedTStackE:
+	.dword 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE11schedTStackE, 8
+.type _ZN12_GLOBAL__N_116futexWaitingListE, @object
+_ZN12_GLOBAL__N_116futexWaitingListE:
+	.dword 0
+.size _ZN12_GLOBAL__N_116futexWaitingListE, 8
+.type _ZN19MultiWaiterInternal7threadsE, @object
+_ZN19MultiWaiterInternal7threadsE:
+	.dword 0
+.size _ZN19MultiWaiterInternal7threadsE, 8
+.type _ZN13StandardClint7pmtimerE, @object
+_ZN13StandardClint7pmtimerE:
+	.dword 0
+.size _ZN13StandardClint7pmtimerE, 8
+.type _ZN13StandardClint10pmtimercmpE, @object
+_ZN13StandardClint10pmtimercmpE:
+	.dword 0
+.size _ZN13StandardClint10pmtimercmpE, 8
+# The HTIF exit word of simulation builds (the sail board's exit).
+.globl tohost
+.type tohost, @object
+tohost:
+	.dword 0
+.size tohost, 8
+.globl fromhost
+fromhost:
+	.dword 0
+# InterruptController without a PLIC: a 1-byte stub, then one futex word per board interrupt.
+.type _ZN12_GLOBAL__N_119InterruptController10masterPlicE, @object
+_ZN12_GLOBAL__N_119InterruptController10masterPlicE:
+	zeros 4
+	zeros 4 * BOARD_INTERRUPTS
+.size _ZN12_GLOBAL__N_119InterruptController10masterPlicE, 4 + 4 * BOARD_INTERRUPTS
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE:
+	.dword 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE, 8
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE11priorityMapE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE11priorityMapE:
+	.word 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE11priorityMapE, 4
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE15highestPriorityE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE15highestPriorityE:
+	.half 0
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE15highestPriorityE, 2
+.type _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE, @object
+_ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE:
+	.half THREADS
+.size _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE, 2
+globals_bss scheduler
+	zeros (4 + 4 * BOARD_INTERRUPTS) % 8
+globals_end scheduler
+
+.equ current, _ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE
+.equ threadSpaces, _ZN12_GLOBAL__N_112threadSpacesE
+.equ schedTStack, _ZN12_GLOBAL__N_110ThreadImplILj3EE11schedTStackE
+.equ futexWaitingList, _ZN12_GLOBAL__N_116futexWaitingListE
+.equ pmtimer, _ZN13StandardClint7pmtimerE
+.equ pmtimercmp, _ZN13StandardClint10pmtimercmpE
+.equ threadCount, _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE
+.equ ticksSinceBoot, _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE
+
+# --- code: import table at code start (the scheduler has no sealing-key slots) ------------------
+export_table scheduler
+.section .code.scheduler, "ax"
+.balign 8
+.Lcode_start:
+__compartment_pcc_start:
+.globl .scheduler_import_start
+.scheduler_import_start:
+.compartment_switcher:
+	.word 0, 0
+import_mmio clint, RWcm, IMPORT_LD | IMPORT_SD, BOARD_CLINT_SIZE
+.if BOARD_EXIT_UART
+import_mmio uart, RWcm, IMPORT_LD | IMPORT_SD, BOARD_UART_SIZE
+.endif
+.balign 8
+.globl .scheduler_import_end
+.scheduler_import_end:
+__compartment_code_start:
+
+# The export table; exception_entry must be the first entry (the loader gives it to the
+# switcher's scheduler slot).
+export scheduler, exception_entry, 4, EXPORT_INTERRUPTS_DISABLED, 64
+export scheduler, scheduler_entry, 1, EXPORT_INTERRUPTS_DISABLED, 64
+export scheduler, futex_timed_wait, 4, EXPORT_INTERRUPTS_DISABLED, 64
+export scheduler, futex_wake, 2, EXPORT_INTERRUPTS_DISABLED, 64
+export scheduler, thread_sleep, 2, EXPORT_INTERRUPTS_DISABLED, 64
+export scheduler, thread_count, 0, EXPORT_INTERRUPTS_DISABLED, 0
+
+# tcb CREG, IREG: CREG = the control block of thread index IREG (0-based); clobbers t0.
+.macro tcb creg, ireg
+	li t0, TCB_SIZE
+	mul t0, t0, \ireg
+	gaddr \creg, threadSpaces
+	cincoffset \creg, \creg, t0
+	li t0, TCB_SIZE
+	csetbounds \creg, \creg, t0
+.endm
+
+# now A: A = the low word of mtime (runs here stay far below 2^32 ticks).
+.macro now reg
+	gclc ct2, pmtimer
+	clw \reg, 0(ct2)
+.endm
+
+# --- scheduler_entry(ca0 = ThreadLoaderInfo[THREADS]) (4.4) --------------------------------------
+scheduler_entry:
+	li a1, 0
+1:	tcb ca2, a1
+	slli t1, a1, 4
+	cincoffset ca3, ca0, t1
+	clc ca4, 0(ca3)
+	csc ca4, ca2, TCB_TSTACK
+	clhu t1, 8(ca3)
+	csb t1, ca2, TCB_PRIORITY
+	csb t1, ca2, TCB_ORIGINAL_PRIORITY
+	addi t1, a1, 1
+	csh t1, ca2, TCB_THREAD_ID
+	li t1, -1
+	csw t1, ca2, TCB_EXPIRY
+	csw t1, ca2, TCB_EXPIRY + 4
+	csh t1, ca2, TCB_FUTEX_BOOSTED
+	csb zero, ca2, TCB_STATE       # Ready
+	addi a1, a1, 1
+	li t1, THREADS
+	bltu a1, t1, 1b
+	# The timer: mtime and mtimecmp inside the CLINT, mtimecmp parked in the far future.
+	cllc ca1, __import_mem_clint_RWcm
+	clc ca1, 0(ca1)
+	li t1, BOARD_CLINT_MTIME
+	cincoffset ca2, ca1, t1
+	csetbounds ca2, ca2, 8
+	gcsc ca2, pmtimer
+	li t1, BOARD_CLINT_MTIMECMP
+	cincoffset ca2, ca1, t1
+	csetbounds ca2, ca2, 8
+	gcsc ca2, pmtimercmp
+	li t1, -1
+	csw t1, 4(ca2)
+	li a0, 0
+	cret
+
+# --- exception_entry(ca0 = sealed trusted stack, a1 = mcause, a2 = mepc, a3 = mtval) -> ca0 -----
+# Called by the switcher on the boot stack with interrupts off, for every trap that is not a
+# fault: yield (ecall), timer, external interrupt, thread exit.
+exception_entry:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	gclc ca2, current
+	cgettag t0, ca2
+	bnez t0, 1f
+	gcsc ca0, schedTStack          # the idle thread
+	j 2f
+1:	csc ca0, ca2, TCB_TSTACK       # whether or not it is still Ready (4.4)
+2:	li t0, MCAUSE_TIMER
+	beq a1, t0, .Ltick
+	li t0, MCAUSE_ECALL
+	beq a1, t0, .Lschedule
+	li t0, MCAUSE_THREAD_EXIT
+	beq a1, t0, .Lthread_exited
+	li t0, MCAUSE_EXTERNAL
+	beq a1, t0, .Lschedule
+	li a0, 1                       # anything else: panic (simulation: exit 1)
+	j simulation_exit
+.Ltick:
+	gclw t0, ticksSinceBoot
+	addi t0, t0, 1
+	gcsw t0, ticksSinceBoot
+	j .Lschedule
+.Lthread_exited:
+	li t0, THREAD_EXITED
+	csb t0, ca2, TCB_STATE
+	gclhu t0, threadCount
+	addi t0, t0, -1
+	gcsh t0, threadCount
+	bnez t0, .Lschedule
+	li a0, 0
+	j simulation_exit
+.Lschedule:
+	cjal wake_expired
+	cjal pick_next
+	csc ca0, 8(csp)
+	cjal program_timer
+	clc ca0, 8(csp)
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# wake_expired: every Suspended thread whose expiry time has passed becomes Ready.
+wake_expired:
+	now a2
+	li a1, 0
+1:	tcb ca3, a1
+	clbu t1, ca3, TCB_STATE
+	andi t1, t1, 3
+	li t2, THREAD_SUSPENDED
+	bne t1, t2, 2f
+	clw t1, ca3, TCB_EXPIRY + 4
+	bnez t1, 2f                    # forever
+	clw t1, ca3, TCB_EXPIRY
+	bltu a2, t1, 2f
+	csb zero, ca3, TCB_STATE
+	csc cnull, ca3, TCB_SLEEP_QUEUE
+	li t1, -1
+	csw t1, ca3, TCB_EXPIRY
+	csw t1, ca3, TCB_EXPIRY + 4
+2:	addi a1, a1, 1
+	li t1, THREADS
+	bltu a1, t1, 1b
+	cret
+
+# pick_next -> ca0: the trusted stack to run. The highest-priority Ready thread; among equals
+# the first after the current one (round robin); the idle thread if none is Ready.
+pick_next:
+	li a4, -1                      # current index (-1: idle)
+	gclc ca2, current
+	cgettag t0, ca2
+	beqz t0, 1f
+	clhu a4, ca2, TCB_THREAD_ID
+	addi a4, a4, -1
+1:	li a5, -1                      # best index
+	li a3, -1                      # best priority
+	li a1, 1
+2:	add a2, a4, a1                 # candidate = (current + k) mod THREADS, k = 1..THREADS
+	li t1, THREADS
+	bltu a2, t1, 3f
+	sub a2, a2, t1
+	bgez a2, 3f
+	add a2, a2, t1
+3:	tcb ca0, a2
+	clbu t1, ca0, TCB_STATE
+	andi t1, t1, 3
+	bnez t1, 4f
+	clbu t1, ca0, TCB_PRIORITY
+	bge a3, t1, 4f
+	mv a3, t1
+	mv a5, a2
+4:	addi a1, a1, 1
+	li t1, THREADS
+	bgeu t1, a1, 2b
+	bltz a5, 5f
+	tcb ca0, a5
+	gcsc ca0, current
+	clc ca0, ca0, TCB_TSTACK
+	cret
+5:	gcsc cnull, current
+	gclc ca0, schedTStack
+	cret
+
+# program_timer: the next timer interrupt is the earliest expiry of a Suspended thread, or one
+# tick from now if the running thread shares its priority with another Ready thread.
+program_timer:
+	li a5, -1                      # earliest (unsigned), -1 = none
+	li a4, -1                      # the running thread's priority
+	li a3, -1                      # its index
+	gclc ca0, current
+	cgettag t0, ca0
+	beqz t0, 1f
+	clbu a4, ca0, TCB_PRIORITY
+	clhu a3, ca0, TCB_THREAD_ID
+	addi a3, a3, -1
+1:	li a1, 0
+2:	tcb ca0, a1
+	clbu t1, ca0, TCB_STATE
+	andi t1, t1, 3
+	li t2, THREAD_SUSPENDED
+	bne t1, t2, 3f
+	clw t1, ca0, TCB_EXPIRY + 4
+	bnez t1, 4f
+	clw t1, ca0, TCB_EXPIRY
+	bgeu t1, a5, 4f
+	mv a5, t1
+	j 4f
+3:	bnez t1, 4f                    # Ready and not the running one, same priority: a peer
+	beq a1, a3, 4f
+	clbu t1, ca0, TCB_PRIORITY
+	bne t1, a4, 4f
+	now a2
+	addi a2, a2, BOARD_TICK_CYCLES
+	bgeu a2, a5, 4f
+	mv a5, a2
+4:	addi a1, a1, 1
+	li t1, THREADS
+	bltu a1, t1, 2b
+	gclc ca0, pmtimercmp
+	li t1, -1
+	csw t1, 4(ca0)                 # high word first: no spurious interrupt while updating
+	beq a5, t1, 5f
+	csw a5, 0(ca0)
+	csw zero, 4(ca0)
+5:	cret
+
+# simulation_exit(a0 = status): the board's exit (HTIF tohost on sail, the UART exit byte on the
+# CHERIoT-SAFE simulator).
+simulation_exit:
+.if BOARD_EXIT_UART
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	addi a0, a0, 0x80
+	csb a0, 0(ca1)
+.else
+	gaddr ca1, tohost
+	csetbounds ca1, ca1, 8
+	slli a0, a0, 1
+	ori a0, a0, 1
+	csw a0, 0(ca1)
+	csw zero, 4(ca1)
+.endif
+1:	j 1b
+
+# --- thread API (called through the switcher, interrupts off, on the caller's thread) ------------
+
+# thread_sleep(ca0 = Timeout {elapsed, remaining} in ticks, a1 = flags) -> 0
+# Sleeps for `remaining` ticks; 0 just yields.
+thread_sleep:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	clw a2, 4(ca0)
+	beqz a2, 1f
+	gclc ca3, current
+	li t1, THREAD_SUSPENDED
+	csb t1, ca3, TCB_STATE
+	csc cnull, ca3, TCB_SLEEP_QUEUE
+	cjal set_expiry
+	clw t1, 0(ca0)                 # the whole wait elapses
+	add t1, t1, a2
+	csw t1, 0(ca0)
+	csw zero, 4(ca0)
+1:	ecall
+	li a0, 0
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# set_expiry(ca3 = thread, a2 = ticks; 0xffffffff = forever): its expiryTime.
+set_expiry:
+	li t1, -1
+	bne a2, t1, 1f
+	csw t1, ca3, TCB_EXPIRY
+	csw t1, ca3, TCB_EXPIRY + 4
+	cret
+1:	now t2
+	li t1, BOARD_TICK_CYCLES
+	mul t1, t1, a2
+	add t2, t2, t1
+	csw t2, ca3, TCB_EXPIRY
+	csw zero, ca3, TCB_EXPIRY + 4
+	cret
+
+# futex_timed_wait(ca0 = Timeout, ca1 = word, a2 = expected, a3 = flags) -> 0, -ETIMEDOUT, -EINVAL
+futex_timed_wait:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cgettag t1, ca1
+	beqz t1, .Linvalid
+	cgetperm t1, ca1
+	andi t1, t1, PERM_LD
+	beqz t1, .Linvalid
+	clw t1, 0(ca1)
+	bne t1, a2, .Lwait_done        # the value changed already: return 0
+	clw a2, 4(ca0)
+	beqz a2, .Ltimed_out
+	gclc ca3, current
+	cgetaddr t1, ca1
+	csw t1, ca3, TCB_FUTEX_ADDRESS
+	gaddr ca4, futexWaitingList
+	csetbounds ca4, ca4, 8
+	csc ca4, ca3, TCB_SLEEP_QUEUE
+	li t1, THREAD_SUSPENDED
+	csb t1, ca3, TCB_STATE
+	cjal set_expiry
+	ecall
+	gclc ca3, current
+	csc cnull, ca3, TCB_SLEEP_QUEUE
+	clw t1, ca3, TCB_FUTEX_ADDRESS
+	csw zero, ca3, TCB_FUTEX_ADDRESS
+	bnez t1, .Ltimed_out           # futex_wake clears the address; a timeout leaves it
+.Lwait_done:
+	li a0, 0
+	j 1f
+.Ltimed_out:
+	li a0, -ETIMEDOUT
+	j 1f
+.Linvalid:
+	li a0, -EINVAL
+1:	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# futex_wake(ca0 = word, a1 = count) -> number woken. Wakes the highest-priority waiters first
+# and yields at once if one of them outranks the caller.
+futex_wake:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cgetaddr a2, ca0
+	li s1, 0                       # woken (the switcher restores the caller's s1)
+	li a5, 0                       # 1 if a woken thread outranks the caller
+1:	bgeu s1, a1, 5f
+	li a4, -1                      # best index
+	li a3, -1                      # best priority
+	li t2, 0
+2:	tcb cs0, t2
+	clbu t1, cs0, TCB_STATE
+	andi t1, t1, 3
+	addi t1, t1, -THREAD_SUSPENDED
+	bnez t1, 3f
+	clw t1, cs0, TCB_FUTEX_ADDRESS
+	bne t1, a2, 3f
+	clbu t1, cs0, TCB_PRIORITY
+	bge a3, t1, 3f
+	mv a3, t1
+	mv a4, t2
+3:	addi t2, t2, 1
+	li t1, THREADS
+	bltu t2, t1, 2b
+	bltz a4, 5f
+	tcb cs0, a4
+	csb zero, cs0, TCB_STATE
+	csw zero, cs0, TCB_FUTEX_ADDRESS
+	csc cnull, cs0, TCB_SLEEP_QUEUE
+	li t1, -1
+	csw t1, cs0, TCB_EXPIRY
+	csw t1, cs0, TCB_EXPIRY + 4
+	gclc cs0, current
+	clbu t1, cs0, TCB_PRIORITY
+	bgeu t1, a3, 4f
+	li a5, 1
+4:	addi s1, s1, 1
+	j 1b
+5:	beqz a5, 6f
+	ecall
+6:	mv a0, s1
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# thread_count() -> the configured number of threads.
+thread_count:
+	li a0, THREADS
+	cret
+
+.balign 8
+.scheduler_code_end:

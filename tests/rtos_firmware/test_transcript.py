@@ -1,0 +1,69 @@
+"""The demo as a user runs it: the whole headless transcript through the real CLI, twice (the
+run is deterministic), `scripts/run run` with no firmware, and source-level debug information."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..run.support import cli
+from .support import TRANSCRIPT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_headless_transcript_line_by_line_twice(rtos_elf: Path) -> None:
+    expected = TRANSCRIPT.read_text().splitlines()
+    for _ in range(2):
+        done = cli("run", str(rtos_elf))
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == ""
+        got = done.stdout.splitlines()
+        for number, (line, want) in enumerate(zip(got, expected, strict=False), start=1):
+            assert line == want, f"transcript line {number}"
+        assert len(got) == len(expected)
+
+
+def test_scripts_run_run_prints_the_bundled_transcript(tmp_path: Path) -> None:
+    # What README tells a new user to type; a fresh cache, so the firmware is assembled.
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "run"), "run"], capture_output=True,
+                          text=True, timeout=300, check=False,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert (done.returncode, done.stdout) == (0, TRANSCRIPT.read_text()), done.stderr
+    built = list((tmp_path / "cheriot-gdbserver" / "firmware").glob("rtos-sail-*/rtos.elf"))
+    assert len(built) == 1
+
+
+def test_the_build_cache_is_keyed_by_checkout(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 7 item 11: another checkout with the same sources gets its own image, whose DWARF
+    # names its own files.
+    from cheriot_gdbserver.rtos import bundled
+
+    cache = tmp_path / "cache"
+    here = bundled.build("rtos", out_dir=cache)
+    assert bundled.build("rtos", out_dir=cache) == here              # cached
+    other = tmp_path / "other-checkout" / "firmware"
+    shutil.copytree(bundled.FIRMWARE_DIR, other)
+    monkeypatch.setattr(bundled, "FIRMWARE_DIR", other)
+    there = bundled.build("rtos", out_dir=cache)
+    assert there != here
+    assert str(other).encode() in there.read_bytes()
+    assert str(ROOT / "rtos" / "firmware").encode() not in there.read_bytes()
+
+
+def test_gdb_lists_and_breaks_on_source_lines(rtos_elf: Path) -> None:
+    source = ROOT / "rtos" / "firmware" / "queue" / "queue.S"
+    line = next(n for n, text in enumerate(source.read_text().splitlines(), start=1)
+                if text.startswith("1:\tgclw t1, count"))
+    done = subprocess.run(
+        ["gdb-multiarch", "-batch", "-nx", str(rtos_elf),
+         "-ex", f"break queue.S:{line}", "-ex", "list queue_get", "-ex", "info line console_print"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert f"file {source}, line {line}." in done.stdout, done.stdout + done.stderr
+    assert "queue_get:" in done.stdout
+    assert 'Line ' in done.stdout and 'console.S' in done.stdout
