@@ -130,26 +130,30 @@ def decompress_perms(p: int) -> int:
 
 def compress_perms(perms: int) -> int:
     """Encode an arbitrary permission set, dropping what its format cannot hold (isa.md §3.3)."""
-    def has(*bits: Perm) -> bool:
+    gl, lg, sd, lm, sl, ld, mc, sr, ex, us, se, u0 = _PERM_BITS  # plain ints: fast at import
+    def has(*bits: int) -> bool:
         return all(perms & bit for bit in bits)
 
-    gl = 0x20 if perms & Perm.GL else 0
-    if has(Perm.EX, Perm.LD, Perm.MC):
-        q = 0b01000 | (4 if perms & Perm.SR else 0) | (2 if perms & Perm.LM else 0) \
-            | (1 if perms & Perm.LG else 0)
-    elif has(Perm.LD, Perm.MC, Perm.SD):
-        q = 0b11000 | (4 if perms & Perm.SL else 0) | (2 if perms & Perm.LM else 0) \
-            | (1 if perms & Perm.LG else 0)
-    elif has(Perm.LD, Perm.MC):
-        q = 0b10100 | (2 if perms & Perm.LM else 0) | (1 if perms & Perm.LG else 0)
-    elif has(Perm.SD, Perm.MC):
+    p_gl = 0x20 if perms & gl else 0
+    if has(ex, ld, mc):
+        q = 0b01000 | (4 if perms & sr else 0) | (2 if perms & lm else 0) \
+            | (1 if perms & lg else 0)
+    elif has(ld, mc, sd):
+        q = 0b11000 | (4 if perms & sl else 0) | (2 if perms & lm else 0) \
+            | (1 if perms & lg else 0)
+    elif has(ld, mc):
+        q = 0b10100 | (2 if perms & lm else 0) | (1 if perms & lg else 0)
+    elif has(sd, mc):
         q = 0b10000
-    elif perms & (Perm.LD | Perm.SD):
-        q = 0b10000 | (2 if perms & Perm.LD else 0) | (1 if perms & Perm.SD else 0)
+    elif perms & (ld | sd):
+        q = 0b10000 | (2 if perms & ld else 0) | (1 if perms & sd else 0)
     else:
-        q = (4 if perms & Perm.U0 else 0) | (2 if perms & Perm.SE else 0) \
-            | (1 if perms & Perm.US else 0)
-    return gl | q
+        q = (4 if perms & u0 else 0) | (2 if perms & se else 0) | (1 if perms & us else 0)
+    return p_gl | q
+
+
+_PERM_BITS = tuple(int(Perm[name]) for name in
+                   ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE", "U0"))
 
 
 # The compressed field has only 64 values: decode each once (the functions above stay the

@@ -41,9 +41,13 @@ from .state import (
     ACT_JUMP,
     ACT_NATIVE,
     ACT_STOP,
+    CSR_OPS,
     F_BREAKPOINT,
     F_SIGNED,
+    FAST_CSRS,
     FAST_KINDS,
+    WATCH_READ,
+    WATCH_WRITE,
     CoreState,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
@@ -53,7 +57,8 @@ log = structlog.get_logger(__name__)
 NEVER = (1 << 64) - 1
 PAGE = 0x1000
 _UNTIL = 0xFFFF_FFFF  # odd, so never a PC: emu_start runs until we stop it
-_WATCH_MODE = {WatchKind.READ: 1, WatchKind.WRITE: 2, WatchKind.ACCESS: 3}
+_WATCH_MODE = {WatchKind.READ: WATCH_READ, WatchKind.WRITE: WATCH_WRITE,
+               WatchKind.ACCESS: WATCH_READ | WATCH_WRITE}
 _DATA_OPS = {"clc": False, "csc": True}
 
 
@@ -410,9 +415,16 @@ class Engine:
         kind = int(instr.kind)
         if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
             kind = FAST_KINDS[instr.op]
-        entry.kind = kind
         entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
         entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
+        if instr.op in CSR_OPS:
+            if instr.csr not in FAST_CSRS:
+                kind = int(instr.kind)
+            # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
+            entry.imm = instr.csr
+            if instr.op.endswith("i"):
+                entry.rs1 = instr.imm & 0x1F
+        entry.kind = kind
         flags = F_SIGNED if instr.signed else 0
         entry.flags = flags | (F_BREAKPOINT if pc in self.breakpoints else 0)
         return instr
@@ -683,6 +695,7 @@ class Engine:
             "instructions": instret,
             "fast": self.core.n_fast,
             "slow": self.core.n_slow,
+            "exits": self.core.n_exit,
             "seconds": self.run_time,
             "ips": instret / self.run_time if self.run_time else 0.0,
         }

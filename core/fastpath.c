@@ -26,8 +26,16 @@ enum {
     K_CCLEARTAG, K_CSUB, K_CSEQX, K_CTESTSUBSET, K_CSETHIGH, K_CSETBOUNDS, K_CSETBOUNDSIMM,
     K_CSETBOUNDSEXACT, K_CSETBOUNDSROUNDDOWN, K_CANDPERM
 };
-/* Bit-manipulation instructions (kinds >= K_BITMANIP, in core/bitmanip.py OPERATIONS order). */
-enum { K_BITMANIP = 64 };
+/* System-level instructions with a compiled common case (state.FAST_KINDS; numbered from 64 so
+ * that other kinds can be added above without renumbering these). For the CSR kinds the decode
+ * cache holds the CSR number in imm and, for the immediate forms, the zimm in rs1. */
+enum {
+    K_CSPECIALRW = 64, K_CSEAL, K_CUNSEAL, K_CRRL, K_CRAM, K_CSRRW, K_CSRRS, K_CSRRC, K_CSRRWI,
+    K_CSRRSI, K_CSRRCI
+};
+/* Bit-manipulation instructions (kinds >= K_BITMANIP = state.BITMANIP_FIRST, in
+ * core/bitmanip.py OPERATIONS order). */
+enum { K_BITMANIP = 96 };
 enum {
     K_SH1ADD = K_BITMANIP, K_SH2ADD, K_SH3ADD, K_ANDN, K_ORN, K_XNOR, K_CLZ, K_CTZ, K_CPOP, K_MAX,
     K_MAXU, K_MIN, K_MINU, K_SEXT_B, K_SEXT_H, K_ZEXT_H, K_ROL, K_ROR, K_RORI, K_ORC_B, K_REV8,
@@ -39,9 +47,16 @@ enum { REGION_RAM = 1, REGION_MMIO = 2 };
 enum { ACT_JUMP = 1, ACT_STOP = 2 };
 enum {
     PERM_GL = 0x001, PERM_LG = 0x002, PERM_SD = 0x004, PERM_LM = 0x008, PERM_SL = 0x010,
-    PERM_LD = 0x020, PERM_MC = 0x040, PERM_EX = 0x100, PERM_SEALING = 0xE00
+    PERM_LD = 0x020, PERM_MC = 0x040, PERM_SR = 0x080, PERM_EX = 0x100, PERM_US = 0x200,
+    PERM_SE = 0x400, PERM_SEALING = 0xE00
 };
-enum { MSTATUS_MIE = 1u << 3 };
+enum { MSTATUS_MIE = 1u << 3, MSTATUS_MPIE = 1u << 7, MSTATUS_MPP = 3u << 11 };
+enum { SCR_MTCC = 28, SCR_MTDC = 29, SCR_MSCRATCHC = 30, SCR_MEPCC = 31 };
+enum { MIE_WRITABLE = (1u << 3) | (1u << 7) | (1u << 11) };
+enum {
+    CSR_MSTATUS = 0x300, CSR_MIE = 0x304, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MIP = 0x344,
+    CSR_MSHWM = 0xBC1, CSR_MSHWMB = 0xBC2
+};
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
 
 typedef struct {
@@ -89,12 +104,84 @@ typedef struct {
     /* Compressed permission field for each 12-bit permission set (legalisation, isa.md §3.3),
      * filled from capability.py like perm_table. */
     uint8_t p_of_perms[4096];
+    /* Instructions after which the hook wrote the PC or stopped: each forces Unicorn out of its
+     * translated block (scripts/bench reports the share). */
+    uint64_t n_exit;
+    /* Special capability registers MTCC, MTDC, MScratchC, MEPCC (index scr - 28) and the
+     * machine CSRs the hot paths use; hart.py presents them to Python. */
+    uint32_t scr_x[4], scr_meta[4], scr_tag[4];
+    uint32_t mie, mip, mcause, mtval;
+    /* Set when Unicorn is our patched build (scripts/build-unicorn) and translates the encodings
+     * this hook executes to nothing: then a completed instruction needs no PC write, and
+     * Unicorn stays in its translated block. */
+    uint32_t hook_executes, pad5;
 } core_t;
 
-size_t cheriot_core_size(void) { return sizeof(core_t); }
-size_t cheriot_core_offset_regions(void) { return offsetof(core_t, regions); }
-size_t cheriot_core_offset_slow(void) { return offsetof(core_t, slow); }
-size_t cheriot_core_offset_n_fast(void) { return offsetof(core_t, n_fast); }
+/* --- the ABI shared with Python (core/state.py), checked field by field at load and by
+ * tests/core/test_fastpath_layout.py ---------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    uint64_t value;
+} abi_entry_t;
+
+#define CORE(f) {"core." #f, offsetof(core_t, f)}
+#define REGION(f) {"region." #f, offsetof(region_t, f)}
+#define DINSN(f) {"dinsn." #f, offsetof(dinsn_t, f)}
+static const abi_entry_t abi_layout[] = {
+    {"sizeof.core", sizeof(core_t)}, {"sizeof.region", sizeof(region_t)},
+    {"sizeof.dinsn", sizeof(dinsn_t)},
+    DINSN(kind), DINSN(rd), DINSN(rs1), DINSN(rs2), DINSN(width), DINSN(flags), DINSN(length),
+    DINSN(pad), DINSN(imm),
+    REGION(base), REGION(size), REGION(host), REGION(tags), REGION(dtab), REGION(kind),
+    REGION(pad),
+    CORE(x), CORE(meta), CORE(tag), CORE(base), CORE(top), CORE(perms), CORE(otype),
+    CORE(pcc_tag), CORE(pcc_meta), CORE(pcc_base), CORE(pcc_perms), CORE(pcc_top),
+    CORE(mstatus), CORE(mshwm), CORE(mshwmb), CORE(xdirty), CORE(instret), CORE(event_at),
+    CORE(attention), CORE(reference), CORE(nregions), CORE(nwatch), CORE(regions),
+    CORE(watch_lo), CORE(watch_hi), CORE(watch_mode), CORE(next_pc), CORE(pad2), CORE(slow),
+    CORE(reg_read), CORE(reg_write), CORE(emu_stop), CORE(reg_ids), CORE(pc_reg_id),
+    CORE(pad3), CORE(n_slow), CORE(n_fast), CORE(perm_table), CORE(rev_base), CORE(rev_size),
+    CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
+    CORE(n_exit), CORE(scr_x), CORE(scr_meta), CORE(scr_tag), CORE(mie), CORE(mip),
+    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(pad5),
+    {NULL, 0},
+};
+
+#define CONST(c) {#c, (uint64_t)(c)}
+static const abi_entry_t abi_constants[] = {
+    CONST(MAX_REGIONS), CONST(MAX_WATCH),
+    CONST(K_UNDECODED), CONST(K_NATIVE_INT), CONST(K_NATIVE_OTHER), CONST(K_LOAD),
+    CONST(K_STORE),
+    CONST(K_CMOVE), CONST(K_CINCADDRIMM), CONST(K_CINCADDR), CONST(K_CSETADDR), CONST(K_AUIPCC),
+    CONST(K_CJAL), CONST(K_CJALR), CONST(K_CLC), CONST(K_CSC), CONST(K_CGETADDR),
+    CONST(K_CGETPERM), CONST(K_CGETTYPE), CONST(K_CGETBASE), CONST(K_CGETLEN), CONST(K_CGETTAG),
+    CONST(K_CGETTOP), CONST(K_CGETHIGH), CONST(K_CCLEARTAG), CONST(K_CSUB), CONST(K_CSEQX),
+    CONST(K_CTESTSUBSET), CONST(K_CSETHIGH), CONST(K_CSETBOUNDS), CONST(K_CSETBOUNDSIMM),
+    CONST(K_CSETBOUNDSEXACT), CONST(K_CSETBOUNDSROUNDDOWN), CONST(K_CANDPERM),
+    CONST(K_CSPECIALRW), CONST(K_CSEAL), CONST(K_CUNSEAL), CONST(K_CRRL), CONST(K_CRAM),
+    CONST(K_CSRRW), CONST(K_CSRRS), CONST(K_CSRRC), CONST(K_CSRRWI), CONST(K_CSRRSI),
+    CONST(K_CSRRCI),
+    CONST(K_SH1ADD), CONST(K_SH2ADD), CONST(K_SH3ADD), CONST(K_ANDN), CONST(K_ORN), CONST(K_XNOR),
+    CONST(K_CLZ), CONST(K_CTZ), CONST(K_CPOP), CONST(K_MAX), CONST(K_MAXU), CONST(K_MIN),
+    CONST(K_MINU), CONST(K_SEXT_B), CONST(K_SEXT_H), CONST(K_ZEXT_H), CONST(K_ROL), CONST(K_ROR),
+    CONST(K_RORI), CONST(K_ORC_B), CONST(K_REV8), CONST(K_BCLR), CONST(K_BCLRI), CONST(K_BEXT),
+    CONST(K_BEXTI), CONST(K_BINV), CONST(K_BINVI), CONST(K_BSET), CONST(K_BSETI), CONST(K_PACK),
+    CONST(K_PACKH), CONST(K_BREV8), CONST(K_ZIP), CONST(K_UNZIP), CONST(K_CLMUL), CONST(K_CLMULH),
+    CONST(K_CLMULR), CONST(K_XPERM4), CONST(K_XPERM8),
+    CONST(F_BREAKPOINT), CONST(F_SIGNED), CONST(REGION_RAM), CONST(REGION_MMIO),
+    CONST(ACT_JUMP), CONST(ACT_STOP), CONST(WATCH_READ), CONST(WATCH_WRITE),
+    CONST(PERM_GL), CONST(PERM_LG), CONST(PERM_SD), CONST(PERM_LM), CONST(PERM_SL),
+    CONST(PERM_LD), CONST(PERM_MC), CONST(PERM_SR), CONST(PERM_EX), CONST(PERM_US),
+    CONST(PERM_SE), CONST(PERM_SEALING), CONST(MSTATUS_MIE), CONST(MSTATUS_MPIE),
+    CONST(MSTATUS_MPP), CONST(SCR_MTCC), CONST(SCR_MTDC), CONST(SCR_MSCRATCHC), CONST(SCR_MEPCC),
+    CONST(MIE_WRITABLE), CONST(CSR_MSTATUS), CONST(CSR_MIE), CONST(CSR_MEPC), CONST(CSR_MCAUSE),
+    CONST(CSR_MIP), CONST(CSR_MSHWM), CONST(CSR_MSHWMB),
+    {NULL, 0},
+};
+
+const abi_entry_t *cheriot_abi_layout(void) { return abi_layout; }
+const abi_entry_t *cheriot_abi_constants(void) { return abi_constants; }
 
 static inline region_t *find_region(core_t *s, uint32_t a) {
     for (uint32_t i = 0; i < s->nregions; i++) {
@@ -168,9 +255,15 @@ void cheriot_decode_bounds(uint32_t meta, uint32_t a, uint32_t *base, uint64_t *
     *top = (uint64_t)((a_top + t_hi - a_hi) * region + ((int64_t)t << e)) & ((1ull << 33) - 1);
 }
 
+/* Exported for the differential tests of the codec against core/capability.py. */
+uint32_t cheriot_otype(uint32_t meta) { return otype_of(meta); }
+uint32_t cheriot_exponent(uint32_t meta) { return exponent_of(meta); }
+
 /* Write capability register rd (x, shadow and decoded cache) and Unicorn's integer register. */
-static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
-                           uint32_t tag) {
+/* Capability register rd's shadow only: for an instruction whose RV32 twin Unicorn then runs
+ * natively, writing the same address into the integer register itself. */
+static inline void set_shadow(core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
+                              uint32_t tag) {
     if (!rd) return;
     s->x[rd] = addr;
     s->meta[rd] = meta;
@@ -180,6 +273,12 @@ static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint
         s->perms[rd] = s->perm_table[(meta >> 25) & 0x3F];
         s->otype[rd] = otype_of(meta);
     }
+}
+
+static inline void set_reg(void *uc, core_t *s, unsigned rd, uint32_t addr, uint32_t meta,
+                           uint32_t tag) {
+    if (!rd) return;
+    set_shadow(s, rd, addr, meta, tag);
     s->reg_write(uc, s->reg_ids[rd], &addr);
 }
 
@@ -244,15 +343,142 @@ static inline int revoked(core_t *s, uint32_t a) {
     return (s->rev_shadow[off >> 6] >> ((off >> 3) & 7)) & 1;
 }
 
-static inline void jump(void *uc, core_t *s, uint32_t pc) { s->reg_write(uc, s->pc_reg_id, &pc); }
+static inline void jump(void *uc, core_t *s, uint32_t pc) {
+    s->n_exit++;
+    s->reg_write(uc, s->pc_reg_id, &pc);
+}
 
 /* The link value of CJAL/CJALR (isa.md §4.4): PCC at the next instruction, sealed as a
- * backward sentry when it goes to cra. Uses MIE as it was before the jump. */
-static inline void write_link(void *uc, core_t *s, unsigned rd, uint32_t next) {
+ * backward sentry when it goes to cra. Uses MIE as it was before the jump. Only the shadow:
+ * Unicorn runs the jump as its RV32 twin (jal/jalr), which writes the same address into rd
+ * after reading rs1, so cjalr cra, cra works and no PC write ends the translated block. */
+static inline void link_shadow(core_t *s, unsigned rd, uint32_t next) {
     if (!rd) return;
     uint32_t meta = s->pcc_meta;
     if (rd == 1) meta = with_otype(meta, (s->mstatus & MSTATUS_MIE) ? 5 : 4);
-    set_reg(uc, s, rd, next, meta, s->pcc_tag);
+    set_shadow(s, rd, next, meta, s->pcc_tag);
+}
+
+/* --- system-level instructions (the switcher's and scheduler's hot paths) ---------------- */
+
+/* After an instruction that may have enabled interrupts: a pending, enabled interrupt is taken
+ * before the next instruction (isa.md §7.6), by the slow path that `attention` sends it to. */
+static inline void check_interrupts(core_t *s) {
+    if ((s->mstatus & MSTATUS_MIE) && (s->mip & s->mie)) s->attention = 1;
+}
+
+static inline void read_cap(void *uc, core_t *s, unsigned r, uint32_t *a, uint32_t *meta,
+                            uint32_t *tag) {
+    *a = read_x(uc, s, r);
+    *meta = r ? s->meta[r] : 0;
+    *tag = r ? s->tag[r] : 0;
+}
+
+static inline uint32_t perms_of(core_t *s, uint32_t meta) {
+    return s->perm_table[(meta >> 25) & 0x3F];
+}
+
+/* CSpecialRW (isa.md §5.19; csr.cspecialrw): rd <- SCR, SCR <- cs1 unless cs1 is cnull; writes
+ * of MTCC and MEPCC legalise the address and clear the tag of sealed or non-executable values.
+ * An unknown SCR or a PCC without SR traps: deferred. */
+static int fast_cspecialrw(void *uc, core_t *s, const dinsn_t *d) {
+    unsigned scr = d->rs2;
+    if (scr < SCR_MTCC || scr > SCR_MEPCC || !(s->pcc_perms & PERM_SR)) return 0;
+    unsigned i = scr - SCR_MTCC;
+    uint32_t old_a = s->scr_x[i], old_meta = s->scr_meta[i], old_tag = s->scr_tag[i];
+    if (d->rs1) {
+        uint32_t a, meta, tag;
+        read_cap(uc, s, d->rs1, &a, &meta, &tag);
+        if (scr == SCR_MTCC || scr == SCR_MEPCC) {
+            uint32_t low = scr == SCR_MTCC ? 3u : 1u;
+            if ((a & low) || otype_of(meta) || !(perms_of(s, meta) & PERM_EX)) tag = 0;
+            a &= ~low;
+        }
+        s->scr_x[i] = a;
+        s->scr_meta[i] = meta;
+        s->scr_tag[i] = tag;
+    }
+    set_reg(uc, s, d->rd, old_a, old_meta, old_tag);
+    return 1;
+}
+
+/* The CSRs of the hot paths (csr.CSRS; isa.md §1.5): every access needs SR; anything else (a
+ * missing SR, a write to the read-only mepc, another CSR) is deferred. */
+static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
+    unsigned k = d->kind, field = d->rs1;
+    int immediate = k >= K_CSRRWI;
+    unsigned op = immediate ? k - K_CSRRWI : k - K_CSRRW; /* 0 write, 1 set, 2 clear */
+    uint32_t source = immediate ? field : read_x(uc, s, field);
+    int writes = op == 0 || field != 0;
+    uint32_t csr = (uint32_t)d->imm, old;
+    if (!(s->pcc_perms & PERM_SR)) return 0;
+    switch (csr) {
+    case CSR_MSTATUS: old = s->mstatus | MSTATUS_MPP; break;
+    case CSR_MIE: old = s->mie; break;
+    case CSR_MIP: old = s->mip; break;
+    case CSR_MCAUSE: old = s->mcause; break;
+    case CSR_MEPC:
+        if (writes) return 0;
+        old = s->scr_x[SCR_MEPCC - SCR_MTCC];
+        break;
+    case CSR_MSHWM: old = s->mshwm & ~0xFu; break;
+    case CSR_MSHWMB: old = s->mshwmb & ~0xFu; break;
+    default: return 0;
+    }
+    if (writes) {
+        uint32_t v = op == 0 ? source : op == 1 ? (old | source) : (old & ~source);
+        switch (csr) {
+        case CSR_MSTATUS: s->mstatus = (v & (MSTATUS_MIE | MSTATUS_MPIE)) | MSTATUS_MPP; break;
+        case CSR_MIE: s->mie = v & MIE_WRITABLE; break;
+        case CSR_MCAUSE: s->mcause = v; break;
+        case CSR_MSHWM: s->mshwm = v & ~0xFu; break;
+        case CSR_MSHWMB: s->mshwmb = v & ~0xFu; break;
+        default: break; /* mip: read-only here, the write is ignored (WARL) */
+        }
+        check_interrupts(s);
+    }
+    set_reg(uc, s, d->rd, old, 0, 0);
+    return 1;
+}
+
+/* CSeal and CUnseal (isa.md §5.12, §4.2, §4.3; semantics.cseal/cunseal): never trap; a refused
+ * operation clears the result's tag. */
+static int fast_seal(void *uc, core_t *s, const dinsn_t *d) {
+    uint32_t a1, m1, t1, a2, m2, t2;
+    read_cap(uc, s, d->rs1, &a1, &m1, &t1);
+    read_cap(uc, s, d->rs2, &a2, &m2, &t2);
+    uint32_t p1 = perms_of(s, m1), p2 = perms_of(s, m2), ot1 = otype_of(m1);
+    uint32_t b2 = 0;
+    uint64_t top2 = 0;
+    if (t2) {
+        b2 = s->base[d->rs2];
+        top2 = s->top[d->rs2];
+    }
+    int key_ok = t2 && !otype_of(m2); /* a tagged, unsealed authority */
+    if (d->kind == K_CSEAL) {
+        uint32_t ot = a2;
+        int suits = (p1 & PERM_EX) ? (ot >= 1 && ot <= 7) : (ot >= 9 && ot <= 15);
+        int ok = key_ok && (p2 & PERM_SE) && b2 <= ot && (uint64_t)ot + 1 <= top2 && suits && !ot1;
+        set_reg(uc, s, d->rd, a1, with_otype(m1, ot), t1 && ok);
+    } else {
+        int ok = key_ok && ot1 && (p2 & PERM_US) && b2 <= ot1 && (uint64_t)ot1 + 1 <= top2;
+        uint32_t perms = (p2 & PERM_GL) ? p1 : (p1 & ~(uint32_t)PERM_GL);
+        uint32_t meta = (m1 & ~(0x3Fu << 25)) | ((uint32_t)s->p_of_perms[perms & 0xFFF] << 25);
+        set_reg(uc, s, d->rd, a1, with_otype(meta, 0), t1 && ok);
+    }
+    return 1;
+}
+
+/* CRAM and CRRL (isa.md §5.15, §2.10; capability.representable_*). */
+uint32_t cheriot_cram(uint32_t length) {
+    int exact;
+    uint32_t e = exponent_of(cheriot_set_bounds(0, length, &exact));
+    return (uint32_t)(0xFFFFFFFFull << e);
+}
+
+uint32_t cheriot_crrl(uint32_t length) {
+    uint32_t mask = cheriot_cram(length);
+    return (length + ~mask) & mask;
 }
 
 /* Returns 1 when the instruction was executed here, 0 to defer to the reference semantics. */
@@ -276,6 +502,12 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         uint32_t na = d->kind == K_CINCADDRIMM ? a + (uint32_t)d->imm
                       : d->kind == K_CINCADDR ? a + read_x(uc, s, d->rs2)
                                               : read_x(uc, s, d->rs2);
+        if (d->kind == K_CINCADDRIMM && size == 2) {
+            /* C.CIncAddr16CSP / C.CIncAddr4CSPN: the twins c.addi16sp / c.addi4spn compute
+             * the same address natively. */
+            set_shadow(s, rd, na, meta, moved_tag(s, rs1, meta, na));
+            return 1;
+        }
         set_reg(uc, s, rd, na, meta, moved_tag(s, rs1, meta, na));
         break;
     }
@@ -288,9 +520,8 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         break;
     }
     case K_CJAL:
-        write_link(uc, s, rd, next);
-        next = pc + (uint32_t)d->imm;
-        break;
+        link_shadow(s, rd, next);
+        return 1; /* the twin: jal */
     case K_CJALR: {
         if (!s->tag[rs1] || !(s->perms[rs1] & PERM_EX)) return 0;
         uint32_t ot = s->otype[rs1];
@@ -299,23 +530,22 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
                       : rd == 1             ? ot <= 3
                                             : ot <= 1;
         if (!allowed) return 0;
-        /* An enabling sentry that turns MIE on may make a pending interrupt deliverable before
-         * the next instruction (isa.md §4.4, §7.6); only Python knows mip/mie and raises
-         * `attention`, so let the reference take that jump. */
-        if ((ot == 3 || ot == 5) && !(s->mstatus & MSTATUS_MIE)) return 0;
-        uint32_t target_cap = s->x[rs1], meta = with_otype(s->meta[rs1], 0);
+        uint32_t meta = with_otype(s->meta[rs1], 0);
         uint32_t base = s->base[rs1], perms = s->perms[rs1];
         uint64_t top = s->top[rs1];
-        write_link(uc, s, rd, next);
+        link_shadow(s, rd, next);
         s->pcc_tag = 1;
         s->pcc_meta = meta;
         s->pcc_base = base;
         s->pcc_top = top;
         s->pcc_perms = perms;
         if (ot == 2 || ot == 4) s->mstatus &= ~MSTATUS_MIE;
-        if (ot == 3 || ot == 5) s->mstatus |= MSTATUS_MIE;
-        next = (target_cap + (uint32_t)d->imm) & ~1u;
-        break;
+        if (ot == 3 || ot == 5) {
+            /* Interrupts enabled: a pending one is taken before the next instruction. */
+            s->mstatus |= MSTATUS_MIE;
+            check_interrupts(s);
+        }
+        return 1; /* the twin: jalr, to (x[rs1] + imm) & ~1 as CJALR */
     }
     case K_CLC: {
         uint32_t va = s->x[rs1] + (uint32_t)d->imm;
@@ -437,10 +667,31 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
         set_reg(uc, s, rd, a, nmeta, tag);
         break;
     }
+    case K_CSPECIALRW:
+        if (!fast_cspecialrw(uc, s, d)) return 0;
+        break;
+    case K_CSEAL:
+    case K_CUNSEAL:
+        fast_seal(uc, s, d);
+        break;
+    case K_CRRL:
+        set_reg(uc, s, rd, cheriot_crrl(read_x(uc, s, rs1)), 0, 0);
+        break;
+    case K_CRAM:
+        set_reg(uc, s, rd, cheriot_cram(read_x(uc, s, rs1)), 0, 0);
+        break;
+    case K_CSRRW:
+    case K_CSRRS:
+    case K_CSRRC:
+    case K_CSRRWI:
+    case K_CSRRSI:
+    case K_CSRRCI:
+        if (!fast_csr(uc, s, d)) return 0;
+        break;
     default:
         return 0;
     }
-    jump(uc, s, next);
+    if (!s->hook_executes) jump(uc, s, next); /* skip the encoding Unicorn would reject */
     return 1;
 }
 
@@ -559,6 +810,7 @@ static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
         if (dirty & (1u << i)) s->reg_write(uc, s->reg_ids[i], &s->x[i]);
     }
     s->xdirty = 0;
+    if (act & (ACT_JUMP | ACT_STOP)) s->n_exit++;
     if (act & ACT_JUMP) {
         uint32_t npc = s->next_pc;
         s->reg_write(uc, s->pc_reg_id, &npc);

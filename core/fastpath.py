@@ -16,7 +16,24 @@ from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X1
 from unicorn.unicorn_py3 import unicorn as _binding
 
 from ..errors import EngineError
-from .state import SLOW_CALLBACK, CoreState
+from .state import (
+    ACT_JUMP,
+    ACT_STOP,
+    F_BREAKPOINT,
+    F_SIGNED,
+    FAST_CSRS,
+    FAST_KINDS,
+    MAX_REGIONS,
+    MAX_WATCH,
+    REGION_MMIO,
+    REGION_RAM,
+    SLOW_CALLBACK,
+    WATCH_READ,
+    WATCH_WRITE,
+    CoreState,
+    DecodedInsn,
+    Region,
+)
 
 
 def _library_path() -> Path:
@@ -33,34 +50,96 @@ def _library_path() -> Path:
 _lib: ctypes.CDLL | None = None
 
 
+class _AbiEntry(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_uint64)]
+
+
 def library() -> ctypes.CDLL:
     global _lib
     if _lib is None:
         lib = ctypes.CDLL(str(_library_path()))
-        lib.cheriot_core_size.restype = ctypes.c_size_t
-        for name in ("regions", "slow", "n_fast"):
-            getattr(lib, f"cheriot_core_offset_{name}").restype = ctypes.c_size_t
-        _check_layout(lib)
+        for name in ("cheriot_abi_layout", "cheriot_abi_constants"):
+            getattr(lib, name).restype = ctypes.POINTER(_AbiEntry)
+        check_abi(lib)
         _lib = lib
     return _lib
 
 
-def _check_layout(lib: ctypes.CDLL) -> None:
+def c_abi(lib: ctypes.CDLL) -> tuple[dict[str, int], dict[str, int]]:
+    """The C side's struct layout (``core.FIELD``, ``region.FIELD``, ``dinsn.FIELD`` offsets and
+    ``sizeof.*``) and its shared constants, as fastpath.c exports them."""
+    def table(entries) -> dict[str, int]:  # noqa: ANN001 - a ctypes pointer
+        out: dict[str, int] = {}
+        i = 0
+        while entries[i].name is not None:
+            out[entries[i].name.decode()] = int(entries[i].value)
+            i += 1
+        return out
+    return table(lib.cheriot_abi_layout()), table(lib.cheriot_abi_constants())
+
+
+def python_abi() -> tuple[dict[str, int], dict[str, int]]:
+    """The same two tables from the Python side (state.py and the modules owning each name)."""
+    from .capability import SEALING_PERMS, Perm
+    from .csr import CSRS, MIE_WRITABLE
+    from .decode import Kind
+    from .hart import (
+        MSTATUS_MIE,
+        MSTATUS_MPIE,
+        MSTATUS_MPP,
+        SCR_MEPCC,
+        SCR_MSCRATCHC,
+        SCR_MTCC,
+        SCR_MTDC,
+    )
+
+    layout = {"sizeof.core": ctypes.sizeof(CoreState), "sizeof.region": ctypes.sizeof(Region),
+              "sizeof.dinsn": ctypes.sizeof(DecodedInsn)}
+    for prefix, struct in (("core", CoreState), ("region", Region), ("dinsn", DecodedInsn)):
+        for name, *_ in struct._fields_:
+            layout[f"{prefix}.{name}"] = getattr(struct, name).offset
+    constants = {
+        "MAX_REGIONS": MAX_REGIONS, "MAX_WATCH": MAX_WATCH,
+        "K_UNDECODED": Kind.UNDECODED, "K_NATIVE_INT": Kind.NATIVE_INT,
+        "K_NATIVE_OTHER": Kind.NATIVE_OTHER, "K_LOAD": Kind.LOAD, "K_STORE": Kind.STORE,
+        "F_BREAKPOINT": F_BREAKPOINT, "F_SIGNED": F_SIGNED,
+        "REGION_RAM": REGION_RAM, "REGION_MMIO": REGION_MMIO,
+        "ACT_JUMP": ACT_JUMP, "ACT_STOP": ACT_STOP,
+        "WATCH_READ": WATCH_READ, "WATCH_WRITE": WATCH_WRITE,
+        "PERM_SEALING": SEALING_PERMS, "MSTATUS_MIE": MSTATUS_MIE,
+        "MSTATUS_MPIE": MSTATUS_MPIE, "MSTATUS_MPP": MSTATUS_MPP,
+        "SCR_MTCC": SCR_MTCC, "SCR_MTDC": SCR_MTDC, "SCR_MSCRATCHC": SCR_MSCRATCHC,
+        "SCR_MEPCC": SCR_MEPCC, "MIE_WRITABLE": MIE_WRITABLE,
+    }
+    names = {"mstatus": "MSTATUS", "mie": "MIE", "mepc": "MEPC", "mcause": "MCAUSE",
+             "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
+    for number in FAST_CSRS:
+        constants[f"CSR_{names[CSRS[number].name]}"] = number
+    for op, kind in FAST_KINDS.items():
+        if op != "csetequalexact":  # an alias of cseqx
+            constants[f"K_{op.upper().replace('.', '_')}"] = kind
+    for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE"):
+        constants[f"PERM_{perm}"] = Perm[perm]
+    return layout, {k: int(v) for k, v in constants.items()}
+
+
+def abi_mismatches(lib: ctypes.CDLL) -> list[str]:
+    """Every name whose value differs between C and Python, or that only one side has."""
+    problems = []
+    for c_side, py_side in zip(c_abi(lib), python_abi(), strict=True):
+        for name in sorted(c_side.keys() | py_side.keys()):
+            c_value, py_value = c_side.get(name), py_side.get(name)
+            if c_value != py_value:
+                problems.append(f"{name}: C {c_value} vs Python {py_value}")
+    return problems
+
+
+def check_abi(lib: ctypes.CDLL) -> None:
     """The ctypes mirror must agree with the C struct, or every field would be garbage."""
-    expected = {
-        "size": ctypes.sizeof(CoreState),
-        "regions": CoreState.regions.offset,
-        "slow": CoreState.slow.offset,
-        "n_fast": CoreState.n_fast.offset,
-    }
-    actual = {
-        "size": lib.cheriot_core_size(),
-        "regions": lib.cheriot_core_offset_regions(),
-        "slow": lib.cheriot_core_offset_slow(),
-        "n_fast": lib.cheriot_core_offset_n_fast(),
-    }
-    if expected != actual:
-        raise EngineError(f"fast path layout mismatch: python {expected} vs C {actual}")
+    problems = abi_mismatches(lib)
+    if problems:
+        raise EngineError("the compiled fast path does not match core/state.py (rebuild it with "
+                          "pip install -e .): " + "; ".join(problems))
 
 
 class FastPath:
@@ -85,4 +164,11 @@ class FastPath:
             ctypes.c_uint64(0))
         if err:
             raise EngineError(f"uc_hook_add failed with Unicorn error {err}")
+        # Our Unicorn build (scripts/build-unicorn) leaves the instructions this hook executes
+        # out of its translated code; with the stock build the hook skips them with a PC write.
+        hook_executes = getattr(uclib, "uc_cheriot_hook_executes", None)
+        if hook_executes is not None:
+            hook_executes.argtypes = [ctypes.c_void_p, ctypes.c_bool]
+            if hook_executes(uc._uch, True) == 0:
+                core.hook_executes = 1
         self.core = core

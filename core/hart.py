@@ -7,7 +7,7 @@ Unicorn: the engine copies integer registers in before calling semantics and bac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Protocol
 
 from .capability import (
@@ -20,7 +20,7 @@ from .capability import (
     get_otype,
     get_perms,
 )
-from .isa import ALL
+from .isa import ALL, SCR_ZTOPC
 from .state import CoreState
 
 # Special capability register numbers (isa.md §1.4).
@@ -83,8 +83,67 @@ class Bus(Protocol):
     def is_ram(self, address: int) -> bool: ...
 
 
+class ScrFile(MutableMapping[int, Cap]):
+    """The special capability registers as a mapping. MTCC, MTDC, MScratchC and MEPCC (28-31)
+    are stored in the shared ``CoreState`` so that the fast path's CSpecialRW sees and makes the
+    same changes; ZTOPC (27, CHERIoT-Ibex only) is only ever handled by the reference
+    (csr.py), so it lives here, absent until first written."""
+
+    def __init__(self, core: CoreState) -> None:
+        self._core = core
+        self._reference_only: dict[int, Cap] = {}
+
+    def __getitem__(self, scr: int) -> Cap:
+        if scr == SCR_ZTOPC:
+            return self._reference_only[scr]
+        if scr not in SCR_NAMES:
+            raise KeyError(scr)
+        i, core = scr - SCR_MTCC, self._core
+        return Cap(bool(core.scr_tag[i]), core.scr_x[i], core.scr_meta[i])
+
+    def __setitem__(self, scr: int, cap: Cap) -> None:
+        if scr == SCR_ZTOPC:
+            self._reference_only[scr] = cap
+            return
+        if scr not in SCR_NAMES:
+            raise KeyError(scr)
+        i, core = scr - SCR_MTCC, self._core
+        core.scr_x[i], core.scr_meta[i] = cap.address, cap.meta
+        core.scr_tag[i] = 1 if cap.tag else 0
+
+    def __delitem__(self, scr: int) -> None:
+        raise TypeError("special capability registers cannot be removed")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([*SCR_NAMES, *self._reference_only])
+
+    def __len__(self) -> int:
+        return len(SCR_NAMES) + len(self._reference_only)
+
+    def reset(self, values: Mapping[int, Cap]) -> None:
+        """Every register to its reset value (``values``); ZTOPC back to absent."""
+        self._reference_only.clear()
+        for number, cap in values.items():
+            self[number] = cap
+
+
+def _core_field(name: str, doc: str) -> property:
+    """A 32-bit CSR that lives in the shared ``CoreState`` (the fast path reads and writes it)."""
+    def get(self: Hart) -> int:
+        return int(getattr(self.core, name))
+
+    def put(self: Hart, value: int) -> None:
+        setattr(self.core, name, value & 0xFFFF_FFFF)
+    return property(get, put, doc=doc)
+
+
 class Hart:
     """Registers, PCC, SCRs and CSRs of the hart, over a shared ``CoreState``."""
+
+    mie = _core_field("mie", "interrupt enables (mie)")
+    mip = _core_field("mip", "pending interrupt lines (mip), driven by devices")
+    mcause = _core_field("mcause", "trap cause (mcause)")
+    mtval = _core_field("mtval", "trap value (mtval)")
 
     def __init__(self, core: CoreState, bus: Bus, time_source: Callable[[], int]) -> None:
         self.core = core
@@ -93,13 +152,19 @@ class Hart:
         self.isa = ALL        # the core's optional extensions and registers (the engine sets it)
         self.pc = 0           # address of the instruction being executed
         self.next_pc = 0      # where execution continues (semantics sets it)
-        self.scr: dict[int, Cap] = {}
-        self.mie = 0
-        self.mip = 0
-        self.mcause = 0
-        self.mtval = 0
+        self._scr = ScrFile(core)
         self.mscratch = 0
         self.reset(0)
+
+    @property
+    def scr(self) -> ScrFile:
+        """MTCC, MTDC, MScratchC and MEPCC by number (isa.md §1.4)."""
+        return self._scr
+
+    @scr.setter
+    def scr(self, values: Mapping[int, Cap]) -> None:
+        for number, cap in values.items():
+            self._scr[number] = cap
 
     def reset(self, pc: int) -> None:
         core = self.core
@@ -107,8 +172,8 @@ class Hart:
             self.write_cap(i, NULL)
         self.set_pcc(ROOT_EXE.with_address(pc))
         self.pc = self.next_pc = pc
-        self.scr = {SCR_MTCC: ROOT_EXE, SCR_MTDC: ROOT_MEM, SCR_MSCRATCHC: ROOT_SEAL,
-                    SCR_MEPCC: ROOT_EXE}
+        self._scr.reset({SCR_MTCC: ROOT_EXE, SCR_MTDC: ROOT_MEM, SCR_MSCRATCHC: ROOT_SEAL,
+                         SCR_MEPCC: ROOT_EXE})
         core.mstatus = MSTATUS_RESET
         core.mshwm = core.mshwmb = 0
         core.instret = 0

@@ -1,7 +1,8 @@
 """The shadow state shared by Python and the compiled fast path (``fastpath.c``).
 
 This ctypes layout mirrors ``core_t`` in ``fastpath.c`` field for field; change both together
-(``tests/core/test_fastpath_layout.py`` checks the offsets against the C side).
+(``fastpath.check_abi`` compares every field offset and shared constant with the C side at
+load, and ``tests/core/test_fastpath_layout.py`` tests that comparison).
 
 The capability register file is held as (address, metadata word, tag) plus a cache of decoded
 bounds and permissions that is valid whenever the tag is set, so the fast path can authorise
@@ -30,11 +31,22 @@ FAST_KINDS = {
     "cgethigh": 32, "ccleartag": 33, "csub": 34, "cseqx": 35, "csetequalexact": 35,
     "ctestsubset": 36, "csethigh": 37, "csetbounds": 38, "csetboundsimm": 39,
     "csetboundsexact": 40, "csetboundsrounddown": 41, "candperm": 42,
+    # System-level instructions (numbered from 64 in fastpath.c).
+    "cspecialrw": 64, "cseal": 65, "cunseal": 66, "crrl": 67, "cram": 68,
+    "csrrw": 69, "csrrs": 70, "csrrc": 71, "csrrwi": 72, "csrrsi": 73, "csrrci": 74,
 }
+CSR_OPS = frozenset({"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"})
+# The CSRs the fast path accesses itself (fastpath.c fast_csr): mstatus, mie, mepc (read),
+# mcause, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
+FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x344, 0xBC1, 0xBC2})
+
+# Watchpoint modes (a watch range applies to reads, writes or both).
+WATCH_READ = 1
+WATCH_WRITE = 2
 
 # Bit-manipulation instructions, all computed in C (fastpath.c bitmanip_result), one kind each
 # in bitmanip.OPERATIONS order from BITMANIP_FIRST.
-BITMANIP_FIRST = 64
+BITMANIP_FIRST = 96  # above the system kinds (64...)
 FAST_KINDS.update({op: BITMANIP_FIRST + i for i, op in enumerate(BITMANIP_OPERATIONS)})
 
 # Region kinds.
@@ -94,4 +106,8 @@ class CoreState(ctypes.Structure):
         ("rev_shadow", ctypes.c_void_p),
         ("history", U32 * 64), ("hist_pos", U32), ("pad4", U32),
         ("p_of_perms", U8 * 4096),
+        ("n_exit", U64),
+        ("scr_x", U32 * 4), ("scr_meta", U32 * 4), ("scr_tag", U32 * 4),
+        ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
+        ("hook_executes", U32), ("pad5", U32),
     ]

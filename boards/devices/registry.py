@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from .base import Clock, Device, ExitHandler, LineSetter, PlainMemory
-from .cheriot_safe_periph import INTC_SIZE, SafeGpio, SafeIntc
+from .cheriot_safe_periph import (
+    INTC_SIZE,
+    TIMER0_IRQ_BIT,
+    TIMER_SIZE,
+    SafeGpio,
+    SafeIntc,
+    SafeTimer,
+)
 from .clint import LAYOUTS, Clint
 from .htif import Htif
 from .opentitan_uart import SIZE as OPENTITAN_UART_SIZE
@@ -72,7 +79,8 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
     ModelSpec("revoker", "mmio", {"irq": int, "cycles_per_granule": int, "variant": str},
               lambda o: 0x18, ranges={"irq": (1, 1023), "cycles_per_granule": (1, 1 << 20)},
               choices={"variant": REVOKER_VARIANTS}),
-    ModelSpec("cheriot-safe-intc", "mmio", {}, lambda o: INTC_SIZE),
+    ModelSpec("cheriot-safe-intc", "mmio", {"timer": str}, lambda o: INTC_SIZE),
+    ModelSpec("cheriot-safe-timer", "mmio", {}, lambda o: TIMER_SIZE),
     ModelSpec("cheriot-safe-gpio", "mmio", {}, lambda o: 0x2C),
     ModelSpec("shadow", "ram", {}, lambda o: 1),
     ModelSpec("memory", "mmio", {}, lambda o: 1),
@@ -153,6 +161,7 @@ def build_devices(board: Board, wiring: Wiring, *, tohost: int | None = None) ->
         device = _make(region, board, wiring, plic, result, console=region is console)
         result.devices[region.name] = device
         result.regions.append((region, device))
+    _wire_safe_intc(result)
     if board.exit.kind == "htif" and tohost is not None:
         result.htif = Htif(wiring.on_exit)
         result.htif_address = tohost
@@ -205,9 +214,24 @@ def _make(region: MemoryRegion, board: Board, wiring: Wiring, plic: Plic | None,
         return result.revoker
     if region.model == "cheriot-safe-intc":
         return SafeIntc(wiring.clock, size=region.size)
+    if region.model == "cheriot-safe-timer":
+        return SafeTimer(wiring.clock, size=region.size)
     if region.model == "cheriot-safe-gpio":
         return SafeGpio(wiring.clock, size=region.size)
     return PlainMemory(region.size)
+
+
+def _wire_safe_intc(result: DeviceSet) -> None:
+    """Timer 0 drives bit 17 of the CHERIoT-SAFE interrupt controller (option ``timer``)."""
+    for region, device in result.regions:
+        name = region.options.get("timer")
+        if not isinstance(device, SafeIntc) or not isinstance(name, str):
+            continue
+        timer = result.devices.get(name)
+        if not isinstance(timer, SafeTimer):
+            raise ValueError(f"emulator.devices.{region.name}.timer: '{name}' is not a "
+                             "cheriot-safe-timer device")
+        device.sources[TIMER0_IRQ_BIT] = timer
 
 
 def _no_line(level: bool) -> None:

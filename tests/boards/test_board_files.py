@@ -59,8 +59,8 @@ def test_ibex_safe_simulator_map_matches_isa_8_4():
         "uart": (0x8F00B000, 0x100, "mmio", False, "uart16550"),
         # The APB peripheral bus (cheriot-safe msftDvIp_periph_axi2apb_decode_decoder.sv).
         "intc": (0x8F000600, 0x40, "mmio", False, "cheriot-safe-intc"),
-        "timer0": (0x8F000800, 0x40, "mmio", False, "memory"),
-        "timer1": (0x8F000840, 0x40, "mmio", False, "memory"),
+        "timer0": (0x8F000800, 0x40, "mmio", False, "cheriot-safe-timer"),
+        "timer1": (0x8F000840, 0x40, "mmio", False, "cheriot-safe-timer"),
         "dma": (0x8F009000, 0x1000, "mmio", False, "memory"),
         "jtag": (0x8F00A000, 0x1000, "mmio", False, "memory"),
         "spi": (0x8F00C000, 0x1000, "mmio", False, "memory"),
@@ -256,7 +256,7 @@ def test_unknown_device(tmp_path):
     assert error(tmp_path, text) == (
         "FILE: field 'devices.gpio': no device model for 'gpio': map it in 'emulator.devices' "
         "to one of clint, plic, uart16550, opentitan-uart, revoker, cheriot-safe-intc, "
-        "cheriot-safe-gpio, shadow, memory "
+        "cheriot-safe-timer, cheriot-safe-gpio, shadow, memory "
         "(\"memory\": plain registers)")
 
 
@@ -346,8 +346,8 @@ def test_unknown_model_and_option(tmp_path):
                          "{ uart: 'ns16550' } },")
     assert error(tmp_path, text) == (
         "FILE: field 'emulator.devices.uart.model': unknown model 'ns16550' (known: clint, "
-        "plic, uart16550, opentitan-uart, revoker, cheriot-safe-intc, cheriot-safe-gpio, "
-        "shadow, memory)")
+        "plic, uart16550, opentitan-uart, revoker, cheriot-safe-intc, cheriot-safe-timer, "
+        "cheriot-safe-gpio, shadow, memory)")
     text = PLAIN.replace("timer_hz: 1000,", "timer_hz: 1000, emulator: { devices: "
                          "{ clint: { model: 'clint', variant: 'sifive' } } },")
     assert error(tmp_path, text) == (
