@@ -68,10 +68,7 @@ call:
 back:
     csrr a2, mstatus
 """ + FUNC
-    # fastpath.c leaves a jump that turns MIE on to Python (an interrupt may become
-    # deliverable): the call through sentry 3 from MIE 0, the return through sentry 5 to MIE 0.
-    enabling = otype == 3 or (otype == 2 and mie)
-    result = expect_done(run(mode, body, deferred_ops=("cjalr",) if enabling else ()))
+    result = expect_done(run(mode, body))
     back, func = result.sym("back"), result.sym("func")
     assert result.triple("a1") == (0, MSTATUS_M | inside * MIE, 0)
     assert result.triple("a2") == (0, MSTATUS_M | after * MIE, 0)
@@ -147,8 +144,7 @@ def test_cjalr_allowed_combinations(mode: str, link: str, tail: int) -> None:
 func:
     auipcc cs1, 0
 """
-    # Sentry 3 from MIE 0 turns interrupts on: fastpath.c leaves that jump to Python.
-    result = expect_done(run(mode, body, deferred_ops=("cjalr",) if tail == 3 else ()))
+    result = expect_done(run(mode, body))
     assert result.triple("cs1") == (1, result.sym("func"), EXE_ROOT)
 
 
@@ -354,7 +350,7 @@ func:
 def test_sentry_enabling_pending_interrupt(mode: str, body: str, at: str, count: int) -> None:
     """Sail checks for interrupts before every instruction, so an interrupt pending when a
     sentry sets MIE is taken before the first instruction at the target (§10.2)."""
-    result = run(mode, body, catch=Catch.NONE, deferred_ops=("cjalr",),  # MIE-enabling jumps
+    result = run(mode, body, catch=Catch.NONE,
                  setup=lambda engine: engine.set_irq_line(IRQ_MSI, True))
     expect_handled(result)
     assert result.triple("cs0") == (1, result.sym(at), EXE_ROOT)
