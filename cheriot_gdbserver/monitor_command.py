@@ -20,6 +20,7 @@ from .core.stops import Stop
 from .debugger.commands.args import ArgumentError, number, symbol
 from .debugger.commands.catalog import default_registry
 from .debugger.debug_context import DebugContext
+from .debugger.rtos_threads import attach_rtos
 from .errors import CheriotGdbError
 from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
 from .report import locate
@@ -59,8 +60,10 @@ def handle(args: argparse.Namespace) -> int:
                           uart_input=uart_input)
         machine.engine.catch = Catch(args.catch)
         context = DebugContext(machine)
+        attach_rtos(context)
         if args.break_at is not None or args.max_instructions is not None:
             stop = _run(machine, _breakpoint(args.break_at, context), args.max_instructions)
+            context.live.invalidate()
             print(f"cheriot-gdbserver: stopped ({stop.kind.value}) at "
                   f"{locate(machine.image, stop.pc)}", file=sys.stderr, flush=True)
         registry = default_registry()

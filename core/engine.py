@@ -638,6 +638,11 @@ class Engine:
         self._sync_from_uc()
         return self.hart.read_cap(index)
 
+    def read_caps(self) -> tuple[Cap, ...]:
+        """All 16 general-purpose capability registers at once (one copy from Unicorn)."""
+        self._sync_from_uc()
+        return tuple(self.hart.read_cap(i) for i in range(16))
+
     def write_cap(self, index: int, cap: Cap) -> None:
         """Set a register from the debugger. Untagged values are always accepted; a tagged value
         only when instructions could derive it from the register's current value

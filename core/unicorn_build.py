@@ -6,8 +6,9 @@ the hook instead of ending at each of them (docs/design.md, "Block exits"). It i
 with the stock wheel the engine behaves the same, with one block exit per such instruction.
 
 ``scripts/build-unicorn`` builds it (the source distribution of the pinned release, checked
-against its SHA-256, patched, built for RISC-V only with CMake) into the user's cache, keyed by
-the patch's hash; ``prefer()`` points the Unicorn binding at it before Unicorn is imported.
+against its SHA-256, patched, built for RISC-V only with CMake) into the Python environment,
+keyed by the patch's hash; ``prefer()`` points the Unicorn binding at it before Unicorn is
+imported.
 This module must not import Unicorn.
 """
 
@@ -27,12 +28,15 @@ SDIST_SHA256 = "00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff
 PATCH = Path(__file__).parent / "unicorn" / "cheriot-hook-executes.patch"
 LIBRARY = "libunicorn.so.2"
 STOCK_VARIABLE = "CHERIOT_STOCK_UNICORN"  # set to 1 to run on the stock wheel
+DIR_VARIABLE = "CHERIOT_UNICORN_DIR"       # where the build goes (default: in the .venv)
 
 
 def build_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """Beside the Unicorn wheel it patches: in the Python environment (the project's .venv),
+    keyed by the release and the patch."""
     key = hashlib.sha256(VERSION.encode() + PATCH.read_bytes()).hexdigest()[:16]
-    return Path(base) / "cheriot-gdbserver" / f"unicorn-{VERSION}-{key}"
+    base = os.environ.get(DIR_VARIABLE) or str(Path(sys.prefix) / "lib")
+    return Path(base) / f"cheriot-unicorn-{VERSION}-{key}"
 
 
 def prefer() -> None:
@@ -54,6 +58,8 @@ def build(jobs: int = 2) -> Path:
     target = build_dir()
     if (target / LIBRARY).exists():
         return target
+    print(f"building Unicorn {VERSION} with the CHERIoT patch, once (about a minute)...",
+          file=sys.stderr, flush=True)
     for tool in ("cmake", "make", "cc", "patch"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"building Unicorn needs {tool} (apt-get install cmake make gcc "

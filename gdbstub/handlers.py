@@ -308,6 +308,19 @@ def kill(s: Session, p: pk.Kill) -> Reply:
     return b"OK" if p.reply else None  # 'k' has no reply (GDB manual)
 
 
+def extended_mode(s: Session, p: pk.ExtendedMode) -> Reply:
+    """!: OK when the target can restart (extended-remote 'run'); else not supported."""
+    return b"OK" if Feature.RESTART in s.target.supports else b""
+
+
+def restart(s: Session, p: pk.Restart) -> Reply:
+    """vRun (the stop reply of the fresh start) / R (no reply): restart the program."""
+    if Feature.RESTART not in s.target.supports:
+        return b"" if p.reply else None
+    s.target.restart()
+    return report_stop(s, s.target.last_stop) if p.reply else None
+
+
 # --- threads ------------------------------------------------------------------------------------
 
 def _thread_ids(s: Session) -> list[int]:
@@ -390,6 +403,8 @@ HANDLERS: dict[type, Callable[[Session, Any], Reply]] = {
     pk.VCont: v_cont,
     pk.Detach: detach,
     pk.Kill: kill,
+    pk.ExtendedMode: extended_mode,
+    pk.Restart: restart,
     pk.QCurrentThread: q_current_thread,
     pk.QThreadInfo: q_thread_info,
     pk.QThreadExtraInfo: q_thread_extra_info,

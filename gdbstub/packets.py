@@ -198,6 +198,19 @@ class Kill:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendedMode:
+    """'!': ``target extended-remote`` asks for extended mode (GDB manual, "Packets")."""
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """'vRun;filename;args' (replies with a stop) and 'R XX' (no reply): start the program
+    afresh. The program is the target's own; the file name and arguments are ignored."""
+
+    reply: bool
+
+
+@dataclass(frozen=True, slots=True)
 class QAttached: ...
 
 
@@ -396,6 +409,9 @@ PACKETS: tuple[PacketSpec, ...] = (
     PacketSpec(b"vCont?", b"", _exact(VContQuery())),
     PacketSpec(b"vCont", b";", _vcont),
     PacketSpec(b"vKill", b";", lambda args: Kill(reply=True)),
+    PacketSpec(b"vRun", b";", lambda args: Restart(reply=True)),
+    PacketSpec(b"!", None, _exact(ExtendedMode())),
+    PacketSpec(b"R", None, lambda args: Restart(reply=False)),
     PacketSpec(b"qAttached", b":", lambda args: QAttached()),
     PacketSpec(b"qC", b"", _exact(QCurrentThread())),
     PacketSpec(b"qfThreadInfo", b"", _exact(QThreadInfo(first=True))),

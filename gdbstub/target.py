@@ -28,6 +28,7 @@ class Feature(Enum):
     SINGLE_STEP = "step"            # s/S and vCont s/S
     MEMORY_MAP = "memory-map"       # qXfer:memory-map:read
     MONITOR = "monitor"             # qRcmd
+    RESTART = "restart"             # '!', vRun, R: extended-remote 'run' restarts the program
 
 
 WATCH_FEATURES = {
@@ -124,3 +125,7 @@ class Target(Protocol):
 
     def detach(self) -> None: ...
     def kill(self) -> None: ...
+
+    def restart(self) -> None:
+        """Start the program afresh, halted at its entry (only with RESTART)."""
+        ...

@@ -100,21 +100,28 @@ class RegisterTable:
     registers: tuple[RegisterSpec, ...]
     pointer_bits: int = 32
     _by_regnum: dict[int, RegisterSpec] = field(init=False, repr=False, compare=False)
+    _g_block: tuple[RegisterSpec, ...] = field(init=False, repr=False, compare=False)
+    _expedited: tuple[RegisterSpec, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
+        # Computed once: the stub consults them for every g packet and stop reply.
         object.__setattr__(self, "_by_regnum", {r.regnum: r for r in self.registers})
+        object.__setattr__(self, "_g_block", tuple(sorted(
+            (r for r in self.registers if r.in_g_packet), key=lambda r: r.regnum)))
+        object.__setattr__(self, "_expedited", tuple(sorted(
+            (r for r in self.registers if r.expedite), key=lambda r: r.regnum)))
 
     def by_regnum(self, regnum: int) -> RegisterSpec | None:
         return self._by_regnum.get(regnum)
 
     @property
     def g_block(self) -> tuple[RegisterSpec, ...]:
-        return tuple(sorted((r for r in self.registers if r.in_g_packet), key=lambda r: r.regnum))
+        return self._g_block
 
     @property
     def expedited(self) -> tuple[RegisterSpec, ...]:
-        return tuple(sorted((r for r in self.registers if r.expedite), key=lambda r: r.regnum))
+        return self._expedited
 
     def type_size(self, feature: Feature, type_id: str) -> int:
         """Size in bytes of a type as gdb lays it out, resolving the feature's own types."""

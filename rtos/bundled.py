@@ -84,11 +84,12 @@ def build(name: str = DEFAULT_FIRMWARE, out_dir: Path | None = None,
 
 def board_include(board: Board) -> str:
     """``board.inc``: the board facts the assembly needs, as the RTOS build derives them."""
-    devices = {r.device: r for r in board.regions if r.kind == "mmio" and r.device}
-    for needed in ("uart", "clint"):
+    devices = {r.device: r for r in _devices(board)}
+    for needed in ("uart", "clint", "shadow"):
         if needed not in devices:
             raise ToolchainError(f"board {board.name} has no {needed!r} device: the bundled "
-                                 "RTOS firmware needs a 16550 UART and a CLINT")
+                                 "RTOS firmware needs a 16550 UART, a CLINT and a revocation "
+                                 "bitmap (shadow)")
     if devices["uart"].model != "uart16550":
         raise ToolchainError(f"board {board.name}'s UART is a {devices['uart'].model}: the "
                              "bundled RTOS firmware drives a 16550 UART only")
@@ -102,6 +103,8 @@ def board_include(board: Board) -> str:
         "BOARD_CLINT_MTIME": mtime,
         "BOARD_CLINT_MTIMECMP": mtimecmp,
         "BOARD_TICK_CYCLES": ticks,
+        "BOARD_SHADOW_SIZE": devices["shadow"].size,
+        "BOARD_REVOCABLE_BASE": board.revocable_base,
         "BOARD_INTERRUPTS": len(board.interrupts),
         "BOARD_EXIT_UART": int(board.exit.kind == "uart"),
     }
@@ -111,7 +114,7 @@ def board_include(board: Board) -> str:
 
 def link_symbols(board: Board) -> dict[str, int]:
     """The symbols the generated mmio.ldscript would define (rtos.md 7.2), plus the segments."""
-    devices = [r for r in board.regions if r.kind == "mmio" and r.device]
+    devices = _devices(board)
     symbols = {"__code_start": board.instruction_memory.start,
                "__export_mem_heap_end": board.heap_end,
                "__mmio_region_start": min(r.base for r in devices),
@@ -122,6 +125,11 @@ def link_symbols(board: Board) -> dict[str, int]:
         symbols[f"__export_mem_{r.device}"] = r.base
         symbols[f"__export_mem_{r.device}_end"] = r.base + r.size
     return symbols
+
+
+def _devices(board: Board) -> list:  # type: ignore[type-arg]
+    """The board's devices as the RTOS build sees them: MMIO windows and the shadow bitmap."""
+    return [r for r in board.regions if r.device and (r.kind == "mmio" or r is board.shadow)]
 
 
 def _run(command: list[str], what: str) -> None:

@@ -20,12 +20,26 @@ from typing import Protocol
 from ..boards.machine import Machine
 from ..core.capability import NULL, Cap
 from ..core.csr import CSRS
-from ..core.hart import CAP_REG_NAMES, SCR_NAMES
+from ..core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
 from ..errors import RegisterUnavailableError, RegisterWriteError
 
 SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
 CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
 CAPABILITY_NAMES = (*CAP_REG_NAMES, "pcc", *SCR_BY_NAME)
+_GPR_INDEX = {name: i for i, name in enumerate(CAP_REG_NAMES)}
+_ALIASES = {"c0": "cnull", "czero": "cnull", "zero": "cnull", "cfp": "cs0", "fp": "cs0",
+            "pc": "pcc",
+            **{name: CAP_REG_NAMES[i] for i, name in enumerate(INT_REG_NAMES)},
+            **{f"c{i}": name for i, name in enumerate(CAP_REG_NAMES) if i},
+            **{f"x{i}": name for i, name in enumerate(CAP_REG_NAMES)}}
+
+
+def capability_register_name(text: str) -> str | None:
+    """The canonical name of the capability register ``text`` names (``$sp``, ``sp``, ``c2``,
+    ``x2`` and ``csp`` are all ``csp``; ``pc`` is ``pcc``), or None."""
+    name = text.lower().removeprefix("$")
+    name = _ALIASES.get(name, name)
+    return name if name in CAPABILITY_NAMES else None
 
 
 class RegisterContext(Protocol):
@@ -45,18 +59,34 @@ class RegisterContext(Protocol):
 
 
 class LiveContext:
-    """The CPU's registers: the running thread (or the bare hart)."""
+    """The CPU's registers: the running thread (or the bare hart).
+
+    The general-purpose registers and the pc are read from the engine once per stop (gdb reads
+    the whole file after each one) and kept until ``invalidate``, which the target calls on
+    every resume, write and reset; this context's own writes invalidate it too.
+    """
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
+        self._gprs: tuple[Cap, ...] | None = None
+        self._pcc: Cap | None = None
+
+    def invalidate(self) -> None:
+        self._gprs = self._pcc = None
 
     def capability(self, name: str) -> Cap:
         engine = self.machine.engine
-        if name in CAP_REG_NAMES:
-            return engine.read_cap(CAP_REG_NAMES.index(name))
+        index = _GPR_INDEX.get(name)
+        if index is not None:
+            if self._gprs is None:
+                self._gprs = engine.read_caps()
+            return self._gprs[index]
         if name == "pcc":
-            # PCC's bounds were decoded when it was installed; its address is the live PC.
-            return Cap(engine.hart.pcc.tag, engine.pc, engine.hart.pcc.meta)
+            if self._pcc is None:
+                # PCC's bounds were decoded when it was installed; its address is the live PC.
+                pcc = engine.hart.pcc
+                self._pcc = Cap(pcc.tag, engine.pc, pcc.meta)
+            return self._pcc
         if name in SCR_BY_NAME:
             return engine.hart.scr[SCR_BY_NAME[name]]
         raise RegisterUnavailableError(f"no capability register {name!r}")
@@ -66,6 +96,7 @@ class LiveContext:
 
     def set_capability(self, name: str, cap: Cap) -> None:
         engine = self.machine.engine
+        self.invalidate()
         if name in CAP_REG_NAMES:
             engine.write_cap(CAP_REG_NAMES.index(name), cap)  # the engine checks it again
         elif name == "pcc":
@@ -77,6 +108,7 @@ class LiveContext:
         csr = CSRS[CSR_BY_NAME[name]]
         if csr.write is None:
             raise RegisterWriteError(f"{name} is read-only")
+        self.invalidate()
         csr.write(self.machine.engine.hart, value)
         self.machine.engine.refresh()
 

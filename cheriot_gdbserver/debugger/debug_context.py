@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..boards.image import Image
 from ..boards.machine import Machine
+from ..rtos.cheriot import RtosImage
 from .contexts import LiveContext, RegisterContext
 from .view import MachineView
 
@@ -27,12 +28,12 @@ class DebugContext:
     ``view`` (the read-only ``rtos.view.TargetView`` of the machine that the RTOS model reads
     through), ``rtos`` (the RTOS model, None until one is attached) and ``reset()``."""
 
-    def __init__(self, machine: Machine, *, rtos: object | None = None) -> None:
+    def __init__(self, machine: Machine, *, rtos: RtosImage | None = None) -> None:
         self.machine = machine
         self.live = LiveContext(machine)
-        self.view = MachineView(machine)
+        self.view = MachineView(machine, self.live)
         self.registers: RegisterContext = self.live
-        self.rtos = rtos
+        self.rtos = rtos  # the RTOS image model; None for an image that is not one
         self.reset_listeners: list[Callable[[], None]] = []
         self.baseline = Counters()
         self._take_baseline()
@@ -45,6 +46,7 @@ class DebugContext:
         """Power-on reset of the machine; whoever holds state about it (the gdb target's last
         stop, cached threads) is told through ``reset_listeners``."""
         self.machine.reset()
+        self.live.invalidate()
         self._take_baseline()
         for listener in self.reset_listeners:
             listener()

@@ -11,16 +11,20 @@ from ..boards.machine import Machine
 from ..core.capability import Cap
 from ..errors import CheriotGdbError
 from ..rtos.view import ViewError
-from .commands.args import register as register_ref
-from .contexts import CSR_BY_NAME, LiveContext
+from .contexts import CSR_BY_NAME, LiveContext, capability_register_name
 
 
 class MachineView:
-    """A ``TargetView`` of ``machine`` as it is now (call between runs, never during one)."""
+    """A ``TargetView`` of ``machine`` as it is now (call between runs, never during one).
 
-    def __init__(self, machine: Machine) -> None:
+    Registers come from ``live``, the live register context whose per-stop snapshot the gdb
+    target invalidates (the DebugContext passes its own); without one, the view has a fresh
+    context of its own and is meant for one stop.
+    """
+
+    def __init__(self, machine: Machine, live: LiveContext | None = None) -> None:
         self.machine = machine
-        self._live = LiveContext(machine)
+        self._live = live or LiveContext(machine)
 
     def read_memory(self, address: int, length: int) -> bytes:
         try:
@@ -37,10 +41,10 @@ class MachineView:
         return self.machine.engine.read_cap_memory(address)
 
     def register(self, name: str) -> Cap:
-        ref = register_ref(name)
-        if ref is None:
+        canonical = capability_register_name(name)
+        if canonical is None:
             raise ViewError(f"no capability register {name!r}")
-        return self._live.capability(ref.name)
+        return self._live.capability(canonical)
 
     def csr(self, name: str) -> int:
         if name not in CSR_BY_NAME:

@@ -122,6 +122,8 @@ class ImageHeader:
     libraries: tuple[ComponentRecord, ...]
     compartments: tuple[ComponentRecord, ...]
     initialisers: Span | None
+    loader_code: Span | None = None    # the loader record (generations 0-D): its C++ code
+    loader_data: Span | None = None    # and data, both erased after boot
 
 
 def _u16(data: bytes, off: int) -> int:
@@ -227,8 +229,9 @@ def _decode(data: bytes, address: int, gen: Generation, n: int) -> ImageHeader:
             Span(code_start, _u16(data, off + 6)), _span(data, off + 8),
             _span(data, off + 14, gen.globals_unit), _u16(data, off + 20),
             _span(data, off + 22), _span(data, off + 28)))
+    loader = (_span(data, 0), _span(data, 6)) if gen.loader_record else (None, None)
     return ImageHeader(gen, address, len(data), n, m, switcher, tuple(privileged),
-                       tuple(records[:nlib]), tuple(records[nlib:]), initialisers)
+                       tuple(records[:nlib]), tuple(records[nlib:]), initialisers, *loader)
 
 
 def parse_threads(data: bytes) -> tuple[ThreadRecord, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..view import ViewError
 from .header import Span
 
 if TYPE_CHECKING:
@@ -79,8 +80,11 @@ def read_heap(state: RtosState) -> Heap:
         return Heap(image.heap, False, None, None, None, None, epoch, revoker, quotas, (), False)
     ms = ms_cap.address
     lay = image.mstate_layout
-    raw = r.bytes(ms, lay.size)
-    start_cap = r.cap(ms + lay["heapStart"].offset)
+    try:
+        raw = r.bytes(ms, lay.size)
+        start_cap = r.cap(ms + lay["heapStart"].offset)
+    except ViewError as e:
+        raise ViewError(f"the allocator's state (gm -> {ms:#010x}) cannot be read: {e}") from None
     area = Span(start_cap.address, max(0, start_cap.top - start_cap.address))
     chunks, known = _walk(state, area, {q.identifier: q.name for q in quotas if q.identifier})
     return Heap(image.heap, True, area, lay.get(raw, "heapTotalSize"),

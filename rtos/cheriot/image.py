@@ -110,12 +110,31 @@ class RtosImage:
                 return section.name.lstrip(".")[:-len("_code")]
         return f"component@{code_start:#x}"
 
+    def _section_span(self, *names: str) -> Span:
+        for name in names:
+            section = self.elf.get_section_by_name(name)
+            if section is not None and section["sh_size"]:
+                return Span(section["sh_addr"], section["sh_size"])
+        return Span(0, 0)
+
+    @cached_property
+    def loader_ephemeral(self) -> tuple[Span, Span]:
+        """The loader's C++ code and data, erased (made heap) after boot (1.6)."""
+        h = self.header
+        code = h.loader_code or self._section_span(".loader_ephemeral_code", ".loader_code")
+        data = h.loader_data or self._section_span(".loader_ephemeral_data", ".loader_data")
+        return code, data
+
     @cached_property
     def _skeletons(self) -> list[Component]:
         """Components with ranges only; tables are filled by ``components``."""
         h = self.header
         out = [Component("compartment_switcher", Kind.SWITCHER, h.switcher.code, Span(0, 0),
                          Span(0, 0), h.switcher.export_table, Span(0, 0))]
+        boot = self._section_span(".loader_code_persistent", ".loader_start")
+        if boot:
+            out.insert(0, Component("loader", Kind.LOADER, boot, Span(0, 0), Span(0, 0),
+                                    Span(0, 0), Span(0, 0)))
         for rec in h.privileged:
             if not rec.code:
                 continue   # a zero-filled record for a component the image lacks
@@ -438,6 +457,11 @@ class RtosImage:
             regions.append(Region("shared object", obj.name, obj.start, obj.end))
         for name, (base, top) in self.mmio_devices.items():
             regions.append(Region("MMIO", name, base, top))
+        for span, what in zip(self.loader_ephemeral, ("loader code (erased after boot)",
+                                                     "loader data (erased after boot)"),
+                              strict=True):
+            if span:
+                regions.append(Region(what, "loader", span.start, span.end))
         for name, what in (("bootStack", "loader/scheduler stack"),
                            ("bootTStack", "idle thread trusted stack")):
             for sym in self.symbols.named(name):

@@ -150,8 +150,11 @@ class ImportDecoder:
         data = image.memory.read(address, size) or bytes(size)
         type_word = struct.unpack_from("<I", data, 0)[0] if size >= 4 else 0
         st = self.sealing_type(type_word)
-        sym = next((s for s in image.symbols.at(address)
-                    if not s.name.startswith((".", "__import", "__export"))), None)
+        # The object's own symbol is sized; boundary symbols (__compart_cgps_end, a bss start)
+        # can share its address.
+        named = [s for s in image.symbols.at(address)
+                 if not s.name.startswith((".", "__import", "__export"))]
+        sym = next((s for s in named if s.size), named[0] if named else None)
         payload = data[8:]
         interrupt = quota = None
         if st is not None and st.key == "InterruptKey" and len(payload) >= 4:

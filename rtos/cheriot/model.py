@@ -11,6 +11,7 @@ from .header import Span
 class Kind(StrEnum):
     """What a component is (rtos.md 2.1)."""
 
+    LOADER = "loader"                                   # boot code; its tail is the idle loop
     SWITCHER = "switcher"
     PRIVILEGED_COMPARTMENT = "privileged compartment"   # scheduler, allocator, software revoker
     PRIVILEGED_LIBRARY = "privileged library"           # token library (no globals)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...core.capability import Cap
+from ...core.capability import Cap, Perm
 from .model import SealingType, StaticSealedObject
 
 if TYPE_CHECKING:
     from .state import RtosState
+
+DYNAMIC_KEYS = 0x1000000   # token_key_new hands out keys from here up (5.1)
 
 SENTRIES = {1: "forward sentry (interrupts inherited)", 2: "forward sentry (interrupts disabled)",
             3: "forward sentry (interrupts enabled)", 4: "return sentry (interrupts disabled)",
@@ -87,8 +89,11 @@ def _token(state: RtosState, cap: Cap) -> SealedInfo:
     owner = st.compartment if st else None
     if st is not None:
         text = f"{kind} of type {st.compartment}.{st.key} (key {key}, unsealed by {owner})"
-    elif key is not None and key >= 0x1000000:
-        text = f"{kind} with dynamic key {key:#x} (owner not known)"
+    elif key is not None and key >= DYNAMIC_KEYS:
+        holder = dynamic_key_holder(state, key)
+        owner = holder
+        text = f"{kind} with dynamic key {key:#x} " + \
+            (f"(key held in the globals of {holder})" if holder else "(owner not known)")
     else:
         text = f"{kind} with key {key}"
     if static is not None:
@@ -96,3 +101,21 @@ def _token(state: RtosState, cap: Cap) -> SealedInfo:
     return SealedInfo(cap.otype, kind, text, owner, key=key, sealing_type=st, header=header,
                       payload=(payload, top), first_words=words, permissions=perms,
                       static_object=static)
+
+
+def dynamic_key_holder(state: RtosState, key: int) -> str | None:
+    """The compartment whose globals hold an unsealing key for dynamic type ``key``: a tagged
+    capability with US whose (small) bounds cover the type, as ``token_key_new`` returns."""
+    r = state.reader
+    for comp in state.image.components:
+        if not comp.globals:
+            continue
+        start = (comp.globals.start + 7) & ~7
+        for address in range(start, comp.globals.end - 7, 8):
+            found = r.maybe(r.cap, address)
+            if found is None or not found.tag or not found.perms & Perm.US:
+                continue
+            base, top = found.bounds
+            if base <= key < top and top - base <= 0x1000:
+                return comp.name
+    return None

@@ -20,7 +20,7 @@ from .model import Region, SealingType
 from .names import demangle
 from .reader import Reader
 from .sealing import SealedInfo, identify
-from .threads import SavedContext, Thread, ThreadReader, ThreadState
+from .threads import SavedContext, Thread, ThreadReader
 
 _CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions")
 
@@ -56,7 +56,7 @@ class RtosState:
         thread = self.thread(thread_id)
         if thread is None:
             return None
-        if thread.state == ThreadState.RUNNING:
+        if thread.on_cpu:
             live = self.thread_reader.live_context()
             if live is not None:
                 return live
@@ -88,7 +88,7 @@ class RtosState:
 
     def current_thread_id(self) -> int:
         """The running thread's ID; 0 while the idle thread (or nothing yet) runs."""
-        running = next((t for t in self._threads if t.state == "running"), None)
+        running = next((t for t in self._threads if t.on_cpu), None)
         return running.id if running else 0
 
     # --- futexes, sealing, heap ---------------------------------------------------------------
@@ -127,6 +127,12 @@ class RtosState:
     def heap(self) -> Heap:
         return self._heap
 
+    def _heap_or_none(self) -> Heap | None:
+        try:
+            return self._heap
+        except ViewError:
+            return None
+
     def chunk(self, address: int) -> Chunk | None:
         for chunk in self._heap.chunks:
             if chunk.header <= address < chunk.header + chunk.size:
@@ -145,14 +151,22 @@ class RtosState:
         """What an address (or a capability's address) belongs to."""
         cap = what if isinstance(what, Cap) else None
         address = cap.address if cap is not None else what
-        found = next((reg for reg in self._regions if reg.start <= address < reg.end), None)
-        if found is None and address in self.image.heap:
-            chunk = self.chunk(address) if self._heap.initialised else None
-            if chunk is not None:
-                found = Region("heap chunk", chunk.quota or f"quota {chunk.owner}", chunk.header,
-                               chunk.header + chunk.size, chunk.state)
-            else:
-                found = Region("heap", "allocator", self.image.heap.start, self.image.heap.end)
+        found = None
+        in_heap = address in self.image.heap
+        # Once the allocator runs, the heap range is heap only: the loader's code and data, the
+        # header and the library export tables linked there were erased at boot (1.6).
+        if in_heap and self._heap_or_none() is not None and self._heap.initialised:
+            chunk = self.chunk(address)
+            found = Region("heap chunk", chunk.quota or f"quota {chunk.owner}", chunk.header,
+                           chunk.header + chunk.size,
+                           chunk.state + (", a sealed (token) object" if chunk.sealed else "")
+                           ) if chunk is not None else \
+                Region("heap", "allocator", self.image.heap.start, self.image.heap.end,
+                       "allocator state (MState, hazard quarantine)")
+        if found is None:
+            found = next((reg for reg in self._regions if reg.start <= address < reg.end), None)
+        if found is None and in_heap:
+            found = Region("heap", "allocator", self.image.heap.start, self.image.heap.end)
         if found is None:
             return None
         detail = found.detail

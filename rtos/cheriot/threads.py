@@ -109,7 +109,7 @@ class Thread:
     block: int | None             # thread block address
     trusted_stack: Span
     compartment: str | None       # where it executes now (callee of the top frame)
-    pc: int | None                # saved PC (the live PC for the running thread is the CPU's)
+    pc: int | None                # the CPU's PC for the running thread, else the saved one
     pc_owner: str | None          # component whose code holds pc
     call_chain: tuple[CallFrame, ...]
     stack: StackUse
@@ -119,6 +119,7 @@ class Thread:
     futex_priority_inheriting: bool = False
     boosts: int | None = None     # thread this waiter boosts (PI futexes)
     multiwaiter: int | None = None
+    on_cpu: bool = False          # the scheduler's ``current``: running, or trapped into it
 
     @property
     def boosted(self) -> bool:
@@ -187,12 +188,13 @@ class ThreadReader:
             static.trusted_stack.start
         wake = futex = boosts = multiwaiter = None
         pi = False
+        # ``current`` names the thread on the CPU; while the trap path or the scheduler runs it
+        # still names the thread that trapped, which may already be suspended or exited (4.10).
+        on_cpu = block == current
         if state_bits == 2:
             state = ThreadState.EXITED
-        elif block == current:
-            state = ThreadState.RUNNING
         elif state_bits == 0:
-            state = ThreadState.READY
+            state = ThreadState.RUNNING if on_cpu else ThreadState.READY
         else:
             queue = int.from_bytes(raw[lay["sleepQueue"].offset:][:4], "little")
             expiry = lay.get(raw, "expiryTime")
@@ -213,19 +215,17 @@ class ThreadReader:
         context = self.context(ts)
         chain = self.call_chain(ts)
         pc = context["pcc"].address if context else None
-        owner = self.image.owner_of_code(pc) if pc is not None else None
         mshwm = context.mshwm if context else None
-        if state == ThreadState.RUNNING:
-            try:
-                mshwm = self.r.view.csr("mshwm")
-            except (ViewError, KeyError, ValueError):
-                pass
+        if on_cpu and self._cpu_is_in_thread():
+            pc = self._live(lambda v: v.register("pcc").address, pc)
+            mshwm = self._live(lambda v: v.csr("mshwm"), mshwm)
+        owner = self.image.owner_of_code(pc) if pc is not None else None
         top = chain[-1] if chain else None
         return Thread(static.id, static.name, state, lay.get(raw, "OriginalPriority"),
                       lay.get(raw, "priority"), block, Span(ts, static.trusted_stack.size),
                       top.compartment if top else static.compartment, pc,
                       owner.name if owner else None, chain, StackUse(static.stack, mshwm),
-                      context, wake, futex, pi, boosts, multiwaiter)
+                      context, wake, futex, pi, boosts, multiwaiter, on_cpu)
 
     def context(self, ts: int) -> SavedContext | None:
         lay = self.image.trusted_stack_layout
@@ -239,13 +239,24 @@ class ThreadReader:
         return SavedContext(ts, tuple(regs), get("mstatus") or 0, get("mcause") or 0,
                             get("mshwm"), get("mshwmb"))
 
+    def _live(self, read, default):
+        try:
+            return read(self.r.view)
+        except (ViewError, KeyError, ValueError):
+            return default
+
+    def _cpu_is_in_thread(self) -> bool:
+        """MTDC holds a trusted stack: the CPU runs the thread, not the trap path or the
+        scheduler (3.4, 4.10)."""
+        return bool(self._live(lambda v: v.register("mtdc").tag, False))
+
     def live_context(self) -> SavedContext | None:
         """The CPU's registers, when they belong to the running thread: MTDC holds a trusted
         stack (null while the switcher's trap path or the scheduler runs, 3.4, 4.10)."""
         view = self.r.view
+        if not self._cpu_is_in_thread():
+            return None
         try:
-            if not view.register("mtdc").tag:
-                return None
             regs = [("pcc", view.register("pcc"))]
             regs += [(name, view.register(name)) for name in REGISTER_NAMES]
         except (ViewError, KeyError, ValueError):

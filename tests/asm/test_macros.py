@@ -185,13 +185,16 @@ def test_label_targets(tmp_path: Path) -> None:
         "c.cjal fwd",               # 0x08
         "cllc ca1, back",           # 0x0a
         "cllc ca2, fwd",            # 0x12
-        ".space 1500",
+        "cllc ca3, far",            # 0x1a
+        ".space 1492",
         "fwd: cret",
+        ".space 3000",
+        "far: cret",
     ]), tmp_path, text_address=0x20040000)
     base, code = text_of(elf)
     fwd = symbols_of(elf)["fwd"]
     assert base == 0x20040000
-    assert fwd == base + 0x1A + 1500
+    assert fwd == base + 0x22 + 1492
 
     def at(offset: int):
         return decode(int.from_bytes(code[offset:offset + 4], "little"))
@@ -199,12 +202,16 @@ def test_label_targets(tmp_path: Path) -> None:
     assert (at(0x00).op, at(0x00).rd, base + at(0x00).imm) == ("cjal", 1, fwd)
     assert (at(0x04).op, at(0x04).rd, at(0x04).imm) == ("cjal", 10, -4)
     assert (at(0x08).name, at(0x08).length, base + 0x08 + at(0x08).imm) == ("c.cjal", 2, fwd)
-    for offset, register, target in ((0x0A, 11, base), (0x12, 12, fwd)):
+    far = symbols_of(elf)["far"]
+    for offset, register, target in ((0x0A, 11, base), (0x12, 12, fwd), (0x1A, 13, far)):
         hi, lo = at(offset), at(offset + 4)
         assert (hi.op, hi.rd, lo.op, lo.rd, lo.rs1) == ("auipcc", register, "cincaddrimm",
                                                         register, register)
         assert base + offset + hi.imm + lo.imm == target
-    assert at(0x12).imm == 2048  # 1508 bytes away: needs the upper part
+    # 1508 bytes away fits the 12-bit immediate: the upper part rounds toward zero, so the
+    # intermediate capability never strays beyond the label (a small PCC would lose its tag).
+    assert at(0x12).imm == 0
+    assert at(0x1A).imm == (far - base - 0x1A) // 2048 * 2048 > 0
 
 
 @pytest.mark.parametrize(("line", "message"), [

@@ -178,6 +178,24 @@ def test_system_fast_paths_agree_with_the_reference(program, case):
         last = engine.last_trap
         results.append(((stop.kind, stop.pc), last and (last.mcause, last.mtval, last.pc),
                         engine.core.instret, state(engine)))
-        if not reference:  # most instructions ran compiled, not through the reference
-            assert engine.core.n_fast > engine.core.n_slow
+        if not reference:  # the compiled paths ran (the share is asserted below, in aggregate)
+            assert engine.core.n_fast > 0
     assert results[0] == results[1]
+
+
+def test_system_code_mostly_runs_compiled(program) -> None:
+    """Over fixed seeds, most of the random system code runs in fastpath.c. Asserted in
+    aggregate: one random block can legitimately trap on nearly every instruction (illegal
+    encodings, faulting seals), and each trap is Python's."""
+    fast = slow = 0
+    for seed in range(24):
+        rng = random.Random(seed)
+        words = [_word(rng) for _ in range(64)]
+        engine = engine_for(program, reference=False)
+        engine.catch = Catch.NONE
+        engine.write_memory(program["random_code"],
+                            b"".join(w.to_bytes(4, "little") for w in words))
+        predecode(engine, program)
+        engine.run(3000)
+        fast, slow = fast + engine.core.n_fast, slow + engine.core.n_slow
+    assert fast > 2 * slow, f"fastpath.c ran {fast} instructions, the reference {slow}"

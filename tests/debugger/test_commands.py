@@ -27,6 +27,7 @@ HELP = (
     "reset               reset the machine to its power-on state\n"
     "stats               show execution statistics since reset\n"
     "tags ADDR [LENGTH]  show the capability tags of the memory from ADDR\n"
+    "threads             list the RTOS threads: state, priority, compartment, pc\n"
     "uart                show what the firmware wrote to the UART\n"
 )
 TAGS_LEGEND = "(1: tagged, 0: untagged, -: memory without tags)"
@@ -185,3 +186,21 @@ def test_refusals_inside_a_command_are_error_text() -> None:
 
     registry = CommandRegistry((CommandFamily("f", (Command("no", "refuses", refuse),)),))
     assert registry.run("no", None) == "error: no\n"  # type: ignore[arg-type]
+
+
+def test_names_in_reports_and_covers_are_demangled() -> None:
+    """A C++ symbol reads as gdb prints it in fault reports, traces and `monitor cap`."""
+    from pathlib import Path
+
+    from cheriot_gdbserver.boards.image import Image, Symbol
+    from cheriot_gdbserver.debugger.symbols import covering_name
+    from cheriot_gdbserver.report import where
+
+    image = Image(Path("fw.elf"), [], 0x8000_0000, [
+        Symbol("__export_sched__Z15scheduler_entryPK16ThreadLoaderInfo", 0x8000_0100, 0x40,
+               "STT_FUNC", "STB_GLOBAL"),
+        Symbol("_ZN4heap6bufferE", 0x8000_1000, 0x100, "STT_OBJECT", "STB_GLOBAL")])
+    assert where(image, 0x8000_0108) == (
+        "0x80000108 <__export_sched_scheduler_entry(ThreadLoaderInfo const*)+8>")
+    assert covering_name(image, 0x8000_1010, 0x8000_1020) == "heap::buffer+16"
+    assert covering_name(image, 0x8000_1010, 0x8000_1200) == ""  # raw image: no sections

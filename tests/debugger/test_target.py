@@ -99,3 +99,46 @@ def test_mtdc_cannot_be_given_inverted_bounds_by_gdb(machine: Machine) -> None:
                    "[Inferior 1 (Remote target) detached]\n"]
     mtdc = machine.engine.hart.scr[29]
     assert mtdc.tag and mtdc.bounds == (0, 0x8000_0000)
+
+
+def test_the_register_cache_is_never_stale(machine: Machine) -> None:
+    """Registers are read once per stop (issue 13) and re-read after any resume, register or
+    memory write, monitor command or reset."""
+    from cheriot_gdbserver.gdbstub.target import ResumeAction
+
+    target = DebugTarget(machine)
+    engine = machine.engine
+
+    def pc() -> int:
+        return int.from_bytes(target.read_register(32), "little")
+
+    def a0() -> int:
+        return int.from_bytes(target.read_register(10), "little")
+
+    entry = machine.image.entry
+    assert pc() == entry
+    target.resume(ResumeAction(step=True))
+    assert pc() == engine.pc != entry
+    target.write_register(10, (1234).to_bytes(4, "little"))
+    assert a0() == 1234 == engine.read_cap(10).address
+    engine.write_int(10, 99)  # behind the target's back: only the target's own paths count,
+    target.write_memory(machine.image.symbols["counter"], b"\0")  # and a write re-reads
+    assert a0() == 99
+    target.insert_breakpoint(machine.image.symbols["count_to"], 2, False)
+    target.resume(ResumeAction(step=False))
+    assert pc() == machine.image.symbols["count_to"]
+    assert a0() == engine.read_cap(10).address == 3
+    assert target.monitor("reset").startswith("reset done")
+    assert pc() == entry and a0() == 0
+
+
+def test_the_rtos_view_sees_each_stop_afresh(machine: Machine) -> None:
+    """The DebugContext's TargetView shares the live context the target invalidates."""
+    from cheriot_gdbserver.gdbstub.target import ResumeAction
+
+    target = DebugTarget(machine)
+    view = target.context.view
+    assert view.register("pcc").address == machine.image.entry
+    target.resume(ResumeAction(step=True))
+    assert view.register("pcc").address == machine.engine.pc != machine.image.entry
+    assert view.register("csp") == machine.engine.read_cap(2)

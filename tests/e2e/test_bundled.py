@@ -41,7 +41,7 @@ def test_bundled_firmware_runs_to_its_exit_then_is_reset(daemon: Daemon) -> None
         stop = gdb.run("-exec-continue")
         # The demo's deliberate CHERI faults stop gdb first (catch cheri is the default);
         # continuing hands each to the firmware's own error handling.
-        for _ in range(4):
+        for _ in range(20):
             if stop.payload["reason"] != "signal-received":
                 break
             stop = gdb.run("-exec-continue")

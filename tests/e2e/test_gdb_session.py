@@ -337,6 +337,7 @@ def test_monitor_help_lists_every_command(gdb: Gdb) -> None:
         "reset               reset the machine to its power-on state\n"
         "stats               show execution statistics since reset\n"
         "tags ADDR [LENGTH]  show the capability tags of the memory from ADDR\n"
+        "threads             list the RTOS threads: state, priority, compartment, pc\n"
         "uart                show what the firmware wrote to the UART\n")
     assert gdb.monitor("") == gdb.monitor("help")
     assert gdb.monitor("frob") == (

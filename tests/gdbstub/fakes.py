@@ -175,6 +175,10 @@ class FakeTarget:
     def kill(self) -> None:
         self.calls.append(("kill",))
 
+    def restart(self) -> None:
+        self.calls.append(("restart",))
+        self.last_stop = None
+
 
 class FakeTransport:
     """Collects what the session sends; ``closed`` makes further sends fail like a dead socket."""

@@ -68,7 +68,7 @@ def test_parse(data: bytes, expected: object) -> None:
 @pytest.mark.parametrize("data", [
     b"qCRC:80000000,4",       # starts with qC but is another packet
     b"qTStatus", b"qOffsets", b"vFile:open:", b"bc", b"bs", b"QNonStop:1",
-    b"qL1200000000000000000", b"vRun;", b"x80000000,4", b"qXfer:auxv:read::0,10",
+    b"qL1200000000000000000", b"vAttach;1", b"x80000000,4", b"qXfer:auxv:read::0,10",
     b"vContX", b"qSupportedX", b"",
 ])
 def test_unknown_packets(data: bytes) -> None:

@@ -28,6 +28,11 @@ THREAD_SIZE = 88
 THREAD_OFFSETS = {**{k: v[0] for k, v in THREAD.items()},
                   "futexWaitAddress": 64, "futexPriorityBoostedThread": 68,
                   "futexPriorityInheriting": 70, "multiWaiter": 64, "state": 84}
+# MChunkHeader with the two sizes swapped and the flags in the low bits of the u16 at +4,
+# described with DW_AT_data_bit_offset (counted from the start of the struct, LSB first).
+CHUNK = {"currSize": (0, 2), "prevSize": (2, 2), "claims": (6, 2)}
+CHUNK_BITS = {"isCurrInUse": (32, 1), "isPrevInUse": (33, 1), "isSealedObject": (34, 1),
+              "ownerID": (35, 13)}
 TRUSTED_STACK_NO_MSHWM = {"frameoffset": 144, "threadID": 146, "frames": 152, "mstatus": 136,
                           "mcause": 140}
 
@@ -137,6 +142,18 @@ def emit(_layout) -> str:
     .uleb128 0x37
     .uleb128 0x0b
     .byte 0, 0
+    .uleb128 12
+    .uleb128 0x0d
+    .byte 0
+    .uleb128 0x03
+    .uleb128 0x08
+    .uleb128 0x49
+    .uleb128 0x13
+    .uleb128 0x0d
+    .uleb128 0x0b
+    .uleb128 0x6b
+    .uleb128 0x0b
+    .byte 0, 0
     .byte 0
 """
     info: list[str] = [
@@ -200,6 +217,14 @@ def emit(_layout) -> str:
                  "    .uleb128 7", ref(".Lt_futex_struct"), "    .byte 0",
                  "    .uleb128 4", '    .asciz "multiWaiter"', ref(".Lt_cap"), "    .byte 0",
                  "    .byte 0"])
+    # MChunkHeader (DW_AT_data_bit_offset bit-fields)
+    info.extend(["    .uleb128 3", '    .asciz "MChunkHeader"', "    .byte 8"])
+    for name, (off, size) in CHUNK.items():
+        member(name, sizes[size], off)
+    for name, (dbo, bits) in CHUNK_BITS.items():
+        info.extend(["    .uleb128 12", f'    .asciz "{name}"', ref(".Lt_u16"),
+                     f"    .byte {bits}", f"    .byte {dbo}"])
+    info.append("    .byte 0")
     # (anonymous namespace)::ThreadImpl<32>
     info.extend(["    .uleb128 3", '    .asciz "ThreadImpl<32>"', f"    .byte {THREAD_SIZE}"])
     for name, (off, size) in THREAD.items():

@@ -162,6 +162,7 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
     boot = section(".loader_start", 0x80000000)
     boot.label("_start", glob=True, kind="function")
     boot.data(bytes.fromhex("6f000000"))  # j .
+    lay.code["loader"] = (boot.address, boot.size)
     exports = section(".compartment_export_tables", 0x80000100)
     _export_table(exports, lay, "scheduler", SCHED_EXPORTS, None)
     _export_table(exports, lay, "allocator", ALLOC_EXPORTS, None)
@@ -274,6 +275,7 @@ def build(out_dir: Path, generation: str, *, revoker: bool = True, dwarf: bool =
     data.align(8)
     data = section(".worker_sealed_objects", data.here, "worker")
     start = data.label(".worker_sealed_objects_start")
+    data.label("__compart_boundary_end")  # an unsized boundary symbol sharing the address
     lay.objects["worker.__default_malloc_capability"] = data.label(
         "__default_malloc_capability", size=32)
     data.u32(lay.entries["allocator.MallocKey"])

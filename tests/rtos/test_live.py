@@ -47,6 +47,8 @@ def two_threads(generation: str, synth_image, *, dwarf: bool = False, thread1=No
     view.u32(lay.symbols["hello_lock"], 0x00010002)
     view.u32(lay.symbols["_ZN12_GLOBAL__N_119InterruptController10masterPlicE"] + 4, 3)
     view.csrs["mshwm"] = stack2 + size2 - 0x180
+    view.registers["mtdc"] = cap(*lay.trusted_stacks[1])   # the CPU runs thread 2
+    view.registers["pcc"] = cap(0x80002000, 0x400, ALLOC_PC + 4, execute=True)
     return image, view, lay, scen
 
 
@@ -63,7 +65,7 @@ def test_threads_states_priorities_and_call_chains(synth_image, generation):
         ("worker", "run", None, None),
         ("hello", "say_hello", "worker", WORKER_PC),
         ("allocator", "heap_allocate", "hello", HELLO_PC)]
-    assert state.current_thread_id() == 2
+    assert state.current_thread_id() == 2 and t2.on_cpu and t2.pc == ALLOC_PC + 4
     # The running thread's stack use comes from the live MSHWM CSR.
     stack, size = lay.stacks[1]
     assert (t2.stack.lowest_used, t2.stack.used) == (stack + size - 0x180, 0x180)
@@ -195,7 +197,17 @@ def test_sealed_payload_addressed_token(synth_image):
     assert info.key == 0x0FFFFFFE and info.first_words[0] == 0xABCD and info.sealing_type is None
 
 
-def heap_state(view, lay):
+def chunk_header(view, h: int, size: int, in_use: bool, owner: int = 0, sealed: bool = False,
+                 dwarf: bool = False) -> None:
+    if dwarf:   # the DWARF variant of dwarfgen.CHUNK
+        view.u16(h, size // 8)
+        view.u16(h + 4, in_use | (sealed << 2) | (owner << 3))
+    else:       # rtos.md 6.2
+        view.u16(h + 2, size // 8)
+        view.u16(h + 4, owner | (sealed << 13) | (in_use << 15))
+
+
+def heap_state(view, lay, dwarf: bool = False):
     """An initialised heap: MState, four chunks, a free remainder and the end sentinel."""
     ms = 0x80030000
     first = ms + 248 + 2 * 16
@@ -205,13 +217,11 @@ def heap_state(view, lay):
               (40, True, 2, True)]
     h = first
     for size, in_use, owner, sealed in chunks:
-        view.u16(h + 2, size // 8)
-        view.u16(h + 4, owner | (sealed << 13) | (in_use << 15))
+        chunk_header(view, h, size, in_use, owner, sealed, dwarf)
         h += size
     rest = synth.HEAP_END - 8 - h
-    view.u16(h + 2, rest // 8)
-    view.u16(synth.HEAP_END - 8 + 2, 1)
-    view.u16(synth.HEAP_END - 8 + 4, 1 << 15)
+    chunk_header(view, h, rest, False, dwarf=dwarf)
+    chunk_header(view, synth.HEAP_END - 8, 8, True, dwarf=dwarf)
     # Quarantine: the second chunk's body is painted in the revocation bitmap (6.5).
     granule = (first + 48 + 8 - 0x80000000) >> 3
     view.u32(synth.SHADOW[0] + 4 * (granule >> 5), 1 << (granule & 31))
@@ -229,12 +239,16 @@ def heap_state(view, lay):
     return first, total, rest
 
 
-@pytest.mark.parametrize("generation", ["B", "F"])
-def test_heap(synth_image, generation):
-    image, view, lay, _ = two_threads(generation, synth_image)
+@pytest.mark.parametrize(("generation", "dwarf"), [("B", False), ("F", False), ("F", True)])
+def test_heap(synth_image, generation, dwarf):
+    # With DWARF, the chunk header is read as the image declares it (sizes swapped, flags in
+    # the low bits); MState, which that DWARF lacks, keeps its documented layout.
+    image, view, lay, _ = two_threads(generation, synth_image, dwarf=dwarf)
+    assert image.chunk_layout.source == ("dwarf" if dwarf else "documented")
+    assert image.mstate_layout.source == "documented"
     state = RtosState(image, view)
     assert not state.heap().initialised                  # gm is still null
-    first, total, rest = heap_state(view, lay)
+    first, total, rest = heap_state(view, lay, dwarf)
     state.invalidate()
     heap = state.heap()
     assert heap.initialised and heap.quarantine_known
@@ -274,6 +288,15 @@ def test_where(synth_image):
     first = 0x80030000 + 248 + 32
     chunk = state.where(first + 48 + 8)
     assert (chunk.kind, chunk.detail) == ("heap chunk", "quarantined")
+    token = state.where(first + 48 + 32 + 64 + 8)
+    assert (token.owner, token.detail) == ("worker.__default_malloc_capability",
+                                           "allocated, a sealed (token) object")
+    assert (state.where(0x80000000).kind, state.where(0x80000000).owner) == ("code", "loader")
+    # The loader record's C++ code and data (generation C has one) lie in the heap range: the
+    # heap's chunk once the allocator runs, the loader's code before.
+    assert state.where(0x80029010).kind == "heap"
+    before = RtosState(image, load(synth_image("C")[0]))
+    assert before.where(0x80029010).describe().startswith("loader code (erased after boot)")
     assert state.where(0x9000_0000) is None
 
 
@@ -337,6 +360,7 @@ def test_register_context_live_for_the_running_thread(synth_image):
     view.registers["mtdc"] = cap(*lay.trusted_stacks[1])
     live = state.context(2)
     assert live.live and live["pcc"].address == ALLOC_PC + 8 and live["ca0"].address == 0x100a
+    assert state.thread(2).pc == ALLOC_PC + 8 and state.thread(2).pc_owner == "allocator"
     assert live.resume_pc == ALLOC_PC + 8
     # In the trap path or the scheduler MTDC is null: the save area is the freshest copy.
     view.registers["mtdc"] = Cap(False, 0, 0)
@@ -390,3 +414,43 @@ def test_idle_context_from_sched_tstack(synth_image):
              cap(boot, 192, otype=10))
     idle = RtosState(image, view).idle_context()
     assert idle.address == boot and idle["pcc"].address == 0x80000004
+
+
+def test_current_thread_suspending_in_the_scheduler(synth_image):
+    # rtos.md 4.10: inside the trap path and the scheduler, ``current`` still names the thread
+    # that trapped, which may already be suspended; MTDC is null there, so its registers are the
+    # save area's.
+    image, view, lay, scen = two_threads("C", synth_image)
+    scen.thread(2, ThreadSpec(state=1, queue="futex", futex=lay.symbols["worker_flag"],
+                              pc=SCHED_PC, mcause=11, priority=1, base_priority=1,
+                              frames=[(lay.exports["worker"][0], None)]))
+    view.registers["mtdc"] = Cap(False, 0, 0)
+    state = RtosState(image, view)
+    t2 = state.thread(2)
+    assert (t2.state, t2.on_cpu, t2.pc) == (ThreadState.FUTEX, True, SCHED_PC)
+    assert state.current_thread_id() == 2 and not state.context(2).live
+
+
+def test_dynamic_key_owner_from_the_globals_holding_it(synth_image):
+    # rtos.md 5.6: a dynamic key's owner is the compartment whose globals hold a sealing-format
+    # capability for it (token_key_new's result: address = base = the type, length 1).
+    from .target import sealing_cap
+    image, view, lay, _ = two_threads("F", synth_image)
+    key = 0x0FFFFF00
+    view.cap(lay.symbols["worker_flag"], sealing_cap(key, 1, key))
+    base = 0x80031000
+    view.u32(base + 8, key)
+    info = RtosState(image, view).sealed(cap(base, 48, base + 16 + 7, otype=11))
+    assert info.compartment == "worker" and "held in the globals of worker" in info.description
+
+
+def test_unreadable_allocator_state_is_a_clear_error_and_loses_nothing(synth_image):
+    from cheriot_gdbserver.rtos.view import ViewError
+    image, view, lay, _ = two_threads("F", synth_image)
+    view.cap(lay.symbols["_ZN12_GLOBAL__N_12gmE"], cap(0x9000_0000, 248))   # nothing there
+    state = RtosState(image, view)
+    with pytest.raises(ViewError, match=r"allocator's state \(gm -> 0x90000000\) cannot be read"):
+        state.heap()
+    assert [f.address for f in state.futexes() if f.waiters] == [lay.symbols["hello_lock"]]
+    assert state.where(lay.symbols["hello_lock"]).owner == "hello"
+    assert state.where(synth.HEAP_START + 0x1000).kind == "heap"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .support import candidates, records, section, symbols, thread_records
 
-COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty"]
+COMPARTMENTS = ["console", "queue", "producer", "consumer", "demo", "faulty", "uaf",
+                "flaky", "echo"]
 LIBRARIES = ["crt"]
 
 

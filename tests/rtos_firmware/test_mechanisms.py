@@ -14,7 +14,13 @@ def test_error_handler_runs_and_forced_unwind_returns_an_error(rtos_elf: Path) -
     syms = booted.symbols
     # The handler's global counts the faults it repaired; stop where the demo prints the
     # result of the repaired call and of the unwound one.
-    booted.run_to("compartment_error_handler")
+    # compartment_error_handler is a local name in several compartments: find faulty's by
+    # its export table (the loader made the offset PCC-relative, rtos.md 2.2).
+    booted.run_to("demo_main")
+    table = syms[".faulty_export_table"]
+    handler = booted.cap(table).base + booted.u16(table + 16)
+    booted.symbols = {**syms, "faulty handler": handler}
+    booted.run_to("faulty handler")
     ts = booted.machine.engine.hart.scr[29]                        # MTDC: the demo thread
     assert booted.u16(ts.base + 154) == 1
     frames = (booted.u16(ts.base + 152) - 168) // 24
@@ -47,7 +53,8 @@ def test_static_sealed_object_and_sealing_keys(rtos_elf: Path) -> None:
     # the sealing-type export entry and into the object's header.
     key_type = booted.u16(syms["__export.sealing_type.demo.SecretKey"])
     other_type = booted.u16(syms["__export.sealing_type.demo.OtherKey"])
-    assert (key_type, other_type) == (16, 17)
+    # 16 and 17 are the scheduler's InterruptKey and the allocator's MallocKey (as in rtos.md 5.4)
+    assert (key_type, other_type) == (18, 19)
     assert booted.u32(secret) == key_type
     key = booted.cap(syms["__import.sealing_type.demo.SecretKey"])
     assert key.tag and key.bounds == (key_type, key_type + 1)
@@ -78,3 +85,143 @@ def test_threads_block_on_the_futex_and_exit(rtos_elf: Path) -> None:
         block = syms["_ZN12_GLOBAL__N_112threadSpacesE"] + 80 * i
         assert booted.machine.engine.read_memory(block + 76, 1)[0] & 3 == 2   # Exited
     assert booted.u16(syms["_ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE"]) == 0
+
+
+def test_freed_capability_loses_its_tag_in_the_revocation_sweep(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    stale = syms["stale"]                          # uaf's global copy of the freed capability
+    booted.run_to("revoke")                        # the sweep before the memory is reused
+    kept = booted.cap(stale)
+    assert kept.tag                                # still tagged in memory ...
+    board = booted.machine.board
+    shadow = board.shadow
+    assert shadow is not None
+    offset = kept.base - board.revocable_base     # ... but its base is painted (rtos.md 6.5)
+    assert engine.read_memory(shadow.base + (offset >> 6), 1)[0] >> ((offset >> 3) & 7) & 1
+    epoch = booted.u32(syms["_ZN12_GLOBAL__N_15epochE"])
+    booted.run_to("merge")                         # the sweep is over
+    assert not booted.cap(stale).tag               # the sweep cleared the tag in memory
+    assert booted.cap(stale).address == kept.address
+    assert booted.u32(syms["_ZN12_GLOBAL__N_15epochE"]) == epoch + 2
+    # The heap as rtos.md 6.10 walks it: the reused chunk is in use and owned by uaf's quota.
+    booted.run_to_exit()
+    gm = booted.cap(syms["_ZN12_GLOBAL__N_12gmE"])
+    heap_start = booted.cap(gm.address)
+    chunk, end = heap_start.address, heap_start.top
+    owners = []
+    while chunk < end - 8:
+        size, flags = booted.u16(chunk + 2) * 8, booted.u16(chunk + 4)
+        owners.append((chunk + 8, size, flags >> 15, flags & 0x1FFF))
+        chunk += size
+    assert owners[0] == (kept.base, 24, 1, 1)      # the same memory, in use, quota 1
+    assert chunk == end - 8                        # the chunks tile the heap up to the sentinel
+    assert booted.u16(end - 8 + 4) >> 15 == 1
+    quota = syms["__default_malloc_capability"] + 8
+    assert booted.u32(quota) == 1024 - 24          # one live allocation charged
+    assert booted.u32(syms["caught"]) == 1
+
+
+def test_micro_reboot_closes_unwinds_and_restores_the_globals(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    table = syms[".flaky_export_table"]
+    calls = syms["flaky_globals_start"]
+    booted.run_to("demo_main")
+    assert booted.u32(calls) == 100                # the initial value, from the image
+    booted.run_to("reopen")                        # the reboot happened, flaky is closed
+    assert not booted.cap(table).tag               # calls into it fault in the switcher ...
+    assert booted.cap(syms["mr_pcc"]).tag          # ... its PCC waits in the record
+    assert booted.u32(syms["mr_count"]) == 1
+    assert booted.u32(syms["mr_cause"]) == 0x1C    # the CHERI fault that asked for it
+    assert booted.u32(calls) == 100                # restored from the pristine copy
+    assert booted.u32(calls + 4) == 0              # its fault count too
+    out = booted.uart.getvalue().decode()
+    assert out.count("demo: flaky_work() = -1\n") == 3   # unwound twice, refused once
+    # The consumer, waiting inside flaky, was unwound with an error.
+    assert "consumer: flaky_wait() = -1 (unwound by flaky's micro-reboot), exiting\n" in out
+    booted.run_to_exit()
+    assert booted.cap(table).tag and booted.cap(table).base == syms[".flaky_code_start"]
+    assert booted.u32(calls) == 101
+    assert "demo: after the reboot flaky_work() = 101 (its globals were restored)\n" in (
+        booted.uart.getvalue().decode())
+
+
+def test_thread_waiting_on_the_interrupt_futex_wakes_on_uart_input(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    word = syms["uart_receive_futex"]
+    producer = syms["_ZN12_GLOBAL__N_112threadSpacesE"] + 80    # thread 2 runs the echo
+    engine = booted.machine.engine
+    # Run until the echo thread sleeps on the interrupt's futex word.
+    for _ in range(200):
+        engine.run(20_000)
+        if booted.u32(producer + 56) == word:
+            break
+    assert booted.u32(producer + 56) == word
+    assert engine.read_memory(producer + 76, 1)[0] & 3 == 1      # Suspended
+    assert booted.cap(producer + 32).address == syms["_ZN12_GLOBAL__N_116futexWaitingListE"]
+    # The interrupt capability the echo uses: a static object sealed with the scheduler's
+    # InterruptKey; the futex word it was given is read-only.
+    handle = booted.cap(syms["__import.sealed_object.uart_interrupt_capability"])
+    assert handle.tag and handle.otype == 12
+    fired = booted.u32(word)
+    uart = booted.machine.devices.uart
+    assert uart is not None
+    uart.feed(b"ok\n")
+    assert booted.run_to_exit() == 0
+    out = booted.uart.getvalue().decode()
+    assert "echo: received byte 111\necho: received byte 107\necho: received byte 10\n" in out
+    assert "echo: no input for a while after 3 bytes, exiting\n" in out
+    assert booted.u32(word) == fired + 1                         # one firing, completed once
+
+
+def test_uart_input_from_the_command_line_is_echoed(rtos_elf: Path, tmp_path: Path) -> None:
+    from ..run.support import cli
+
+    (tmp_path / "in.txt").write_bytes(b"A")
+    done = cli("run", str(rtos_elf), "--uart-input", str(tmp_path / "in.txt"))
+    assert done.returncode == 0
+    assert "echo: received byte 65\n" in done.stdout
+    assert "echo: no input for a while after 1 bytes, exiting\n" in done.stdout
+
+
+def test_switcher_posture_argument_clearing_and_stack_zeroing(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    hart = engine.hart
+    booted.run_to("demo_main")
+    booted.run_to("faulty_crash")            # exported enabled, no arguments
+    assert hart.mstatus & 0x8                # interrupts on
+    for reg in range(10, 16):                # a0-a5 cleared by the switcher
+        assert engine.read_cap(reg) == engine.read_cap(0)
+    csp = engine.read_cap(2)
+    # The callee's stack is zero below its csp, and MSHWM marks its top (rtos.md 3.6).
+    assert engine.read_memory(csp.base, csp.address - csp.base) == bytes(csp.address - csp.base)
+    assert engine.read_cap(2).top - 16 == csp.address
+    booted.run_to("console_print")           # exported disabled, two arguments
+    assert not hart.mstatus & 0x8
+    assert engine.read_cap(10).tag           # the string
+    for reg in range(12, 16):
+        assert engine.read_cap(reg) == engine.read_cap(0)
+    assert syms["console_print"] == hart.pcc.address
+
+
+def test_timer_preempts_a_lower_priority_thread(rtos_elf: Path) -> None:
+    booted = boot(rtos_elf)
+    syms = booted.symbols
+    engine = booted.machine.engine
+    # The demo thread (priority 0) sweeps inside heap_allocate, an interrupt-disabled export,
+    # while the producer's sleep (priority 1) runs out; the timer interrupt is taken as soon
+    # as the allocator returns and the producer runs first.
+    booted.run_to("revoke")
+    booted.run_to("console_print")
+    ts = engine.hart.scr[29]
+    assert booted.u16(ts.base + 154) == 2    # the producer (priority 1) woke and runs
+    demo_ts = syms[".thread_1_trusted_stack_start"]
+    assert booted.u32(demo_ts + 140) == 0x80000007        # the demo was preempted by the timer
+    pc = booted.cap(demo_ts).address
+    assert syms[".uaf_code_start"] <= pc < syms[".uaf_code_end"]   # back in uaf, not done
+    assert "uaf: allocated again" not in booted.uart.getvalue().decode()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
+from ..contexts import capability_register_name
 
 if TYPE_CHECKING:
     from ..debug_context import DebugContext
@@ -32,13 +32,6 @@ class RegisterRef:
 
 
 Location = RegisterRef | int  # a register, or an address in memory
-
-_ALIASES = {"c0": "cnull", "czero": "cnull", "zero": "cnull", "cfp": "cs0", "fp": "cs0",
-            "pc": "pcc",
-            **{name: CAP_REG_NAMES[i] for i, name in enumerate(INT_REG_NAMES)},
-            **{f"c{i}": name for i, name in enumerate(CAP_REG_NAMES) if i},
-            **{f"x{i}": name for i, name in enumerate(CAP_REG_NAMES)}}
-_CAPABILITY_REGISTERS = frozenset((*CAP_REG_NAMES, "pcc", *SCR_NAMES.values()))
 
 
 def word(text: str, context: DebugContext) -> str:
@@ -58,9 +51,8 @@ def number(text: str, context: DebugContext | None = None) -> int:
 
 def register(text: str) -> RegisterRef | None:
     """The capability register ``text`` names, if it names one."""
-    name = text.lower().removeprefix("$")
-    name = _ALIASES.get(name, name)
-    return RegisterRef(name) if name in _CAPABILITY_REGISTERS else None
+    name = capability_register_name(text)
+    return RegisterRef(name) if name is not None else None
 
 
 def symbol(text: str, context: DebugContext) -> int | None:

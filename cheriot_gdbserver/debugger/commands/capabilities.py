@@ -28,7 +28,9 @@ def cap(context: DebugContext, args: argparse.Namespace) -> str:
         label, value = f"{granule:#010x}", context.machine.engine.read_cap_memory(granule)
     lines = [f"{label}: {describe(value)}", f"  rtos: {rtos_notation(value)}",
              f"  meta: {value.meta:#010x}"]
-    covers = covering_name(context.image, *value.bounds)
+    rtos = context.rtos
+    regions = rtos.static_regions() if rtos is not None else ()
+    covers = covering_name(context.image, *value.bounds, regions)
     if covers:
         lines.append(f"  covers: {covers}")
     return "\n".join(lines) + "\n"

@@ -6,10 +6,10 @@ with a ``FAMILY`` and one line here.
 
 from __future__ import annotations
 
-from . import capabilities, execution
+from . import capabilities, execution, rtos
 from .base import CommandFamily, CommandRegistry
 
-FAMILIES: tuple[CommandFamily, ...] = (capabilities.FAMILY, execution.FAMILY)
+FAMILIES: tuple[CommandFamily, ...] = (capabilities.FAMILY, execution.FAMILY, rtos.FAMILY)
 
 
 def default_registry() -> CommandRegistry:

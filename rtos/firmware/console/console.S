@@ -59,3 +59,15 @@ console_print:
 	epilogue
 	cret
 
+# console_read() -> the next received byte, or -1 when the receiver is empty.
+export console, console_read, 0, EXPORT_INTERRUPTS_DISABLED, 64
+console_read:
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	clbu t0, 0x14(ca1)             # LSR: bit 0 = data ready
+	andi t0, t0, 1
+	li a0, -1
+	beqz t0, 1f
+	clbu a0, 0(ca1)                # RBR
+1:	cmove ca1, cnull
+	cret

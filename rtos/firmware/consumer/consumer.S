@@ -10,6 +10,7 @@ globals_end consumer
 code_begin consumer
 import_call console, console_print
 import_call queue, queue_get
+import_call flaky, flaky_wait
 text_begin consumer
 
 export consumer, consumer_run, 0, EXPORT_INTERRUPTS_ENABLED, 256
@@ -28,10 +29,16 @@ consumer_run:
 	bltu s1, t0, 1b
 	cllc ca0, msg_done
 	ccall __import_console_console_print
+	# Wait inside flaky until its micro-reboot unwinds this thread with an error.
+	ccall __import_flaky_flaky_wait
+	neg a1, a0
+	cllc ca0, msg_unwound
+	ccall __import_console_console_print
 	epilogue
 	cret
 
 string msg_wait, "consumer: waiting for items\n"
 string msg_got, "consumer: got item #\n"
-string msg_done, "consumer: done, exiting\n"
+string msg_done, "consumer: done; now waiting inside flaky\n"
+string msg_unwound, "consumer: flaky_wait() = -# (unwound by flaky's micro-reboot), exiting\n"
 

@@ -12,6 +12,9 @@ code_begin demo
 import_call console, console_print
 import_call faulty, faulty_read
 import_call faulty, faulty_crash
+import_call uaf, uaf_demo
+import_call flaky, flaky_work
+import_call scheduler, thread_sleep
 import_library token_obj_unseal_static
 import_sealing_type demo, SecretKey
 import_sealing_type demo, OtherKey
@@ -61,10 +64,47 @@ demo_main:
 	libcall __library_import_libcalls_token_obj_unseal_static
 	clw s1, 0(ca0)
 	say msg_secret, s1
+	ccall __import_uaf_uaf_demo
+	# Micro-reboot: wait until the others are done, then call flaky until it is rebooted.
+	li a0, 10
+	cjal sleep
+	li s1, 4
+1:	ccall __import_flaky_flaky_work
+	mv a1, a0
+	bgez a0, 2f
+	neg a1, a0
+	cllc ca0, msg_flaky_failed
+	ccall __import_console_console_print
+	j 3f
+2:	cllc ca0, msg_flaky_ok
+	ccall __import_console_console_print
+3:	addi s1, s1, -1
+	bnez s1, 1b
+	li a0, 3                       # the reboot keeps flaky closed for two ticks
+	cjal sleep
+	ccall __import_flaky_flaky_work
+	mv s1, a0
+	say msg_flaky_back, s1
 	say msg_bye
 	epilogue
 	cret
 
+# sleep(a0 = ticks): thread_sleep with a Timeout on the stack.
+sleep:
+	cincoffset csp, csp, -16
+	csc cra, 8(csp)
+	csw zero, 0(csp)
+	csw a0, 4(csp)
+	csetbounds ca0, csp, 8
+	li a1, 0
+	ccall __import_scheduler_thread_sleep
+	clc cra, 8(csp)
+	cincoffset csp, csp, 16
+	cret
+
+string msg_flaky_ok, "demo: flaky_work() = #\n"
+string msg_flaky_failed, "demo: flaky_work() = -#\n"
+string msg_flaky_back, "demo: after the reboot flaky_work() = # (its globals were restored)\n"
 string msg_hello, "demo: CHERIoT RTOS demo firmware (cheriot-gdbserver bundled image)\n"
 string msg_read_ok, "demo: faulty_read(2) = #\n"
 string msg_read_bad, "demo: faulty_read(8) = -# (the handler repaired the bounds fault)\n"

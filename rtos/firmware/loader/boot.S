@@ -721,7 +721,11 @@ import_one:
 	bltu t1, t2, 6f
 	cjal sealed_object
 	j 9f
-6:	cjal find_export
+6:	clw t0, cs0, D_KIND            # the micro-reboot extension comes first: its export-table
+	bnez t0, 21f                   # range starts at the scheduler's export table
+	la t0, __export_tables_start
+	beq a0, t0, 7f
+21:	cjal find_export
 	bltz a0, 7f
 	cjal desc
 	clw t0, ca5, D_KIND
@@ -743,6 +747,44 @@ import_one:
 	clw t2, 4(csp)
 	li t0, 0xffffff
 	and a2, t2, t0
+	# The allocator's heap (__export_mem_heap) and its revocation sweep range
+	# (__revoker_scan_start) both run to the heap's end.
+	clw t0, cs0, D_KIND
+	bnez t0, 16f
+	la t0, __export_mem_heap
+	beq a1, t0, 17f
+	la t0, __export_tables_start
+	beq a1, t0, 19f
+	la t0, __compart_cgps
+	beq a1, t0, 20f
+	la t0, __revoker_scan_start
+	bne a1, t0, 16f
+	clc ca0, cgp, L_ROOT_M         # the sweep loads and stores local capabilities: SL, not GL
+	la a2, __export_mem_heap_end
+	sub a2, a2, a1
+	li a3, PERMS_STACK
+	cjal derive
+	j 9f
+19:	la a2, __export_tables_end
+	j 18f
+20:	la a2, __compart_cgps_end
+18:	sub a2, a2, a1                 # export tables or globals: exactly that range
+	clc ca0, cgp, L_ROOT_RW
+	li a3, PERMS_RWGLOBAL
+	cjal derive
+	j 9f
+17:	la a2, __export_mem_heap_end   # heap: base rounded up until the length is representable
+	sub t0, a2, a1
+	cram t0, t0
+	not t1, t0
+	add a1, a1, t1
+	and a1, a1, t0
+	sub a2, a2, a1
+	clc ca0, cgp, L_ROOT_RW
+	li a3, PERMS_RWGLOBAL
+	cjal derive
+	j 9f
+16:
 	la t0, __mmio_region_start
 	bltu a1, t0, 8f
 	la t0, __mmio_region_end

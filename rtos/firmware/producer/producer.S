@@ -11,6 +11,7 @@ code_begin producer
 import_call console, console_print
 import_call queue, queue_put
 import_call scheduler, thread_sleep
+import_call echo, echo_run
 text_begin producer
 
 export producer, producer_run, 0, EXPORT_INTERRUPTS_ENABLED, 256
@@ -36,9 +37,10 @@ producer_run:
 	bgeu t0, s1, 1b
 	cllc ca0, msg_done
 	ccall __import_console_console_print
+	ccall __import_echo_echo_run
 	epilogue
 	cret
 
 string msg_put, "producer: queueing item #\n"
-string msg_done, "producer: done, exiting\n"
+string msg_done, "producer: done; now the echo\n"
 

@@ -81,6 +81,33 @@ _ZN12_GLOBAL__N_110ThreadImplILj3EE15highestPriorityE:
 _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE:
 	.half THREADS
 .size _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE, 2
+# Micro-reboot records (docs/firmware.md), one per rebootable compartment: export table
+# address, reboot count, mcause of the last fault that asked for the reboot, the tick at which
+# the compartment reopens (0: open), and its PCC while it is closed.
+# The UART receive "interrupt" (docs/firmware.md): neither sail nor the CHERIoT-SAFE simulator
+# wires the UART to a PLIC, so the scheduler polls the receiver on every entry and delivers
+# data-ready as an interrupt futex word, counting firings; interrupt_complete re-arms it.
+.globl uart_receive_futex
+.type uart_receive_futex, @object
+uart_receive_futex:
+	.word 0
+.size uart_receive_futex, 4
+uart_receive_pending:
+	.word 0
+.globl micro_reboots
+.type micro_reboots, @object
+micro_reboots:                         # (labels per field: symbol+offset would not
+mr_table:                              #  assemble to a constant CGP offset)
+	.word flaky_export_table_address
+mr_count:
+	.word 0
+mr_cause:
+	.word 0
+mr_reopen:
+	.word 0
+mr_pcc:
+	.dword 0
+.size micro_reboots, 24
 globals_bss scheduler
 	zeros (4 + 4 * BOARD_INTERRUPTS) % 8
 globals_end scheduler
@@ -93,6 +120,12 @@ globals_end scheduler
 .equ pmtimercmp, _ZN13StandardClint10pmtimercmpE
 .equ threadCount, _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE
 .equ ticksSinceBoot, _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE
+.equ MR_TABLE, 0
+.equ MR_COUNT, 4
+.equ MR_CAUSE, 8
+.equ MR_REOPEN, 12
+.equ MR_PCC, 16
+.equ REBOOT_TICKS, 2                   # how long a rebooted compartment stays closed
 
 # --- code: import table at code start (the scheduler has no sealing-key slots) ------------------
 export_table scheduler
@@ -105,9 +138,17 @@ __compartment_pcc_start:
 .compartment_switcher:
 	.word 0, 0
 import_mmio clint, RWcm, IMPORT_LD | IMPORT_SD, BOARD_CLINT_SIZE
-.if BOARD_EXIT_UART
+import_library switcher_unwind_compartment
+import_library token_obj_unseal_static
+import_sealing_type scheduler, InterruptKey
+# Micro-reboots write export tables and globals (a loader extension for privileged imports).
+.balign 8
+__import_export_tables:
+	.word __export_tables_start, IMPORT_LD | IMPORT_SD | IMPORT_MC | IMPORT_LM
+.balign 8
+__import_globals:
+	.word __compart_cgps, IMPORT_LD | IMPORT_SD | IMPORT_MC | IMPORT_LM
 import_mmio uart, RWcm, IMPORT_LD | IMPORT_SD, BOARD_UART_SIZE
-.endif
 .balign 8
 .globl .scheduler_import_end
 .scheduler_import_end:
@@ -121,6 +162,10 @@ export scheduler, futex_timed_wait, 4, EXPORT_INTERRUPTS_DISABLED, 64
 export scheduler, futex_wake, 2, EXPORT_INTERRUPTS_DISABLED, 64
 export scheduler, thread_sleep, 2, EXPORT_INTERRUPTS_DISABLED, 64
 export scheduler, thread_count, 0, EXPORT_INTERRUPTS_DISABLED, 0
+export scheduler, compartment_reset, 2, EXPORT_INTERRUPTS_DISABLED, 128
+export scheduler, interrupt_futex_get, 1, EXPORT_INTERRUPTS_DISABLED, 128
+export scheduler, interrupt_complete, 1, EXPORT_INTERRUPTS_DISABLED, 128
+sealing_type scheduler, InterruptKey
 
 # tcb CREG, IREG: CREG = the control block of thread index IREG (0-based); clobbers t0.
 .macro tcb creg, ireg
@@ -130,6 +175,12 @@ export scheduler, thread_count, 0, EXPORT_INTERRUPTS_DISABLED, 0
 	cincoffset \creg, \creg, t0
 	li t0, TCB_SIZE
 	csetbounds \creg, \creg, t0
+.endm
+
+# la_scheduler REG, SYMBOL: the integer address of a symbol outside this section.
+.macro la_scheduler reg, sym
+	lui \reg, %hi(\sym)
+	addi \reg, \reg, %lo(\sym)
 .endm
 
 # now A: A = the low word of mtime (runs here stay far below 2^32 ticks).
@@ -212,7 +263,13 @@ exception_entry:
 	li a0, 0
 	j simulation_exit
 .Lschedule:
-	cjal wake_expired
+	cjal poll_uart
+	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
+	beqz t1, 1f
+	now t0
+	bltu t0, t1, 1f
+	cjal reopen
+1:	cjal wake_expired
 	cjal pick_next
 	csc ca0, 8(csp)
 	cjal program_timer
@@ -311,7 +368,8 @@ program_timer:
 	clbu t1, ca0, TCB_PRIORITY
 	bne t1, a4, 4f
 	now a2
-	addi a2, a2, BOARD_TICK_CYCLES
+	li t1, BOARD_TICK_CYCLES
+	add a2, a2, t1
 	bgeu a2, a5, 4f
 	mv a5, a2
 4:	addi a1, a1, 1
@@ -465,6 +523,186 @@ futex_wake:
 5:	beqz a5, 6f
 	ecall
 6:	mv a0, s1
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# --- micro-reboot (designed from rtos.md 3.8; docs/firmware.md) ----------------------------------
+
+# compartment_reset(ca0 = sealed export entry of the compartment, a1 = cause) -> 0 or -EINVAL.
+# Closes the compartment (calls into it fail until it reopens), unwinds every other thread
+# inside it, restores its globals from the pristine copy and counts the reboot. Its heap is
+# freed by the caller (the compartment's error handler, with heap_free_all).
+compartment_reset:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cgettype t0, ca0
+	li t1, OTYPE_EXPORT_ENTRY
+	bne t0, t1, .Lreset_invalid
+	cgetbase a2, ca0
+	gclw t0, mr_table
+	bne a2, t0, .Lreset_invalid
+	gclw t0, mr_reopen
+	bnez t0, .Lreset_invalid       # already rebooting
+	gclw t0, mr_count
+	addi t0, t0, 1
+	gcsw t0, mr_count
+	gcsw a1, mr_cause
+	# 1. Close: the export table's PCC moves into the record, so the switcher's call path
+	#    faults on the untagged PCC and unwinds the caller with -ECOMPARTMENTFAIL.
+	cllc ca3, __import_export_tables
+	clc ca3, 0(ca3)
+	csetaddr ca3, ca3, a2
+	clc ca4, ca3, ET_PCC
+	gcsc ca4, mr_pcc
+	csc cnull, ca3, ET_PCC
+	now t0                         # reopens REBOOT_TICKS ticks from now (mtime)
+	li t1, REBOOT_TICKS * BOARD_TICK_CYCLES
+	add t0, t0, t1
+	gcsw t0, mr_reopen
+	# 2. Restore the globals from the pristine copy kept in the scheduler's code.
+	cllc ca3, __import_globals
+	clc ca3, 0(ca3)
+	la_scheduler t0, flaky_globals_start
+	csetaddr ca3, ca3, t0
+	auipcc ca4, 0
+	la_scheduler t0, flaky_pristine
+	csetaddr ca4, ca4, t0
+	la_scheduler t1, flaky_pristine_end
+1:	cgetaddr t0, ca4
+	bgeu t0, t1, 2f
+	clw t2, 0(ca4)
+	csw t2, 0(ca3)
+	cincoffset ca4, ca4, 4
+	cincoffset ca3, ca3, 4
+	j 1b
+	# 3. Unwind every other thread inside the compartment; a waiting one becomes Ready.
+2:	li s1, 0
+3:	tcb cs0, s1
+	gclc ca3, current
+	cgetaddr t0, ca3
+	cgetaddr t1, cs0
+	beq t0, t1, 4f
+	clbu t0, cs0, TCB_STATE
+	andi t0, t0, 3
+	li t1, THREAD_EXITED
+	beq t0, t1, 4f
+	clc ca0, cs0, TCB_TSTACK
+	gclw a1, mr_table
+	libcall __library_import_libcalls_switcher_unwind_compartment
+	beqz a0, 4f
+	csb zero, cs0, TCB_STATE
+	csc cnull, cs0, TCB_SLEEP_QUEUE
+	csw zero, cs0, TCB_FUTEX_ADDRESS
+	li t0, -1
+	csw t0, cs0, TCB_EXPIRY
+	csw t0, cs0, TCB_EXPIRY + 4
+4:	addi s1, s1, 1
+	li t0, THREADS
+	bltu s1, t0, 3b
+	li a0, 0
+	j 5f
+.Lreset_invalid:
+	li a0, -EINVAL
+5:	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# reopen: the rebooted compartment's PCC goes back into its export table.
+reopen:
+	cllc ca3, __import_export_tables
+	clc ca3, 0(ca3)
+	gclw t0, mr_table
+	csetaddr ca3, ca3, t0
+	gclc ca4, mr_pcc
+	csc ca4, ca3, ET_PCC
+	gcsc cnull, mr_pcc
+	gcsw zero, mr_reopen
+	cret
+
+# --- interrupts as futex words (rtos.md 4.8) ------------------------------------------------------
+
+# poll_uart: when the UART holds received data and the last firing was completed, count a
+# firing in the futex word and make every thread waiting on it Ready.
+poll_uart:
+	gclw t0, uart_receive_pending
+	bnez t0, 3f
+	cllc ca2, __import_mem_uart_RWcm
+	clc ca2, 0(ca2)
+	clbu t0, 0x14(ca2)             # LSR: bit 0 = data ready
+	andi t0, t0, 1
+	beqz t0, 3f
+	li t0, 1
+	gcsw t0, uart_receive_pending
+	gclw t0, uart_receive_futex
+	addi t0, t0, 1
+	gcsw t0, uart_receive_futex
+	gaddr ca2, uart_receive_futex
+	cgetaddr a2, ca2
+	li a1, 0
+1:	tcb ca3, a1
+	clbu t1, ca3, TCB_STATE
+	andi t1, t1, 3
+	li t2, THREAD_SUSPENDED
+	bne t1, t2, 2f
+	clw t1, ca3, TCB_FUTEX_ADDRESS
+	bne t1, a2, 2f
+	csb zero, ca3, TCB_STATE
+	csw zero, ca3, TCB_FUTEX_ADDRESS
+	csc cnull, ca3, TCB_SLEEP_QUEUE
+	li t1, -1
+	csw t1, ca3, TCB_EXPIRY
+	csw t1, ca3, TCB_EXPIRY + 4
+2:	addi a1, a1, 1
+	li t1, THREADS
+	bltu a1, t1, 1b
+3:	cret
+
+# interrupt_capability(ca0 = sealed interrupt capability) -> ca0: its payload (5.5), or null.
+interrupt_capability:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cmove ca1, ca0
+	cllc ca0, "__import.sealing_type.scheduler.InterruptKey"
+	clc ca0, 0(ca0)
+	libcall __library_import_libcalls_token_obj_unseal_static
+	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# interrupt_futex_get(ca0 = interrupt capability) -> ca0: read-only capability to the futex
+# word (needs mayWait), or null.
+interrupt_futex_get:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cjal interrupt_capability
+	cgettag t0, ca0
+	beqz t0, 1f
+	clbu t0, 2(ca0)                # mayWait
+	beqz t0, 1f
+	gaddr ca0, uart_receive_futex
+	csetbounds ca0, ca0, 4
+	li t0, PERM_GL | PERM_LD
+	candperm ca0, ca0, t0
+	j 2f
+1:	cmove ca0, cnull
+2:	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# interrupt_complete(ca0 = interrupt capability) -> 0 or -EINVAL (needs mayComplete).
+interrupt_complete:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
+	cjal interrupt_capability
+	li a1, -EINVAL
+	cgettag t0, ca0
+	beqz t0, 1f
+	clbu t0, 3(ca0)                # mayComplete
+	beqz t0, 1f
+	gcsw zero, uart_receive_pending
+	li a1, 0
+1:	mv a0, a1
 	clc cra, 0(csp)
 	cincoffset csp, csp, 16
 	cret

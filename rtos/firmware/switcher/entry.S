@@ -430,6 +430,44 @@ stack_lowest_used_address:
 	csrr a0, CSR_MSHWM
 	cret
 
+# switcher_unwind_compartment(ca0 = sealed trusted stack, a1 = export table address) -> a0:
+# 1 if the thread was inside that compartment. Its trusted stack is cut back so that the
+# lowest frame entering the compartment is on top, and the thread is set to resume in the
+# forced-unwind path: when it next runs, that call returns -ECOMPARTMENTFAIL to its caller (or
+# the thread exits if the compartment was its entry). Used by micro-reboots (docs/firmware.md).
+.globl switcher_unwind_compartment
+switcher_unwind_compartment:
+	cllc ca2, compartment_switcher_sealing_key
+	clc ca2, 0(ca2)
+	cunseal ca0, ca0, ca2
+	cgettag t0, ca0
+	beqz t0, 3f
+	clhu t1, ca0, TS_FRAMEOFFSET
+	li t0, TS_FRAMES
+1:	bgeu t0, t1, 3f                # no frame of that compartment
+	cincoffset ca2, ca0, t0
+	clc ca2, ca2, TSF_EXPORT
+	cgetbase t2, ca2
+	beq t2, a1, 2f
+	addi t0, t0, TSF_SIZE
+	j 1b
+2:	addi t0, t0, TSF_SIZE
+	csh t0, ca0, TS_FRAMEOFFSET
+	cllc ca2, .Lunwind_resume
+	csc ca2, ca0, TS_MEPCC
+	csw zero, ca0, TS_MCAUSE
+	li t0, MSTATUS_MPP_M
+	csw t0, ca0, TS_MSTATUS
+	li a0, 1
+	j 4f
+3:	li a0, 0
+4:	cmove ca1, cnull
+	cmove ca2, cnull
+	cret
+.Lunwind_resume:                        # the switcher's PCC: a thread cut back by the above
+	cspecialr ctp, mtdc
+	j .Lforced_unwind
+
 .Lswitcher_end:
 
 # The switcher's export table (in .library_export_tables, discarded after boot): the entry,
@@ -452,3 +490,8 @@ __library_export_libcalls_stack_lowest_used_address:
 	.set .Loff_stack_lowest_used_address, stack_lowest_used_address - compartment_switcher_sealing_key
 	.half .Loff_stack_lowest_used_address
 	.byte 0, EXPORT_INTERRUPTS_DISABLED
+.globl __library_export_libcalls_switcher_unwind_compartment
+__library_export_libcalls_switcher_unwind_compartment:
+	.set .Loff_switcher_unwind_compartment, switcher_unwind_compartment - compartment_switcher_sealing_key
+	.half .Loff_switcher_unwind_compartment
+	.byte 0, EXPORT_INTERRUPTS_DISABLED | 2
