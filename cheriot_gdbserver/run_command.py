@@ -132,21 +132,14 @@ def _rtos(machine: Machine) -> RtosState | None:
     return attach_rtos(machine, MachineView(machine)).state
 
 
-class _Terminated(Exception):  # noqa: N818 - an event (SIGTERM arrived), not a bug
-    """Raised on the main thread by the SIGTERM handler."""
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated
-
-
 def _run_interruptibly(machine: Machine, max_instructions: int | None
                        ) -> tuple[Stop, signal.Signals | None]:
     """Run on a worker thread; SIGINT or SIGTERM stops the engine at the next instruction
-    boundary. Returns the stop and the signal that caused it (None: no signal)."""
+    boundary. Returns the stop and the first signal that asked for it (None: no signal)."""
     engine = machine.engine
     outcome: list[Stop] = []
     failure: list[BaseException] = []
+    signalled: list[signal.Signals] = []
     done = threading.Event()
 
     def work() -> None:
@@ -157,40 +150,38 @@ def _run_interruptibly(machine: Machine, max_instructions: int | None
         finally:
             done.set()
 
+    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+        if not signalled:
+            signalled.append(signal.Signals(signum))
+        engine.request_stop()  # the engine stops at the next instruction boundary
+
+    # The handlers must not raise: an exception arrives at whatever bytecode this thread is
+    # on, inside worker.start() too, and once it escapes, the interpreter shuts down with the
+    # worker inside uc.emu_start. The worker's next call into Python (the slow path) then ends
+    # the thread with pthread_exit, and unwinding through Unicorn's generated code, which has
+    # no unwind tables, is a SIGSEGV. So a signal only asks the engine to stop (a second one
+    # asks again, so it cannot cut the report short), and this thread always waits for the
+    # worker. A signal before the first instruction leaves the request pending: the run stops
+    # at once with the usual report.
     on_main = threading.current_thread() is threading.main_thread()
     saved = ({s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
              if on_main else {})
-    signalled: signal.Signals | None = None
+    handled = [s for s, handler in saved.items() if handler not in (None, signal.SIG_IGN)]
     worker = threading.Thread(target=work, name="cheriot-run", daemon=True)
     try:
-        if on_main:
-            signal.signal(signal.SIGTERM, _terminate)
-        try:
-            worker.start()
-            log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
-                     budget=max_instructions)
-            done.wait()
-        except KeyboardInterrupt:
-            signalled = signal.SIGINT
-        except _Terminated:
-            signalled = signal.SIGTERM
-        if signalled is not None:
-            if on_main:  # a second signal must not cut the report short
-                for number in saved:
-                    signal.signal(number, signal.SIG_IGN)
-            engine.request_stop()  # the engine stops at the next instruction boundary
-            if worker.ident is not None:
-                done.wait()
-        if worker.ident is not None:
-            worker.join()
+        for number in handled:
+            signal.signal(number, stop_on_signal)
+        worker.start()
+        log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
+                 budget=max_instructions)
+        done.wait()
+        worker.join()
     finally:
-        for number, handler in saved.items():
-            signal.signal(number, handler)
+        for number in handled:
+            signal.signal(number, saved[number])
     if failure:
         raise failure[0]
-    if not outcome:  # the signal came before the worker started
-        return Stop(StopKind.INTERRUPTED, engine.pc), signalled
-    return outcome[0], signalled
+    return outcome[0], (signalled[0] if signalled else None)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -118,10 +118,6 @@ def _firmware_elf(args: argparse.Namespace) -> Path | None:
     return bundled.build(board=args.board or bundled.DEFAULT_BOARD)  # cached build
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def handle(args: argparse.Namespace) -> int:
     firmware = resolve_firmware(args)
     elf = _firmware_elf(args)
@@ -152,7 +148,7 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
               "emulated machine", file=sys.stderr, flush=True)
     server = GdbServer(target, host=host, port=port, on_listening=announce)
     failure: list[BaseException] = []
-    done = threading.Event()
+    wake = threading.Event()  # the worker ended, or SIGINT/SIGTERM asked the daemon to stop
 
     def work() -> None:
         try:
@@ -161,14 +157,22 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             failure.append(exc)
         finally:
-            done.set()
+            wake.set()
+
+    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+        # Never raise here: an exception can arrive inside worker.start() or threading's own
+        # locks, and one that escapes lets the interpreter shut down under a worker running
+        # the emulator (a crash; see run_command._run_interruptibly). A second signal during
+        # the clean-up below only sets the event again.
+        log.info("stopping", signal=signal.Signals(signum).name)
+        wake.set()
 
     worker = threading.Thread(target=work, name="gdb-server", daemon=True)
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    handled = [s for s, handler in saved.items() if handler not in (None, signal.SIG_IGN)]
+    for number in handled:
+        signal.signal(number, stop_on_signal)
     try:
-        # Everything from the banner on is inside this try: a Ctrl-C at any point after it
-        # still closes the server and waits for the worker, so no thread is left running the
-        # emulator while the interpreter shuts down.
         try:
             server.bind()
         except OSError as exc:
@@ -178,13 +182,8 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
         log.info("serving", firmware=description, board=target.machine.board.name,
                  entry=hex(target.machine.image.entry or 0))
         worker.start()
-        done.wait()
-    except KeyboardInterrupt:
-        log.info("stopping")
+        wake.wait()
     finally:
-        # A second Ctrl-C or SIGTERM during this bounded clean-up must not become a traceback.
-        interrupt_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.close()  # ends the session: a running target is interrupted
         if worker.ident is not None:
             worker.join(STOP_SECONDS)
@@ -196,8 +195,8 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
                   file=sys.stderr, flush=True)
             faulthandler.dump_traceback(sys.stderr, all_threads=True)
             os._exit(1)  # the stuck thread cannot be joined, and must not outlive the daemon
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, interrupt_handler)
+        for number in handled:
+            signal.signal(number, saved[number])
     if failure:
         raise failure[0]
     print("cheriot-gdbserver: stopped", file=sys.stderr, flush=True)

@@ -19,7 +19,11 @@ Every test runs in both engine modes (``mode`` fixture, conftest.py). In the fas
 snippet is first run once to fill the decode cache (the compiled fast path only handles
 instructions that Python has decoded once), then memory is restored and the hart reset, and the
 second run is the one examined; so each instruction the first run reached really goes through
-fastpath.c when it can. ``setup`` steps (memory images, interrupt lines) run after each reset.
+fastpath.c when it can. The harness checks that it did: the engine's tracer names every
+instruction that reached the Python slow path, and each instruction of the snippet that has a
+compiled case must be absent from that list in the examined run, unless it trapped or the test
+names it (``deferred``/``deferred_ops``: a case fastpath.c leaves to Python on purpose).
+``setup`` steps (memory images, interrupt lines) run after each reset.
 
 Snippets use ``tp`` as their scratch integer register (integer names alias the capability
 registers: ``li a1, ..`` overwrites ``ca1``).
@@ -39,9 +43,11 @@ from pathlib import Path
 from cheriot_gdbserver.asm.build import assemble
 from cheriot_gdbserver.boards.image import Image, load_elf
 from cheriot_gdbserver.core.capability import Cap
+from cheriot_gdbserver.core.decode import Instr, Kind
 from cheriot_gdbserver.core.engine import Catch, Engine
 from cheriot_gdbserver.core.hart import CAP_REG_NAMES, INT_REG_NAMES, Hart
 from cheriot_gdbserver.core.memory import Memory, RamRegion, Revocation
+from cheriot_gdbserver.core.state import FAST_KINDS
 from cheriot_gdbserver.core.stops import Stop, StopKind, TrapInfo
 
 # --- the memory map (the sail board's RAM and revocation bitmap, isa.md §8.2, §8.4) -----------
@@ -243,22 +249,67 @@ class Machine:
         if setup is not None:
             setup(self.engine)
         self.engine.catch = catch
+        self.slow = {}
+        self.trapped = set()
         return self.engine.run(budget)
+
+    def trace(self) -> None:
+        """Record, from now on, the instructions that reach the Python slow path (the engine's
+        tracer sees each of them, after decoding) and where traps are taken."""
+        def tracer(pc: int, instr: Instr) -> None:
+            self.slow[pc] = instr
+
+        self.slow: dict[int, Instr] = {}
+        self.trapped: set[int] = set()
+        self.engine.tracer = tracer
+        self.engine.trap_listeners.append(lambda info: self.trapped.add(info.pc))
+
+
+def has_fast_case(instr: Instr) -> bool:
+    """Whether fastpath.c has a compiled case for the instruction (fastpath.c's switch). CSR
+    instructions are left out: only the hot CSRs are compiled, the rest go to Python by
+    design, and that list is the fast path's own business."""
+    if instr.op.startswith("csr"):
+        return False
+    return instr.kind in (Kind.NATIVE_INT, Kind.NATIVE_OTHER, Kind.LOAD, Kind.STORE) or \
+        instr.op in FAST_KINDS
 
 
 def run(mode: str, body: str, *, setup: Setup | None = None, catch: Catch = Catch.ALL,
-        handler: str = DEFAULT_HANDLER, bare: bool = False, budget: int = 20_000) -> Result:
-    """Run ``body`` in ``mode`` ("reference" or "fast") and return what it left behind."""
+        handler: str = DEFAULT_HANDLER, bare: bool = False, budget: int = 20_000,
+        deferred: tuple[str, ...] = (), deferred_ops: tuple[str, ...] = ()) -> Result:
+    """Run ``body`` in ``mode`` ("reference" or "fast") and return what it left behind.
+
+    In the fast mode, also check that fastpath.c itself executed every instruction of the
+    snippet it has a case for, except those that trapped, those at the ``deferred`` labels
+    and any ``deferred_ops`` instruction (cases fastpath.c leaves to Python on purpose).
+    """
     image = build(source(body, handler=handler, bare=bare))
     machine = Machine(image, reference=(mode == "reference"))
-    if mode == "fast":
-        machine.run(setup=setup, catch=catch, budget=budget)  # warm the decode cache
-    fast_before = machine.engine.core.n_fast
-    stop = machine.run(setup=setup, catch=catch, budget=budget)
     if mode == "reference":
+        stop = machine.run(setup=setup, catch=catch, budget=budget)
         assert machine.engine.core.n_fast == 0
-    elif not bare:
-        assert machine.engine.core.n_fast > fast_before, "the fast path never ran"
+        return Result(machine.engine, stop, machine.symbols)
+    # Fast mode. The warm-up run decodes every instruction it reaches, so each one goes through
+    # the slow path at least once there: its trace is the set of instructions executed.
+    machine.trace()
+    machine.run(setup=setup, catch=catch, budget=budget)
+    executed = set(machine.slow)
+    stop = machine.run(setup=setup, catch=catch, budget=budget)
+    if stop.trap is not None and stop.kind is StopKind.EXCEPTION:
+        machine.trapped.add(stop.trap.pc)
+    if not bare:
+        # The instructions under test are the snippet's. Each one the fast path has a case for
+        # must have been executed by fastpath.c itself in the examined run, unless it trapped
+        # (every fault is raised by the reference) or the test says it may defer.
+        lo, hi = machine.symbols["snippet"], machine.symbols["done"]
+        allowed = machine.trapped | {machine.symbols[label] for label in deferred}
+        slow = sorted(pc for pc, instr in machine.slow.items()
+                      if lo <= pc < hi and pc in executed and pc not in allowed
+                      and has_fast_case(instr) and instr.op not in deferred_ops)
+        assert not slow, "the fast path left these to Python: " + ", ".join(
+            f"{pc:#x} {machine.slow[pc].op}" for pc in slow)
+        assert machine.engine.core.n_fast > 0, "the fast path never ran"
     return Result(machine.engine, stop, machine.symbols)
 
 

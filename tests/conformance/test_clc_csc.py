@@ -170,7 +170,10 @@ def test_clc_attenuation(mode: str, mask: int, plain: tuple[int, int],
     clc ca0, 0x20(ca1)
     clc ca2, 0x28(ca1)
     """
-    result = expect_done(run(mode, body, setup=chain(PLAIN, SEALED9)))
+    # fastpath.c leaves a tagged load that must be attenuated (no LG or no LM) to Python.
+    attenuating = mask & 0x40 and (mask & 0xA) != 0xA
+    result = expect_done(run(mode, body, setup=chain(PLAIN, SEALED9),
+                             deferred_ops=("clc",) if attenuating else ()))
     assert result.triple("ca0") == (plain[0], OBJ, plain[1])
     assert result.triple("ca2") == (sealed[0], OBJ, sealed[1])
 

@@ -334,3 +334,21 @@ def test_the_debugger_can_narrow_but_not_widen_a_capability(loop):
     narrower = Cap(True, 0x80020000, 0x7E000000 | 0x020 << 9)   # same base, 32 bytes
     engine.write_cap(10, narrower)
     assert engine.read_cap(10).bounds == (0x80020000, 0x80020020)
+
+
+@pytest.mark.parametrize("kind", [WatchKind.READ, WatchKind.WRITE, WatchKind.ACCESS],
+                         ids=["rwatch", "watch", "awatch"])
+def test_accesses_next_to_a_watched_range_do_not_stop(orders, reference, kind):
+    # [+12, +16) and [+20, +24) touch the accesses at +8..+12, +16..+20 and +24..+32 without
+    # overlapping them; [+23, +24) is one byte short of the capability accesses at +24.
+    engine = warm_engine(orders, reference)
+    engine.add_watchpoint(OBJECT + 12, 4, kind)
+    engine.add_watchpoint(OBJECT + 20, 4, kind)
+    engine.add_watchpoint(OBJECT + 40, 1, kind)
+    slow: list[int] = []
+    engine.tracer = lambda pc, _instr: slow.append(pc)
+    assert watch_stops(engine) == []
+    if not reference:  # and the fast path ran them itself: no watchpoint covers them
+        accesses = ["store_then_load", "load_after_store", "load_then_store", "store_after_load",
+                    "csc_then_clc", "clc_after_csc", "clc_then_csc", "csc_after_clc"]
+        assert [name for name in accesses if orders[name] in slow] == []
