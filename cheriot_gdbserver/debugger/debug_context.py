@@ -36,9 +36,11 @@ class DebugContext:
         self.view = MachineView(machine, self.live)
         self.registers: RegisterContext = self.live
         self.selected_thread: int | None = None  # gdb's thread ('thread N'); None: the running
-        attached = attach_rtos(machine, self.view)
-        self.rtos = rtos if rtos is not None else attached.state
-        self.no_rtos = attached.reason
+        self.rtos = rtos
+        self.no_rtos: str | None = None
+        if rtos is None:  # build the model only when the caller has none
+            attached = attach_rtos(machine, self.view)
+            self.rtos, self.no_rtos = attached.state, attached.reason
         # The 'unhandled' catch mode (monitor catch): the engine stops on every exception and
         # run control (run_control.py) delivers those the firmware handles
         # (rtos_threads.firmware_handles).
