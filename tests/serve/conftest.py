@@ -14,6 +14,7 @@ from cheriot_gdbserver.asm.build import assemble
 from cheriot_gdbserver.boards.image import load_elf
 from cheriot_gdbserver.gdbstub import codec
 from tests.gdbstub.rsp_client import RspClient
+from tests.serve.examples import build_handled_faults
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "examples"))
 from cheriot_gdbmi import Daemon  # noqa: E402
@@ -24,6 +25,12 @@ A3 = 13
 
 if not shutil.which("riscv64-unknown-elf-as"):
     pytest.skip("needs riscv64-unknown-elf-as", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def faulting(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/firmware/handled_faults.S, assembled with line info (tests.serve.examples)."""
+    return build_handled_faults(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

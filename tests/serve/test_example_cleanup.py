@@ -4,31 +4,15 @@ connect(...)`` block or not, leaves no daemon behind."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from cheriot_gdbserver.asm.build import assemble
+from tests.serve.examples import needs_gdb, script
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "examples"
-SOURCE = Path(__file__).resolve().parents[1] / "firmware" / "handled_faults.S"
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "gdb-multiarch"], capture_output=True).returncode != 0,
-    reason="needs gdb-multiarch")
+pytestmark = needs_gdb
 
-
-@pytest.fixture(scope="module")
-def faulting(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return assemble([SOURCE], tmp_path_factory.mktemp("handled"), name="handled_faults",
-                    debug=True)
-
-
-def script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
-                          check=False, cwd=EXAMPLES)
 
 
 @pytest.mark.parametrize("style", ["with", "plain"])

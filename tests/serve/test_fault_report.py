@@ -5,30 +5,12 @@ fault report shows both faults and ends with the firmware's own success, as a CH
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.serve.examples import needs_gdb, script
 
-from cheriot_gdbserver.asm.build import assemble
+pytestmark = needs_gdb
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "examples"
-SOURCE = Path(__file__).resolve().parents[1] / "firmware" / "handled_faults.S"
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "gdb-multiarch"], capture_output=True).returncode != 0,
-    reason="needs gdb-multiarch")
-
-
-@pytest.fixture(scope="module")
-def faulting(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return assemble([SOURCE], tmp_path_factory.mktemp("handled"), name="handled_faults",
-                    debug=True)
-
-
-def script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
-                          check=False, cwd=EXAMPLES)
 
 
 def test_fault_report_continues_past_handled_faults(faulting: Path) -> None:
