@@ -1,0 +1,7 @@
+"""Placeholder of the values feature (filled in by the following commits)."""
+
+from __future__ import annotations
+
+
+def install() -> None:
+    """Nothing yet."""
