@@ -4,7 +4,8 @@ A CHERIoT target is one whose registers include the capability registers of our 
 description (feature ``org.cheriot.gdbserver.cap``: ``pcc``, ``csp``...). Anything else (a
 plain RV32 target, another architecture, no target at all) gets one line saying the extension
 stays off, and gdb is left exactly as it was. The check runs when this module starts (if gdb is
-already connected) and otherwise before each prompt until a target answers.
+already connected) and otherwise when a thread appears, at a stop or before a prompt, until a target
+answers.
 
 Features are the modules in ``FEATURES``, each with ``install() -> None``; the optional ones are
 skipped when their module is absent (the unwinding work lives on another branch until merged).
@@ -85,9 +86,22 @@ def _before_prompt() -> None:
         _state["installed"] = True  # do not retry at every prompt
 
 
+def _new_thread(_event: object) -> None:
+    # A new connection announces its thread before gdb has fetched its registers; check once
+    # gdb is back in its event loop (batch and MI sessions may never show a prompt).
+    gdb.post_event(_before_prompt)
+
+
+def _stopped(_event: object) -> None:
+    _before_prompt()
+
+
 def start() -> None:
-    """Called by the entry script: check now, and again before prompts until decided."""
+    """Called by the entry script: check now, and again (at each new thread or prompt) until
+    a CHERIoT target has switched the extension on."""
     if not _state.get("hooked"):
         _state["hooked"] = True
         gdb.events.before_prompt.connect(_before_prompt)
+        gdb.events.new_thread.connect(_new_thread)
+        gdb.events.stop.connect(_stopped)
     check()
