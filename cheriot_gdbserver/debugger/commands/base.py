@@ -33,6 +33,7 @@ class Argument:
     parse: Parser = word
     optional: bool = False
     default: Any = None
+    flag: bool = False       # ``--NAME`` (lower-case), a switch: True when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,10 @@ class Command:
     def usage(self) -> str:
         words = [self.name]
         for a in self.arguments:
-            words.append(f"[{a.name}]" if a.optional else a.name)
+            if a.flag:
+                words.append(f"[--{a.name.lower()}]")
+            else:
+                words.append(f"[{a.name}]" if a.optional else a.name)
         return " ".join(words)
 
 
@@ -70,6 +74,9 @@ class _Parser(argparse.ArgumentParser):
 def _splitter(command: Command) -> _Parser:
     parser = _Parser(prog=command.name, add_help=False, exit_on_error=False)
     for a in command.arguments:
+        if a.flag:
+            parser.add_argument(f"--{a.name.lower()}", action="store_true", help=a.help)
+            continue
         kwargs: dict[str, Any] = {"metavar": a.name, "help": a.help}
         if a.optional:
             kwargs.update(nargs="?", default=None)
@@ -103,8 +110,10 @@ class CommandRegistry:
             return self._unknown(name)
         lines = [f"usage: {cmd.usage}", f"{cmd.name}: {cmd.summary}"]
         if cmd.arguments:
-            width = max(len(a.name) for a in cmd.arguments) + 2
-            lines += [f"  {a.name:<{width}}{a.help}" for a in cmd.arguments]
+            shown = [(f"--{a.name.lower()}" if a.flag else a.name, a.help)
+                     for a in cmd.arguments]
+            width = max(len(name) for name, _ in shown) + 2
+            lines += [f"  {name:<{width}}{text}" for name, text in shown]
         return "\n".join(lines) + "\n"
 
     def run(self, line: str, context: DebugContext) -> str:
@@ -128,6 +137,9 @@ class CommandRegistry:
         args = argparse.Namespace()
         for a in cmd.arguments:
             text = getattr(raw, a.name.lower())
+            if a.flag:
+                setattr(args, a.name.lower(), bool(text))
+                continue
             try:
                 value = a.default if text is None else a.parse(text, context)
             except ArgumentError as e:

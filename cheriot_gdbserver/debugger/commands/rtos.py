@@ -204,11 +204,16 @@ def callchain(context: DebugContext, state: RtosState, args: argparse.Namespace)
         wanted = selected if selected is not None and state.thread(selected) else \
             state.current_thread_id()
     if not wanted:
+        if args.json:
+            return json.dumps({"thread": None, "image": _image_document(context, state)},
+                              sort_keys=True) + "\n"
         return "no thread is running (the idle loop or the boot code has the CPU)\n"
     t = state.thread(wanted)
     if t is None:
         ids = ", ".join(str(x.id) for x in state.threads())
         raise RtosCommandError(f"no thread {wanted} (threads: {ids})")
+    if args.json:
+        return json.dumps(callchain_document(context, state, t), sort_keys=True) + "\n"
     lines = [f"thread {t.id} {t.name}: frames={len(t.call_chain)} "
              f"compartment={t.compartment or '-'}"]
     image = context.image
@@ -221,6 +226,108 @@ def callchain(context: DebugContext, state: RtosState, args: argparse.Namespace)
             line += f"\n    called from {locate(image, f.caller_pc)}"
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+# The machine-readable form (``callchain --json``) is what the gdb extension unwinds with
+# (gdb_extension/unwind.py): the switcher's code and entry points, the thread's save area and
+# every trusted-stack frame with the caller's registers from its spill (rtos.md 3.2, 3.3, 3.9).
+SWITCHER_POINTS = {"switcher_entry": "__Z26compartment_switcher_entryz",
+                   "switcher_return": "switcher_after_compartment_call",
+                   "trap_entry": "exception_entry_asm"}
+SPILL = (("cs0", 0), ("cs1", 8), ("cgp", 16), ("cra", 24))   # the 32-byte spill (3.2)
+SPILL_SIZE = 32
+
+
+def _cap_document(cap: Cap | None) -> dict | None:
+    if cap is None:
+        return None
+    return {"address": cap.address, "tag": cap.tag, "otype": cap.otype}
+
+
+def _image_document(context: DebugContext, state: RtosState) -> dict:
+    """What the unwinder needs of the image, the same at every stop: the switcher's code and
+    entry points, its library functions, every export's first instruction, code ranges."""
+    image = state.image
+    switcher = next((c for c in image.components if c.kind.value == "switcher"), None)
+    entries, library = [], []
+    for comp in image.components:
+        for exp in comp.exports:
+            found = _entry_pc(context, state, exp.address)
+            if found is None:
+                continue
+            if comp is switcher:
+                if exp.symbol and exp.symbol.startswith("__library_export"):
+                    library.append(found[2])
+            else:
+                entries.append(found[2])
+    doc: dict = {key: image.symbols.address(name) for key, name in SWITCHER_POINTS.items()}
+    doc.update(switcher_code=[switcher.code.start, switcher.code.end] if switcher else None,
+               switcher_library=sorted(set(library)), entries=sorted(set(entries)),
+               components=[[c.name, c.code.start, c.code.end] for c in image.components
+                           if c.code])
+    return doc
+
+
+def _entry_pc(context: DebugContext, state: RtosState, export: int) -> tuple[str, str, int] | None:
+    """(compartment, function, first instruction) of the export entry at ``export``: the
+    compartment's PCC base (its export table's first word, written by the loader; else the
+    code start) plus the entry's function offset."""
+    owner = state.image.owner_of_export(export)
+    comp = state.image.component(owner.name) if owner is not None else None
+    exp = next((e for e in comp.exports if e.address == export), None) if comp else None
+    if exp is None or exp.is_sealing_type:
+        return None
+    base = comp.code.start
+    try:
+        pcc = context.view.read_capability(comp.export_table.start)
+        if pcc.tag:
+            base = pcc.base
+    except ViewError:
+        pass
+    return comp.name, exp.function, base + exp.function_start
+
+
+def _spill_document(context: DebugContext, spill: int) -> dict:
+    caller: dict = {"csp": spill + SPILL_SIZE}
+    for name, offset in SPILL:
+        try:
+            caller[name] = _cap_document(context.view.read_capability(spill + offset))
+        except ViewError:
+            caller[name] = None
+    caller["pc"] = caller["cra"]["address"] if caller["cra"] else None
+    return caller
+
+
+def callchain_document(context: DebugContext, state: RtosState, t: Thread) -> dict:
+    frames = []
+    static = next((s for s in state.image.threads if s.id == t.id), None)
+    for f in reversed(t.call_chain):  # innermost first
+        # frames[0] holds the table's start, not an entry: the thread's entry export instead
+        export = static.entry_export if f.index == 0 and static else f.export_address
+        entry = _entry_pc(context, state, export) if export else None
+        spill = f.caller_sp - SPILL_SIZE if f.caller_sp is not None else None
+        frames.append({"index": f.index, "compartment": f.compartment, "function": f.function,
+                       "export": f.export_address, "entry": entry[2] if entry else None,
+                       "caller_compartment": f.caller_compartment, "spill": spill,
+                       "caller": _spill_document(context, spill) if spill is not None
+                       else None, "handlers": f.error_handler_count})
+    saved = None
+    if t.context is not None:
+        saved = {"address": t.context.address, "mcause": t.context.mcause,
+                 "mstatus": t.context.mstatus,
+                 "registers": {name: _cap_document(cap) for name, cap in t.context.registers}}
+    target = None
+    if t.on_cpu:  # a cross-compartment call under way: the sealed export entry in ct1 (3.2)
+        ct1 = context.live.capability("ct1")
+        found = _entry_pc(context, state, ct1.address) if ct1.tag else None
+        if found is not None:
+            target = {"export": ct1.address, "compartment": found[0], "function": found[1],
+                      "entry": found[2]}
+    return {"thread": t.id, "name": t.name, "compartment": t.compartment, "on_cpu": t.on_cpu,
+            "trusted_stack": t.trusted_stack.start,
+            "stack": [t.stack.stack.start, t.stack.stack.end],
+            "image": _image_document(context, state),
+            "saved": saved, "frames": frames, "call_target": target}
 
 
 # --- futexes, sealed capabilities, the heap, where, audit ---------------------------------------
@@ -340,7 +447,9 @@ FAMILY = CommandFamily("rtos", (
     Command("threads", "the RTOS threads: state, compartment, priority, stack use",
             _rtos(threads)),
     Command("callchain", "a thread's compartment call chain (default: gdb's thread)",
-            _rtos(callchain), (Argument("THREAD", "an RTOS thread ID", thread_id, True),)),
+            _rtos(callchain), (Argument("THREAD", "an RTOS thread ID", thread_id, True),
+                               Argument("JSON", "one JSON document (what the gdb extension "
+                                        "unwinds with)", flag=True))),
     Command("futexes", "every futex word with a waiter, and its waiters", _rtos(futexes)),
     Command("sealed", "what a sealed capability (a register, or the one at ADDR) is",
             _rtos(sealed), (LOCATION,)),
