@@ -7,3 +7,7 @@ modules (decoder, capability codec). Each feature module has ``install() -> None
 calls them once the target is known to be CHERIoT. Talking to the daemon goes through
 ``daemon.py``.
 """
+
+from pathlib import Path
+
+ENTRY_SCRIPT = Path(__file__).resolve().with_name("cheriot.py")  # what ``gdb -x`` loads

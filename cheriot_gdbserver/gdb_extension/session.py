@@ -88,8 +88,11 @@ def _before_prompt() -> None:
 
 def _new_thread(_event: object) -> None:
     # A new connection announces its thread before gdb has fetched its registers; check once
-    # gdb is back in its event loop (batch and MI sessions may never show a prompt).
-    gdb.post_event(_before_prompt)
+    # gdb is back in its event loop (batch and MI sessions may never show a prompt). Only
+    # while undecided: an event still queued when gdb exits runs after Python has gone, and
+    # crashes gdb.
+    if not _state["installed"]:
+        gdb.post_event(_before_prompt)
 
 
 def _stopped(_event: object) -> None:
