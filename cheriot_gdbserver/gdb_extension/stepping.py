@@ -26,7 +26,8 @@ import gdb
 from ..core.decode import decode
 from . import unwind
 
-_state: dict[str, Any] = {"command": None, "depth": None, "targets": None, "points": []}
+_state: dict[str, Any] = {"command": None, "depth": None, "targets": None, "phase": None,
+                          "points": [], "stops": None, "deferred": False}
 
 
 def _depth() -> int | None:
@@ -78,6 +79,7 @@ class SwitcherPoint(gdb.Breakpoint):
                 return False                       # a nested call returning (next), or exit
             targets = [doc["frames"][0]["caller"]["pc"]]
         _state["targets"] = (self.kind, targets)
+        _state["phase"] = "redirect"
         return True
 
 
@@ -125,36 +127,94 @@ def before(command: str) -> None:
         return
     if not points or depth is None:
         return
-    _state.update(command=command, depth=depth, targets=None)
+    _state.update(command=command, depth=depth, targets=None, phase="armed", deferred=False)
     for point in points:
         point.enabled = True
 
 
-def after(command: str) -> None:
-    """hookpost-step / hookpost-next: run on through the switcher if it was entered."""
-    if _state["command"] != command:
-        return
-    found = _state["targets"]
+def _disarm() -> None:
     for point in _state["points"]:
         point.enabled = False
-    _state.update(command=None, depth=None, targets=None)
-    if found is None:
-        return
-    kind, targets = found
+    for bp in _state.get("stops") or ():
+        if bp.is_valid():
+            bp.delete()
+    _state.update(command=None, depth=None, targets=None, phase=None, stops=None,
+                  deferred=False)
+
+
+def _plant() -> None:
+    _kind, targets = _state["targets"]
     thread = gdb.selected_thread().global_num
-    stops = [_Target(address, thread) for address in dict.fromkeys(targets)]
-    try:
-        gdb.execute("continue")
-    finally:
-        for bp in stops:
-            if bp.is_valid():
-                bp.delete()
+    _state["stops"] = [_Target(address, thread) for address in dict.fromkeys(targets)]
+    _state["phase"] = "running on"
+
+
+def _arrived(command: str, kind: str, sync: bool) -> None:
+    """At the switcher's destination: finish the caller's line as gdb would after a return,
+    else show where we are as ``step`` shows a new function."""
     pc = gdb.selected_frame().pc()
     if kind == "return" and gdb.find_pc_line(pc).pc != pc:
-        gdb.execute(command)                      # finish the caller's line as gdb would
+        if sync:
+            gdb.execute(command)
+        else:
+            gdb.post_event(lambda: gdb.execute(command))
         return
     text = gdb.execute("frame 0", to_string=True)
     gdb.write(text[4:] if text.startswith("#0  ") else text)
+
+
+def after(command: str) -> None:
+    """hookpost-step / hookpost-next. With the CLI the command has finished: run on through
+    the switcher now. Under MI (or ``step&``) the target still runs: the stop handler does it."""
+    if _state["command"] != command:
+        return
+    thread = gdb.selected_thread()
+    if thread is not None and thread.is_running():
+        _state["deferred"] = True
+        return
+    if _state["phase"] != "redirect":
+        _disarm()
+        return
+    kind = _state["targets"][0]
+    try:
+        _plant()
+        for point in _state["points"]:
+            point.enabled = False
+        gdb.execute("continue")
+        arrived = _at_target()
+    finally:
+        _disarm()
+    if arrived:
+        _arrived(command, kind, sync=True)
+
+
+def _at_target() -> bool:
+    pc = gdb.selected_frame().pc()
+    return any(bp.is_valid() is False or int(bp.location[1:], 0) == pc
+               for bp in _state.get("stops") or ())
+
+
+def on_stop(event: gdb.StopEvent) -> None:
+    """The asynchronous half of ``after``."""
+    if not _state.get("deferred") or _state["command"] is None:
+        return
+    command, phase = _state["command"], _state["phase"]
+    if phase == "redirect":
+        kind = _state["targets"][0]
+
+        def run_on() -> None:
+            _plant()
+            for point in _state["points"]:
+                point.enabled = False
+            _state["kind"] = kind
+            gdb.execute("continue")
+        gdb.post_event(run_on)
+        return
+    arrived = phase == "running on" and _at_target()
+    kind = _state.get("kind")
+    _disarm()
+    if arrived:
+        _arrived(command, kind, sync=False)
 
 
 HOOKS = """define hook-{0}
@@ -166,6 +226,7 @@ end"""
 
 
 def install() -> None:
+    gdb.events.stop.connect(on_stop)
     confirm = gdb.parameter("confirm")
     gdb.execute("set confirm off")
     try:
