@@ -67,6 +67,12 @@ class Documents:
         self.generation += 1
         self.cache.clear()
 
+    def forget(self, *_: Any) -> None:
+        """Another image (or another target): ask again what it is."""
+        self.invalidate()
+        self.static = None
+        self.unavailable = False
+
     def current(self) -> dict | None:
         if self.unavailable:
             return None
@@ -353,5 +359,7 @@ def install() -> None:
     register_unwinder(None, CompartmentUnwinder(), replace=True)
     CompartmentFilter()
     for event in (gdb.events.stop, gdb.events.cont, gdb.events.memory_changed,
-                  gdb.events.register_changed, gdb.events.new_objfile):
+                  gdb.events.register_changed):
         event.connect(DOCUMENTS.invalidate)
+    for event in (gdb.events.new_objfile, gdb.events.clear_objfiles, gdb.events.exited):
+        event.connect(DOCUMENTS.forget)

@@ -17,6 +17,7 @@ from . import unwind_support
 from .unwind_support import (
     DEMO,
     FAULTY,
+    SOURCES,
     attach,
     disassembly,
     frames,
@@ -181,3 +182,17 @@ def test_a_cheriot_image_without_an_rtos_unwinds_as_before(tmp_path: Path) -> No
         assert extended[1] == plain[1]
     finally:
         assert daemon.stop() == 0, daemon.stderr
+
+
+def test_bt_of_a_waiting_thread_reaches_its_entry_function(rtos_gdb) -> None:
+    """The consumer thread waits in the scheduler's futex_timed_wait, called from
+    queue.queue_get, called from its entry consumer.consumer_run (rtos/firmware/)."""
+    queue = SOURCES / "queue" / "queue.S"
+    consumer = SOURCES / "consumer" / "consumer.S"
+    run_to(rtos_gdb, "faulty_read")
+    rtos_gdb.console("thread 3")
+    bt = frames(rtos_gdb)
+    assert [b.split(" (")[0].split(" in ")[-1].split("  ")[-1] for b in bt] == [
+        "futex_timed_wait [scheduler]", "queue_get [queue]", "consumer_run [consumer]"], bt
+    assert bt[1].endswith(f"queue.S:{line_of(queue, 'ccall __import_scheduler_futex_timed_wait')}")
+    assert bt[2].endswith(f"consumer.S:{line_of(consumer, 'ccall __import_queue_queue_get')}")
