@@ -23,6 +23,8 @@ HELP = (
     "audit [NAME]                 the image as JSON shaped like the linker's audit report\n"
     "callchain [THREAD] [--json]  a thread's compartment call chain (default: gdb's thread)\n"
     "cap REG_OR_ADDR              show a capability register, or the capability stored at ADDR\n"
+    "caps LOCATIONS               the capabilities at many registers or addresses, as one JSON"
+    " document\n"
     "catch [MODE]                 show or set which traps stop the target\n"
     "compartment NAME             one compartment: ranges, exports, imports, threads inside"
     " it now\n"
