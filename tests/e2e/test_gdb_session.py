@@ -10,6 +10,7 @@ import pytest
 from cheriot_gdbmi import Daemon, Gdb, GdbError
 
 from tests.capfields import CapFields, assert_cap, assert_lines
+from tests.debugger.test_commands import HELP
 
 from .conftest import (
     COUNTER_CAP,
@@ -331,27 +332,7 @@ def test_device_reads_have_no_side_effects(gdb: Gdb) -> None:
 
 def test_monitor_help_lists_every_command(gdb: Gdb) -> None:
     # The RTOS commands are listed on every image (on this one they say "no RTOS view").
-    assert gdb.monitor("help") == (
-        "audit [NAME]        the image as JSON shaped like the linker's audit report\n"
-        "callchain [THREAD]  a thread's compartment call chain (default: gdb's thread)\n"
-        "cap REG_OR_ADDR     show a capability register, or the capability stored at ADDR\n"
-        "catch [MODE]        show or set which traps stop the target\n"
-        "compartment NAME    one compartment: ranges, exports, imports, threads inside it now\n"
-        "compartments        list the RTOS image's compartments and libraries\n"
-        "exports NAME        the export table of a compartment or library\n"
-        "fault               explain the last trap\n"
-        "futexes             every futex word with a waiter, and its waiters\n"
-        "heap [ADDR]         the heap: totals, quotas, chunks; or the chunk holding ADDR\n"
-        "help [COMMAND]      list the commands, or describe one\n"
-        "imports NAME        the import table of a compartment or library, decoded by kind\n"
-        "reset               reset the machine to its power-on state\n"
-        "sealed REG_OR_ADDR  what a sealed capability (a register, or the one at ADDR) is\n"
-        "stats               show execution statistics since reset\n"
-        "tags ADDR [LENGTH]  show the capability tags of the memory from ADDR\n"
-        "threads             the RTOS threads: state, compartment, priority, stack use\n"
-        "uart                show what the firmware wrote to the UART\n"
-        "where REG_OR_ADDR   which compartment, stack, heap chunk, device... an address "
-        "belongs to\n")
+    assert gdb.monitor("help") == HELP  # the listing the command tests pin
     assert gdb.monitor("") == gdb.monitor("help")
     assert gdb.monitor("frob") == (
         "error: unknown command 'frob'; 'monitor help' lists the commands\n")
