@@ -11,6 +11,7 @@ registers, and MEPCC holds the faulting instruction (isa.md 7.5).
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from . import unwind_support
@@ -196,3 +197,35 @@ def test_bt_of_a_waiting_thread_reaches_its_entry_function(rtos_gdb) -> None:
         "futex_timed_wait [scheduler]", "queue_get [queue]", "consumer_run [consumer]"], bt
     assert bt[1].endswith(f"queue.S:{line_of(queue, 'ccall __import_scheduler_futex_timed_wait')}")
     assert bt[2].endswith(f"consumer.S:{line_of(consumer, 'ccall __import_queue_queue_get')}")
+
+
+def local_symbol(elf: Path, obj: str, name: str) -> int:
+    """The address of the local symbol ``name`` of object file ``obj`` (readelf)."""
+    out = subprocess.run(["riscv64-unknown-elf-readelf", "-sW", str(elf)], check=True,
+                         text=True, capture_output=True).stdout
+    current = None
+    for fields in (line.split() for line in out.splitlines()):
+        if len(fields) == 8 and fields[3] == "FILE":
+            current = fields[7]
+        elif len(fields) == 8 and fields[7] == name and current and obj in current:
+            return int(fields[1], 16)
+    raise AssertionError(f"no {name} in {obj}")
+
+
+def test_bt_in_an_error_handler_reaches_the_faulting_function(rtos_gdb, rtos_elf) -> None:
+    """The switcher calls faulty's stackful handler from its trap path (rtos.md 3.5): the
+    handler's caller is the switcher, whose caller is the faulting instruction."""
+    _, ret = call_site(rtos_gdb, rtos_elf, SECOND_CALL)
+    rtos_gdb.monitor("catch none")
+    try:
+        handler = local_symbol(rtos_elf, "faulty", "compartment_error_handler")
+        run_to(rtos_gdb, f"*{handler:#x}")
+        bt = frames(rtos_gdb)
+    finally:
+        rtos_gdb.monitor("catch cheri")
+    assert bt[0].startswith("#0  compartment_error_handler [faulty]"), bt
+    assert " in exception_entry_asm [compartment_switcher] " in bt[1], bt
+    assert " in faulty_read [faulty, trapped here] " in bt[2] and \
+        bt[2].endswith(f"faulty.S:{FAULT_LINE}"), bt
+    assert bt[3].startswith(f"#3  {ret:#010x} in demo_main [demo]"), bt
+    assert len(bt) == 4, bt
