@@ -115,3 +115,14 @@ def test_it_loads_from_an_installed_wheel(tmp_path: Path, pointers_elf: Path) ->
     assert ON in out, out
     assert f"decoder from {site / 'cheriot_gdbserver' / 'core' / 'decode.py'}" in out
     assert "cspecialr ca5, mtdc" in out
+
+
+def test_loaded_before_connecting_it_switches_on_at_the_connection(pointers_elf: Path) -> None:
+    daemon = Daemon(pointers_elf)
+    try:
+        out = gdb_batch(str(pointers_elf), "-x", str(ENTRY_SCRIPT),
+                        "-ex", f"target remote {daemon.address}", "-ex", "x/1i $pc")
+    finally:
+        assert daemon.stop() == 0, daemon.stderr
+    assert out.count(ON) == 1, out
+    assert "cspecialr ca5, mtdc" in out
