@@ -17,7 +17,7 @@ import importlib
 
 import gdb
 
-FEATURES = ("disasm", "values", "info")
+FEATURES = ("disasm", "values", "info", "commands")
 OPTIONAL_FEATURES = ("unwind", "stepping")
 CAPABILITY_REGISTERS = ("pcc", "csp", "cra")  # what our target description always has
 
