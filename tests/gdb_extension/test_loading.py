@@ -94,6 +94,28 @@ def test_on_a_plain_rv32_target_it_says_so_once_and_changes_nothing() -> None:
     assert shown == [line for line in plain.splitlines() if line.startswith(("=>", "   0x"))]
 
 
+@pytest.mark.skipif(shutil.which("qemu-system-riscv32") is None,
+                    reason="needs qemu-system-riscv32 (a plain RV32 target)")
+def test_switching_to_a_plain_target_in_the_same_session_restores_gdbs_own_view(
+        pointers_elf: Path) -> None:
+    port = free_port()
+    qemu = subprocess.Popen(["qemu-system-riscv32", "-M", "virt", "-display", "none", "-S",
+                             "-gdb", f"tcp:127.0.0.1:{port}", "-bios", "none", "-nodefaults",
+                             "-monitor", "none", "-serial", "none"])
+    daemon = Daemon(pointers_elf)
+    try:
+        out = gdb_batch(str(pointers_elf), "-ex", f"target remote {daemon.address}",
+                        "-x", str(ENTRY_SCRIPT), "-ex", "x/1i use_locals", "-ex", "disconnect",
+                        "-ex", f"target remote :{port}", "-ex", "x/1i 0x1000")
+    finally:
+        qemu.terminate()
+        qemu.wait(30)
+        assert daemon.stop() == 0, daemon.stderr
+    assert out.count(ON) == 1 and out.count(OFF) == 1, out
+    assert "<use_locals>:\tcincoffset csp, csp, -112" in out
+    assert "0x1000:\tauipc\tt0,0x0" in out  # gdb's own spelling (tab, no space after comma)
+
+
 def test_it_loads_from_an_installed_wheel(tmp_path: Path, pointers_elf: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir",
                            str(tmp_path / "wheel"), str(ROOT)], capture_output=True, text=True,
