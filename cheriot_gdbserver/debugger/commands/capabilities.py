@@ -96,7 +96,7 @@ FAMILY = CommandFamily("capabilities", (
     Command("cap", "show a capability register, or the capability stored at ADDR", cap,
             (Argument("REG_OR_ADDR", "register ($csp, pcc, mtdc...), address or symbol",
                       location),)),
-    Command("caps", "the capabilities at many registers or addresses, as one JSON document",
+    Command("caps", "capabilities of many registers or addresses, as one JSON line",
             caps, (Argument("LOCATIONS", "comma-separated registers, addresses or symbols "
                             f"(at most {MAX_CAPS})", _locations),)),
     Command("tags", "show the capability tags of the memory from ADDR", tags,
