@@ -17,6 +17,7 @@ import pytest
 from cheriot_gdbmi import Daemon
 
 from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
+from tests.test_packaging import wheel_build  # noqa: F401 - the fixture
 
 from .conftest import ROOT
 
@@ -116,12 +117,9 @@ def test_switching_to_a_plain_target_in_the_same_session_restores_gdbs_own_view(
     assert "0x1000:\tauipc\tt0,0x0" in out  # gdb's own spelling (tab, no space after comma)
 
 
-def test_it_loads_from_an_installed_wheel(tmp_path: Path, pointers_elf: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir",
-                           str(tmp_path / "wheel"), str(ROOT)], capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert done.returncode == 0, done.stderr
-    (wheel,) = (tmp_path / "wheel").glob("cheriot_gdbserver-*.whl")
+def test_it_loads_from_an_installed_wheel(tmp_path: Path, pointers_elf: Path,
+                                          wheel_build: tuple[Path, str]) -> None:  # noqa: F811
+    wheel, _ = wheel_build  # built from the tracked files, as from a fresh clone
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
