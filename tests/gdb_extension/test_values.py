@@ -82,6 +82,18 @@ def test_finish_shows_the_returned_capability(pointers_gdb: Gdb,
     assert stop.payload["return-value"] == capability(counter, counter, 4)
 
 
+def test_a_pointer_in_a_capability_register(pointers_gdb: Gdb,
+                                            symbols: dict[str, int]) -> None:
+    # `result` is DW_OP_reg10: gdb reads its 8 bytes from x10 and x11; the capability is ca0's.
+    run_to(pointers_gdb, "*get_pointer_return")
+    counter = symbols["counter"]
+    assert value_of(pointers_gdb, "result") == capability(counter, counter, 4)
+    # Clearing ca0's tag (as CClearTag would; the daemon allows it) makes it UNTAGGED, and the
+    # printer's cache must see the register write.
+    pointers_gdb.console("set var $ca0.tag = 0")
+    assert value_of(pointers_gdb, "result").startswith(f"{counter:#x} UNTAGGED (v:0")
+
+
 def test_a_debugger_write_clears_the_tag_and_the_cache_sees_it(pointers_gdb: Gdb,
                                                                symbols: dict[str, int]) -> None:
     run_to(pointers_gdb, "locals_ready")
