@@ -15,6 +15,7 @@ import gdb
 import gdb.disassembler
 
 from ..core.decode import decode, disassemble
+from . import session
 
 ARCHITECTURE = "riscv:rv32"
 NAME = "CHERIoT"
@@ -36,6 +37,8 @@ class CheriotDisassembler(gdb.disassembler.Disassembler):
 
     def __call__(self, info: gdb.disassembler.DisassembleInfo
                  ) -> gdb.disassembler.DisassemblerResult | None:
+        if not session.active():
+            return None  # another target in this session: gdb's own disassembler
         low = int.from_bytes(info.read_memory(2, 0), "little")
         word = low
         if low & 3 == 3:  # a 32-bit instruction: only then read its second half

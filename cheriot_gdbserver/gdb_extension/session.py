@@ -3,9 +3,10 @@
 A CHERIoT target is one whose registers include the capability registers of our target
 description (feature ``org.cheriot.gdbserver.cap``: ``pcc``, ``csp``...). Anything else (a
 plain RV32 target, another architecture, no target at all) gets one line saying the extension
-stays off, and gdb is left exactly as it was. The check runs when this module starts (if gdb is
-already connected) and otherwise when a thread appears, at a stop or before a prompt, until a target
-answers.
+stays off, and gdb is left exactly as it was. The check runs once per connection: when this
+module starts (if gdb is already connected), else when a thread appears, at a stop or before a
+prompt. Features installed for an earlier CHERIoT connection step aside (``active()``) while
+gdb is connected to something else.
 
 Features are the modules in ``FEATURES``, each with ``install() -> None``; the optional ones are
 skipped when their module is absent (the unwinding work lives on another branch until merged).
@@ -17,12 +18,18 @@ import importlib
 
 import gdb
 
-FEATURES = ("disasm", "values", "info")
+FEATURES = ("disasm", "values", "info", "commands")
 OPTIONAL_FEATURES = ("unwind", "stepping")
 CAPABILITY_REGISTERS = ("pcc", "csp", "cra")  # what our target description always has
 
 PREFIX = "cheriot:"
-_state: dict[str, object] = {"installed": False, "told": None}
+_state: dict[str, object] = {"installed": False, "checked": None, "active": False}
+
+
+def active() -> bool:
+    """Whether the current connection is to a CHERIoT target (features that change what gdb
+    shows, such as the disassembler, step aside when it is not)."""
+    return bool(_state["active"])
 
 
 def target_registers() -> set[str] | None:
@@ -50,18 +57,20 @@ def _connection() -> object:
 
 
 def check() -> None:
-    """Install the features on the first CHERIoT target; say once per target if it is not."""
-    if _state["installed"]:
+    """Decide once per connection: install the features on the first CHERIoT target, say
+    once if a target is not CHERIoT."""
+    connection = _connection()
+    if _state["checked"] == connection:
         return
     verdict = is_cheriot()
     if verdict is None:
         return
+    _state["checked"], _state["active"] = connection, verdict
     if not verdict:
-        connection = _connection()
-        if _state["told"] != connection:
-            _state["told"] = connection
-            print(f"{PREFIX} the target is not CHERIoT (no capability registers); "
-                  "the CHERIoT extension stays off")
+        print(f"{PREFIX} the target is not CHERIoT (no capability registers); "
+              "the CHERIoT extension stays off")
+        return
+    if _state["installed"]:
         return
     _state["installed"] = True
     installed = []
@@ -84,14 +93,15 @@ def _before_prompt() -> None:
     except Exception as exc:  # a broken feature must not break every prompt
         print(f"{PREFIX} error while switching the extension on: {exc}")
         _state["installed"] = True  # do not retry at every prompt
+        _state["checked"] = _connection()
 
 
 def _new_thread(_event: object) -> None:
     # A new connection announces its thread before gdb has fetched its registers; check once
     # gdb is back in its event loop (batch and MI sessions may never show a prompt). Only
-    # while undecided: an event still queued when gdb exits runs after Python has gone, and
-    # crashes gdb.
-    if not _state["installed"]:
+    # for a connection not decided yet (the RTOS's threads appear at every continue): an event
+    # still queued when gdb exits runs after Python has gone, and crashes gdb.
+    if _state["checked"] != _connection():
         gdb.post_event(_before_prompt)
 
 
@@ -100,8 +110,8 @@ def _stopped(_event: object) -> None:
 
 
 def start() -> None:
-    """Called by the entry script: check now, and again (at each new thread or prompt) until
-    a CHERIoT target has switched the extension on."""
+    """Called by the entry script: check now, and again for each new connection (seen at a
+    new thread, a stop or a prompt)."""
     if not _state.get("hooked"):
         _state["hooked"] = True
         gdb.events.before_prompt.connect(_before_prompt)

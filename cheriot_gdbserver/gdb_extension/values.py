@@ -29,6 +29,7 @@ import gdb
 import gdb.printing
 
 from ..core.capability import Cap, rtos_notation
+from . import session
 from .daemon import DaemonError, monitor_json
 
 NAME = "cheriot-capabilities"
@@ -195,7 +196,7 @@ class CapabilityPrinters(gdb.printing.PrettyPrinter):
         super().__init__(NAME)
 
     def __call__(self, value: gdb.Value) -> Any:
-        if not self.enabled:
+        if not self.enabled or not session.active():
             return None
         kind = value.type.strip_typedefs()
         if kind.code == gdb.TYPE_CODE_PTR and kind.sizeof == CAPABILITY_BYTES:

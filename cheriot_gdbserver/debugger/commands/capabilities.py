@@ -42,17 +42,22 @@ def cap(context: DebugContext, args: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _locations(text: str, context: DebugContext) -> list[str]:
+    """The comma-separated words of ``caps`` (each resolved later, on its own)."""
+    words = [w for w in text.split(",") if w]
+    if len(words) > MAX_CAPS:
+        raise ArgumentError(f"{len(words)} locations: at most {MAX_CAPS} a call")
+    return words
+
+
 def caps(context: DebugContext, args: argparse.Namespace) -> str:
     """One JSON document for many locations: ``{"caps": [ENTRY...]}`` in the order asked, each
     ENTRY ``{"at": WORD, "granule": ADDR, "tag": BOOL, "address": N, "meta": N}`` (``granule``
     only for memory; ``core.capability.Cap(tag, address, meta)`` decodes the rest), or
     ``{"at": WORD, "error": TEXT}`` for a location that cannot be read. Made for the gdb
     extension, which reads every pointer of a stop in one round trip."""
-    words = [w for w in args.locations.split(",") if w]
-    if len(words) > MAX_CAPS:
-        raise ArgumentError(f"{len(words)} locations: at most {MAX_CAPS} a call")
     entries: list[dict[str, object]] = []
-    for text in words:
+    for text in args.locations:
         try:
             label, value = _read(context, location(text, context))
         except (ArgumentError, CheriotGdbError) as exc:
@@ -91,9 +96,9 @@ FAMILY = CommandFamily("capabilities", (
     Command("cap", "show a capability register, or the capability stored at ADDR", cap,
             (Argument("REG_OR_ADDR", "register ($csp, pcc, mtdc...), address or symbol",
                       location),)),
-    Command("caps", "the capabilities at many registers or addresses, as one JSON document",
+    Command("caps", "capabilities of many registers or addresses, as one JSON line",
             caps, (Argument("LOCATIONS", "comma-separated registers, addresses or symbols "
-                            f"(at most {MAX_CAPS})"),)),
+                            f"(at most {MAX_CAPS})", _locations),)),
     Command("tags", "show the capability tags of the memory from ADDR", tags,
             (Argument("ADDR", "start: address, symbol or register ($sp)", address),
              Argument("LENGTH", f"number of bytes (default 64, at most {MAX_TAGS_BYTES:#x} "

@@ -7,7 +7,8 @@
 #   g_untagged  int *            the same 8 bytes copied word by word (csw): untagged
 #   g_pair      struct pair      .first tagged (to `buffer`, 16 bytes), .second untagged
 #   use_locals  twelve int * locals on its stack: p0..p5 tagged, q0..q5 untagged
-#   get_pointer int *()          returns a capability to `counter` in ca0 (for `finish`)
+#   get_pointer int *()          returns a capability to `counter` in ca0 (for `finish`);
+#                                its local `result` lives in register 10 (ca0, DW_OP_reg10)
 # The code uses the compressed capability forms too (c.cincaddr16csp, c.cscsp, c.clcsp,
 # c.cincaddr4cspn, c.csc, c.clc, c.cjal), so that disassembly covers them.
 .include "cheriot.inc"
@@ -122,6 +123,8 @@ after_get_pointer:
 get_pointer:
 	.cfi_startproc
 	cmove ca0, cs0                      # counter's capability
+.globl get_pointer_return
+get_pointer_return:
 	cret
 	.cfi_endproc
 .size get_pointer, .-get_pointer
@@ -172,7 +175,7 @@ stack: .fill STACK_SIZE, 1, 0
 	.uleb128 0x03; .uleb128 0x08; .uleb128 0x11; .uleb128 0x01; .uleb128 0x12; .uleb128 0x06
 	.uleb128 0x40; .uleb128 0x18; .uleb128 0x3f; .uleb128 0x19
 	.byte 0, 0
-	.uleb128 8; .uleb128 0x2e; .byte 0                      # subprogram returning a type
+	.uleb128 8; .uleb128 0x2e; .byte 1                      # subprogram returning a type
 	.uleb128 0x03; .uleb128 0x08; .uleb128 0x11; .uleb128 0x01; .uleb128 0x12; .uleb128 0x06
 	.uleb128 0x40; .uleb128 0x18; .uleb128 0x3f; .uleb128 0x19; .uleb128 0x49; .uleb128 0x13
 	.byte 0, 0
@@ -223,5 +226,7 @@ stack: .fill STACK_SIZE, 1, 0
 	.uleb128 8; .asciz "get_pointer"; .4byte get_pointer; .4byte .Ltext_end - get_pointer
 	.uleb128 2; .byte 0x72; .byte 0
 	.4byte .Lint_ptr - .Lcu
+	.uleb128 6; .asciz "result"; .4byte .Lint_ptr - .Lcu; .uleb128 1; .byte 0x5a  # DW_OP_reg10
+	.byte 0
 	.byte 0                                                 # end of the compile unit
 .Lcu_end:
