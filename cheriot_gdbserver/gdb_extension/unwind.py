@@ -60,6 +60,7 @@ class Documents:
     def __init__(self) -> None:
         self.generation = 0
         self.cache: dict[tuple[int, int], dict | None] = {}
+        self.last: dict[int, dict] = {}     # per thread, the latest document of any stop
         self.static: dict | None = None     # the image part, the same at every stop
         self.unavailable = False            # not an RTOS image: never ask again
 
@@ -70,10 +71,15 @@ class Documents:
     def forget(self, *_: Any) -> None:
         """Another image (or another target): ask again what it is."""
         self.invalidate()
+        self.last.clear()
         self.static = None
         self.unavailable = False
 
-    def current(self) -> dict | None:
+    def current(self, fresh: bool = True) -> dict | None:
+        """The selected thread's document at this stop. ``fresh=False`` (a compartment's entry
+        frame) also takes the one of an earlier stop while the trusted stack's frame offset
+        is unchanged: its frames and spills are then the same, and one memory read is much
+        cheaper than the monitor command at every step."""
         if self.unavailable:
             return None
         thread = gdb.selected_thread()
@@ -82,8 +88,39 @@ class Documents:
         tid = thread.ptid[1] or thread.num
         key = (self.generation, tid)
         if key not in self.cache:
+            earlier = self.last.get(tid)
+            if not fresh and earlier is not None and self._unchanged(earlier):
+                return earlier
             self.cache[key] = self._fetch(tid)
+            if self.cache[key] is not None:
+                self.last[tid] = self.cache[key]
         return self.cache[key]
+
+    @staticmethod
+    def _unchanged(doc: dict) -> bool:
+        """The frame offset, and each call's frame record (spill, export entry) and return
+        address, are what the document says."""
+        field, records = doc.get("frameoffset") or {}, doc.get("frame_records")
+        if field.get("value") is None or records is None:
+            return False
+        memory = gdb.selected_inferior()
+
+        def word(address: int, length: int = 4) -> int:
+            return int.from_bytes(bytes(memory.read_memory(address, length)), "little")
+        try:
+            if word(field["address"], 2) != field["value"]:
+                return False
+            for f in doc["frames"]:
+                if f["index"] == 0:
+                    continue
+                at = records["address"] + records["size"] * f["index"]
+                if word(at + records["csp"]) != f["spill"] or \
+                        word(at + records["export"]) != f["export"] or \
+                        word(f["spill"] + 24) != f["caller"]["pc"]:
+                    return False
+        except (gdb.MemoryError, KeyError, TypeError):
+            return False
+        return True
 
     def _fetch(self, tid: int) -> dict | None:
         try:
@@ -196,7 +233,7 @@ class CompartmentUnwinder(Unwinder):
         start = function_start(look)
         if start is None or start not in image["entries"]:
             return None
-        doc = DOCUMENTS.current()
+        doc = DOCUMENTS.current(fresh=False)
         if doc is None:
             return None
         sp = _u32(pending.read_register("sp"))

@@ -323,7 +323,18 @@ def callchain_document(context: DebugContext, state: RtosState, t: Thread) -> di
         if found is not None:
             target = {"export": ct1.address, "compartment": found[0], "function": found[1],
                       "entry": found[2]}
+    field = state.image.trusted_stack_layout["frameoffset"]
+    frameoffset = {"address": t.trusted_stack.start + field.offset, "value": None}
+    try:
+        frameoffset["value"] = int.from_bytes(context.view.read_memory(frameoffset["address"], 2),
+                                              "little")
+    except ViewError:
+        pass
+    lay, frame = state.image.trusted_stack_layout, state.image.frame_layout
+    records = {"address": t.trusted_stack.start + lay["frames"].offset, "size": frame.size,
+               "csp": frame["csp"].offset, "export": frame["calleeExportTable"].offset}
     return {"thread": t.id, "name": t.name, "compartment": t.compartment, "on_cpu": t.on_cpu,
+            "frameoffset": frameoffset, "frame_records": records,
             "trusted_stack": t.trusted_stack.start,
             "stack": [t.stack.stack.start, t.stack.stack.end],
             "image": _image_document(context, state),
