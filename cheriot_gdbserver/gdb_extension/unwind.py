@@ -61,12 +61,14 @@ class Documents:
         self.generation = 0
         self.cache: dict[tuple[int, int], dict | None] = {}
         self.last: dict[int, dict] = {}     # per thread, the latest document of any stop
+        self.reused: dict[tuple[int, int], dict] = {}   # taken from ``last`` at this stop
         self.static: dict | None = None     # the image part, the same at every stop
         self.unavailable = False            # not an RTOS image: never ask again
 
     def invalidate(self, *_: Any) -> None:
         self.generation += 1
         self.cache.clear()
+        self.reused.clear()
 
     def forget(self, *_: Any) -> None:
         """Another image (or another target): ask again what it is."""
@@ -87,9 +89,12 @@ class Documents:
             return None
         tid = thread.ptid[1] or thread.num
         key = (self.generation, tid)
+        if not fresh and key in self.reused:
+            return self.reused[key]
         if key not in self.cache:
             earlier = self.last.get(tid)
             if not fresh and earlier is not None and self._unchanged(earlier):
+                self.reused[key] = earlier
                 return earlier
             self.cache[key] = self._fetch(tid)
             if self.cache[key] is not None:
