@@ -8,8 +8,9 @@ closed, and the refusal is logged. OpenOCD does the same with its default of one
 target. A client arriving just as the attached one leaves (gdb quit, then reconnected) is not
 refused: it waits for that session to wind down.
 
-Per connection a reader thread feeds received bytes to the session (so Ctrl-C reaches the target
-while ``resume`` blocks) and the serving thread runs the session. A client that vanishes
+Per connection the serving thread reads the socket and runs the session; while the target runs
+(``resume`` blocks that thread) a ``RunWatch`` thread reads the socket instead, so Ctrl-C and a
+dropped connection reach the target. A client that vanishes
 mid-packet or mid-run only ends its session: the target is interrupted and keeps its state.
 ``close`` (SIGTERM, Ctrl-C) ends the session the same way, whatever state it is in.
 Binds to loopback by default: RSP has no authentication (debuggers.md §6).
@@ -17,7 +18,9 @@ Binds to loopback by default: RSP has no authentication (debuggers.md §6).
 
 from __future__ import annotations
 
+import os
 import queue
+import select
 import socket
 import threading
 import time
@@ -44,20 +47,91 @@ WIND_DOWN_SECONDS = 5.0
 REFUSAL_SECONDS = 2.0
 
 
+class SocketRunWatch:
+    """The ``RunWatch`` of a socket connection: a thread that reads the socket only between
+    ``arm`` and ``disarm``.
+
+    Disarmed, it sleeps on a pipe, so packets of an idle session wake nothing but the session
+    thread. Armed, it waits for the socket or the pipe; what it reads it passes to the session
+    under a lock that ``disarm`` also takes, so once ``disarm`` returns no read is in progress
+    and none will start until the next ``arm``: the session thread then owns the socket again.
+    """
+
+    _ARM, _DISARM, _QUIT = b"a", b"d", b"q"
+
+    def __init__(self, session: Session, transport: SocketTransport) -> None:
+        self.session = session
+        self.transport = transport
+        self._lock = threading.Lock()
+        self._armed = False
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._watch, name="gdbstub-run-watch",
+                                        daemon=True)
+        self._thread.start()
+
+    def arm(self) -> None:
+        with self._lock:
+            self._armed = True
+        os.write(self._wake_w, self._ARM)
+
+    def disarm(self) -> None:
+        with self._lock:  # waits for a read in progress to be handed over
+            self._armed = False
+        os.write(self._wake_w, self._DISARM)
+
+    def close(self) -> None:
+        """End the thread (the connection is over); waits for it."""
+        with self._lock:
+            self._armed = False
+        os.write(self._wake_w, self._QUIT)
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _watch(self) -> None:
+        sock = self.transport.sock
+        armed = False
+        while True:
+            if not armed:  # asleep until told otherwise; the socket is the session thread's
+                token = os.read(self._wake_r, 1)
+            else:
+                readable, _, _ = select.select([sock, self._wake_r], [], [])
+                if self._wake_r in readable:
+                    token = os.read(self._wake_r, 1)
+                elif not self._read_once():
+                    token = os.read(self._wake_r, 1)  # disarmed meanwhile: its token follows
+                else:
+                    continue
+            if token == self._QUIT:
+                return
+            armed = token == self._ARM
+
+    def _read_once(self) -> bool:
+        """Read what the socket has and hand it to the session, if still armed."""
+        with self._lock:
+            if not self._armed:
+                return False
+            chunk = self.transport.recv()
+            if chunk:
+                self.session.receive(chunk)
+            else:  # the peer is gone (or the server closed the socket)
+                self.session.connection_lost()
+                self._armed = False
+                return False
+            return True
+
+
 def serve_connection(session: Session, transport: Transport) -> None:
     """Run ``session`` over ``transport`` until the peer goes away; closes the transport."""
-    def read() -> None:
-        while chunk := transport.recv():
-            session.receive(chunk)
-        session.connection_lost()
-
-    reader = threading.Thread(target=read, name="gdbstub-reader", daemon=True)
-    reader.start()
+    watch = SocketRunWatch(session, transport) if isinstance(transport, SocketTransport) else None
+    session.watch = watch
     try:
         session.serve()
     finally:
-        transport.close()  # unblocks the reader if the session ended first
-        reader.join()
+        session.watch = None
+        transport.close()
+        if watch is not None:
+            watch.close()
 
 
 def refuse(sock: socket.socket, reason: str) -> None:
