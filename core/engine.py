@@ -51,6 +51,7 @@ from .state import (
     CoreState,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
+from .uc_registers import RegisterBatch
 
 log = structlog.get_logger(__name__)
 
@@ -147,6 +148,7 @@ class Engine:
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
+        self._uc_batch: RegisterBatch | None = None
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
@@ -630,9 +632,12 @@ class Engine:
         self._pending = None
 
     def _sync_from_uc(self) -> None:
-        for i in range(1, 16):
-            self.core.x[i] = self.uc.reg_read(UC_RISCV_REG_X1 + i - 1)
-        self.hart.pc = self.pc
+        # One batch call into Unicorn (core/uc_registers.py): per-register reads were most of
+        # the cost of a debugger single-step.
+        if self._uc_batch is None:
+            self._uc_batch = RegisterBatch(self.uc)
+        xs, self.hart.pc = self._uc_batch.read()
+        self.core.x[1:16] = xs
 
     def _write_back_x(self) -> None:
         dirty = self.core.xdirty
@@ -645,6 +650,13 @@ class Engine:
         """General-purpose capability register ``index`` (0-15)."""
         self._sync_from_uc()
         return self.hart.read_cap(index)
+
+    def read_registers(self) -> Hart:
+        """The hart with x1-x15 and the pc copied from Unicorn (one batch call); they stay
+        current until the engine runs or a register is written. A debugger reads the
+        registers it needs from it without building all sixteen capabilities."""
+        self._sync_from_uc()
+        return self.hart
 
     def read_caps(self) -> tuple[Cap, ...]:
         """All 16 general-purpose capability registers at once (one copy from Unicorn)."""

@@ -47,78 +47,84 @@ WIND_DOWN_SECONDS = 5.0
 REFUSAL_SECONDS = 2.0
 
 
+# How often an idle run watch looks whether a run has started. A run shorter than this (a
+# single step, the continue gdb uses to step) never wakes it: a thread wake-up under the GIL
+# costs more than the whole step. It is also the latency of Ctrl-C (or of noticing a dropped
+# client) at the start of a run.
+WATCH_POLL_SECONDS = 0.02
+
+
 class SocketRunWatch:
-    """The ``RunWatch`` of a socket connection: a thread that reads the socket only between
-    ``arm`` and ``disarm``.
+    """The ``RunWatch`` of a socket connection: a thread that reads the socket while a run is
+    in progress (between ``arm`` and ``disarm``), and never otherwise.
 
-    Disarmed, it sleeps on a pipe, so packets of an idle session wake nothing but the session
-    thread. Armed, it waits for the socket or the pipe; what it reads it passes to the session
-    under a lock that ``disarm`` also takes, so once ``disarm`` returns no read is in progress
-    and none will start until the next ``arm``: the session thread then owns the socket again.
+    ``arm`` only sets a flag: the thread notices it within ``WATCH_POLL_SECONDS`` and then waits
+    for the socket (or its pipe). What it reads it passes to the session under a lock that
+    ``disarm`` also takes; ``disarm`` wakes it through the pipe only if it was watching. Once
+    ``disarm`` returns no read is in progress and none starts until the next ``arm``: the
+    session thread owns the socket again.
     """
-
-    _ARM, _DISARM, _QUIT = b"a", b"d", b"q"
 
     def __init__(self, session: Session, transport: SocketTransport) -> None:
         self.session = session
         self.transport = transport
         self._lock = threading.Lock()
-        self._armed = False
+        self._armed = False      # a run is in progress
+        self._watching = False   # the thread is waiting for the socket (it noticed the run)
+        self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._watch, name="gdbstub-run-watch",
                                         daemon=True)
         self._thread.start()
 
     def arm(self) -> None:
-        with self._lock:
-            self._armed = True
-        os.write(self._wake_w, self._ARM)
+        self._armed = True
 
     def disarm(self) -> None:
         with self._lock:  # waits for a read in progress to be handed over
             self._armed = False
-        os.write(self._wake_w, self._DISARM)
+            if self._watching:
+                self._watching = False
+                os.write(self._wake_w, b"d")
 
     def close(self) -> None:
         """End the thread (the connection is over); waits for it."""
         with self._lock:
             self._armed = False
-        os.write(self._wake_w, self._QUIT)
+            self._closed = True
+            os.write(self._wake_w, b"q")
         self._thread.join()
         os.close(self._wake_r)
         os.close(self._wake_w)
 
     def _watch(self) -> None:
-        sock = self.transport.sock
-        armed = False
+        sock, wake = self.transport.sock, self._wake_r
         while True:
-            if not armed:  # asleep until told otherwise; the socket is the session thread's
-                token = os.read(self._wake_r, 1)
-            else:
-                readable, _, _ = select.select([sock, self._wake_r], [], [])
-                if self._wake_r in readable:
-                    token = os.read(self._wake_r, 1)
-                elif not self._read_once():
-                    token = os.read(self._wake_r, 1)  # disarmed meanwhile: its token follows
-                else:
+            readable, _, _ = select.select([wake], [], [], WATCH_POLL_SECONDS)
+            if readable:
+                os.read(wake, 64)
+            with self._lock:
+                if self._closed:
+                    return
+                if not self._armed:
                     continue
-            if token == self._QUIT:
-                return
-            armed = token == self._ARM
+                self._watching = True
+            while self._read_once(sock, wake):
+                pass
 
-    def _read_once(self) -> bool:
-        """Read what the socket has and hand it to the session, if still armed."""
+    def _read_once(self, sock: socket.socket, wake: int) -> bool:
+        """Wait for the socket and hand what it has to the session; False once disarmed."""
+        readable, _, _ = select.select([sock, wake], [], [])
         with self._lock:
-            if not self._armed:
-                return False
+            if wake in readable or not self._watching:
+                return False  # disarm wrote to the pipe, or is about to be read above
             chunk = self.transport.recv()
             if chunk:
                 self.session.receive(chunk)
-            else:  # the peer is gone (or the server closed the socket)
-                self.session.connection_lost()
-                self._armed = False
-                return False
-            return True
+                return True
+            self.session.connection_lost()  # the peer is gone (or the server closed it)
+            self._watching = self._armed = False  # nothing more to read for this run
+            return False
 
 
 def serve_connection(session: Session, transport: Transport) -> None:
