@@ -8,6 +8,7 @@ References: GDB manual, "Overview" (framing, checksum, run-length encoding, esca
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ def unescape(data: bytes) -> bytes:
     return bytes(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def _rle_run(byte: bytes, run: int) -> bytes:
     """The encoding of ``run`` (4 or more) copies of ``byte``."""
     out = bytearray()

@@ -76,6 +76,11 @@ class Target(Protocol):
         """The register's bytes, exactly ``spec.size`` long, target (little-endian) order."""
         ...
 
+    def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
+        """Several registers at once (the ``g`` block, a stop reply's expedited registers), each
+        as ``read_register`` gives it; None for one that cannot be read (gdb's 'xx')."""
+        ...
+
     def write_register(self, regnum: int, data: bytes) -> None: ...
 
     def read_memory(self, address: int, length: int) -> bytes:
