@@ -17,13 +17,13 @@ from enum import Enum
 INTERRUPT_BYTE = 0x03
 ESCAPE = ord("}")
 ESCAPE_XOR = 0x20
-_MUST_ESCAPE = frozenset(b"#$}*")  # '*' too, so that escaped data never looks like RLE
 RLE_MARK = ord("*")
 RLE_BIAS = 29  # the count character is (extra repeats + 29): ' ' means 3 more
 _RLE_MIN_EXTRA, _RLE_MAX_EXTRA = 3, 126 - RLE_BIAS
 _RLE_FORBIDDEN_EXTRA = frozenset({ord("#") - RLE_BIAS, ord("$") - RLE_BIAS})
 _HEX = b"0123456789abcdef"
 _RUNS = re.compile(rb"(.)\1{3,}", re.DOTALL)
+_SPECIALS = re.compile(rb"[#$}*]")  # escaped; "*" too, so escaped data never looks like RLE
 
 
 # --- events the decoder yields ------------------------------------------------------------------
@@ -78,13 +78,11 @@ def checksum(data: bytes) -> int:
 
 def escape(data: bytes) -> bytes:
     """Escape '#', '$', '}' and '*' as '}' followed by the byte xor 0x20 (binary data)."""
-    out = bytearray()
-    for b in data:
-        if b in _MUST_ESCAPE:
-            out += bytes((ESCAPE, b ^ ESCAPE_XOR))
-        else:
-            out.append(b)
-    return bytes(out)
+    return _SPECIALS.sub(_escaped, data)
+
+
+def _escaped(match: re.Match[bytes]) -> bytes:
+    return bytes((ESCAPE, match.group()[0] ^ ESCAPE_XOR))
 
 
 def unescape(data: bytes) -> bytes:

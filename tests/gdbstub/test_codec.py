@@ -184,3 +184,12 @@ def test_decoder_whole_chunks_match_byte_at_a_time(data: bytes, max_length: int)
     dec = Decoder(max_length)
     one_by_one = [e for b in data for e in dec.feed(bytes((b,)))]
     assert whole == one_by_one
+
+
+def reference_escape(data: bytes) -> bytes:
+    return b"".join(bytes((0x7D, b ^ 0x20)) if b in b"#$}*" else bytes((b,)) for b in data)
+
+
+@given(st.binary(max_size=300))
+def test_escape_matches_the_byte_at_a_time_escape(data: bytes) -> None:
+    assert escape(data) == reference_escape(data)
