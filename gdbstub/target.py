@@ -59,7 +59,7 @@ class ThreadInfo:
 
 class Target(Protocol):
     """The debugged system as the stub sees it. All calls come from the session thread except
-    ``interrupt``, which the connection's reader thread calls while ``resume`` is blocked."""
+    ``interrupt``, which the connection's run watch calls while ``resume`` is blocked."""
 
     @property
     def supports(self) -> frozenset[Feature]: ...
