@@ -51,7 +51,6 @@ from .state import (
     CoreState,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
-from .uc_registers import RegisterBatch
 
 log = structlog.get_logger(__name__)
 
@@ -100,7 +99,7 @@ class Engine:
     """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
 
     def __init__(self, memory: Memory, *, reference: bool = False, isa: Isa = ALL) -> None:
-        from .fastpath import FastPath  # the binding needs the library built
+        from .fastpath import FastPath, RegisterBatch  # the binding needs the library built
 
         self.memory = memory
         self.isa = isa  # the core's optional extensions and registers (core/isa.py)
@@ -148,7 +147,7 @@ class Engine:
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
-        self._uc_batch: RegisterBatch | None = None
+        self._uc_batch = RegisterBatch(self.uc)
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
@@ -632,10 +631,8 @@ class Engine:
         self._pending = None
 
     def _sync_from_uc(self) -> None:
-        # One batch call into Unicorn (core/uc_registers.py): per-register reads were most of
+        # One batch call into Unicorn (fastpath.RegisterBatch): per-register reads were most of
         # the cost of a debugger single-step.
-        if self._uc_batch is None:
-            self._uc_batch = RegisterBatch(self.uc)
         xs, self.hart.pc = self._uc_batch.read()
         self.core.x[1:16] = xs
 
