@@ -98,10 +98,13 @@ class SocketRunWatch:
         os.close(self._wake_w)
 
     def _watch(self) -> None:
-        sock, wake = self.transport.sock, self._wake_r
+        wake = self._wake_r
+        idle, running = select.poll(), select.poll()  # poll: no FD_SETSIZE limit
+        idle.register(wake, select.POLLIN)
+        running.register(wake, select.POLLIN)
+        running.register(self.transport.sock.fileno(), select.POLLIN)
         while True:
-            readable, _, _ = select.select([wake], [], [], WATCH_POLL_SECONDS)
-            if readable:
+            if idle.poll(WATCH_POLL_SECONDS * 1000):
                 os.read(wake, 64)
             with self._lock:
                 if self._closed:
@@ -109,14 +112,14 @@ class SocketRunWatch:
                 if not self._armed:
                     continue
                 self._watching = True
-            while self._read_once(sock, wake):
+            while self._read_once(running, wake):
                 pass
 
-    def _read_once(self, sock: socket.socket, wake: int) -> bool:
+    def _read_once(self, running: select.poll, wake: int) -> bool:
         """Wait for the socket and hand what it has to the session; False once disarmed."""
-        readable, _, _ = select.select([sock, wake], [], [])
+        ready = {fd for fd, _ in running.poll()}
         with self._lock:
-            if wake in readable or not self._watching:
+            if wake in ready or not self._watching:
                 return False  # disarm wrote to the pipe, or is about to be read above
             chunk = self.transport.recv()
             if chunk:
