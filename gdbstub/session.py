@@ -37,6 +37,7 @@ from .tdesc import RegisterTable
 from .transport import Transport, TransportClosed
 
 DEFAULT_PACKET_SIZE = 0x4000
+RLE_MIN_PAYLOAD = 64  # shorter replies are sent without run-length encoding
 
 
 class SessionState(Enum):
@@ -245,7 +246,9 @@ class Session:
             payload = error(ErrorCode.STUB_BUG)
         if self.trace:
             self.log.debug("gdbstub.tx", packet=payload[:200])
-        framed = codec.frame(payload, rle=self.rle)
+        # Short replies (stop replies, one register) go unencoded: finding their runs costs more
+        # time than the few bytes it would save.
+        framed = codec.frame(payload, rle=self.rle and len(payload) >= RLE_MIN_PAYLOAD)
         self._last_sent = framed
         self._send_raw(framed)
 
