@@ -32,6 +32,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
+from ..core.decode import decode
 from .daemon import DaemonError, monitor_json
 
 NAME = "cheriot-compartments"
@@ -192,6 +193,29 @@ def _cap(frame: Any, name: str) -> dict:
             "otype": int(value["otype"])}
 
 
+def _csp_moved(start: int, pc: int) -> int:
+    """How far the instructions from ``start`` up to ``pc`` moved csp by ``cincoffset csp,
+    csp, IMM`` (the switcher makes room for its spill so: -32 once the spill is reserved).
+    Conditional branches are read through (we are past them); a jump ends the walk."""
+    if not start <= pc < start + 512:
+        return 0
+    try:
+        code = bytes(gdb.selected_inferior().read_memory(start, pc - start + 4))
+    except gdb.MemoryError:
+        return 0
+    moved, offset = 0, 0
+    while start + offset < pc:
+        word = int.from_bytes(code[offset:offset + 4].ljust(4, b"\0"), "little")
+        instr = decode(word)
+        if instr.op in ("cincaddrimm", "cincoffsetimm", "cincoffset") and \
+                instr.rd == 2 and instr.rs1 == 2 and instr.rs2 == 0:
+            moved += instr.imm
+        elif instr.op in ("cjal", "cjalr", "jal", "jalr"):
+            break
+        offset += instr.length
+    return moved
+
+
 def _read_word(address: int) -> int | None:
     try:
         return int.from_bytes(gdb.selected_inferior().read_memory(address, 4), "little")
@@ -276,20 +300,30 @@ class CompartmentUnwinder(Unwinder):
                   *image["switcher_library"])
         region = max((a for a in points if a is not None and a <= pc),
                      default=image["switcher_code"][0])
-        # 1: cra still holds the caller's return sentry (entry, library functions, the end of
-        # the return path)
-        if level0 and cra["tag"] and cra["otype"] in RETURN_SENTRIES and \
-                not in_switcher(cra["address"]):
-            sp = csp["address"]
-            if _read_word(sp + 24) == cra["address"]:
-                sp += SPILL_SIZE         # the spill is written, csp points at it
+        doc = DOCUMENTS.current()
+        top_caller = doc["frames"][0]["caller"] if doc and doc["frames"] else None
+        returning = cra["tag"] and cra["otype"] in RETURN_SENTRIES and \
+            not in_switcher(cra["address"])
+        # 0: the call's trusted-stack frame is pushed (its spill holds the live cra): the
+        # caller as the spill has it, whatever the switcher has done to csp since
+        if level0 and returning and top_caller is not None and \
+                top_caller["cra"] is not None and top_caller["cra"]["address"] == cra["address"]:
+            return self._from_spill(pending, top_caller, region)
+        # 1: cra still holds the caller's return sentry (the call path before the frame is
+        # pushed, library functions, the end of the return path): csp as the caller left it,
+        # less what the straight-line code from the region's start has moved it by, or past
+        # the spill it points at (the return path has reloaded cra from it)
+        if level0 and returning:
+            moved = _csp_moved(region, pc)
+            sp = csp["address"] - moved
+            if not moved and _read_word(sp + 24) == cra["address"]:
+                sp += SPILL_SIZE
             regs = {"pc": cra["address"], "ra": cra["address"], "sp": sp,
                     "fp": _u32(pending.read_register("fp")),
                     "s1": _u32(pending.read_register("s1")),
                     "gp": _u32(pending.read_register("gp"))}
             return self._info(pending, sp, region, regs)
-        # 2: csp points at a spill (call path before the stack is chopped; return path after
-        # the frame is popped)
+        # 2: csp points at a spill (the return path after the frame is popped)
         ret = _read_word(csp["address"] + 24)
         top = int(pending.read_register("csp")["top"])
         if level0 and ret is not None and compartment_of(ret) is not None and \
@@ -300,10 +334,11 @@ class CompartmentUnwinder(Unwinder):
                     "gp": _read_word(spill + 16) or 0}
             return self._info(pending, spill + SPILL_SIZE, region, regs)
         # 3: the top trusted-stack frame's spill
-        doc = DOCUMENTS.current()
-        if doc is None or not doc["frames"] or doc["frames"][0]["caller"] is None:
+        if top_caller is None:
             return None
-        caller = doc["frames"][0]["caller"]
+        return self._from_spill(pending, top_caller, region)
+
+    def _from_spill(self, pending: Any, caller: dict, region: int) -> Any:
         regs = {"pc": caller["pc"], "ra": caller["pc"], "sp": caller["csp"]}
         for reg, slot in CALLEE_SAVED:
             if caller.get(slot) is not None:

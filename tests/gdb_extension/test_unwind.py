@@ -229,3 +229,29 @@ def test_bt_in_an_error_handler_reaches_the_faulting_function(rtos_gdb, rtos_elf
         bt[2].endswith(f"faulty.S:{FAULT_LINE}"), bt
     assert bt[3].startswith(f"#3  {ret:#010x} in demo_main [demo]"), bt
     assert len(bt) == 4, bt
+
+
+def test_every_instruction_of_the_switchers_call_and_return_paths_has_the_caller_above(
+        rtos_gdb, rtos_elf) -> None:
+    """stepi through the whole switcher, call path and return path: at each instruction the
+    frame above is demo_main at the return address with the stack pointer of the call."""
+    symbols = nm(rtos_elf)
+    sp, ret = call_site(rtos_gdb, rtos_elf, FIRST_CALL)
+    switcher = (symbols["__Z26compartment_switcher_entryz"], symbols["exception_entry_asm"])
+    seen = {"call": 0, "return": 0}
+    for path in ("call", "return"):
+        while not switcher[0] <= pc(rtos_gdb) < switcher[1]:
+            rtos_gdb.console("stepi")
+        while switcher[0] <= pc(rtos_gdb) < switcher[1]:
+            at = pc(rtos_gdb)
+            rtos_gdb.console("frame 1")
+            assert (pc(rtos_gdb), rtos_gdb.address_of("$sp")) == (ret, sp), (path, hex(at))
+            assert where(rtos_gdb)[0] == "demo_main", (path, hex(at))
+            rtos_gdb.console("frame 0")
+            rtos_gdb.console("stepi")
+            seen[path] += 1
+        if path == "call":
+            assert pc(rtos_gdb) == symbols["faulty_read"]
+        else:
+            assert pc(rtos_gdb) == ret and rtos_gdb.address_of("$sp") == sp
+    assert seen["call"] > 40 and seen["return"] > 20, seen
