@@ -102,6 +102,7 @@ def board_include(board: Board) -> str:
         "BOARD_CLINT_SIZE": devices["clint"].size,
         "BOARD_CLINT_MTIME": mtime,
         "BOARD_CLINT_MTIMECMP": mtimecmp,
+        "BOARD_CLINT_MSIP": 0,         # both CLINT variants (boards/devices/clint.py)
         "BOARD_TICK_CYCLES": ticks,
         "BOARD_SHADOW_SIZE": devices["shadow"].size,
         "BOARD_REVOCABLE_BASE": board.revocable_base,

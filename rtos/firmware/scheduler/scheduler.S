@@ -9,6 +9,8 @@
 .include "rtos.inc"
 
 .equ THREADS, CONFIG_THREADS_NUM
+.equ MICRO_REBOOT_RECORD_SIZE, 24
+.equ MR_CAUSE_DEBUGGER, 0xffffffff     # mr_cause of a reboot the debugger requested
 .equ PRIORITIES, CONFIG_THREAD_MAX_PRIORITY + 1
 .equ INFINITY_HIGH, 0xffffffff
 
@@ -94,6 +96,16 @@ uart_receive_futex:
 .size uart_receive_futex, 4
 uart_receive_pending:
 	.word 0
+# The debugger's micro-reboot request (docs/firmware.md): the export table address of the
+# compartment to reboot, 0 for none. A plain word in a granule of its own (a debugger write
+# clears no capability's tag); honoured at the next scheduler entry, which the debugger brings
+# about at once with a machine software interrupt (the CLINT's msip). 8-aligned here.
+.globl micro_reboot_request
+.type micro_reboot_request, @object
+micro_reboot_request:
+	.word 0
+.size micro_reboot_request, 4
+	.word 0
 .globl micro_reboots
 .type micro_reboots, @object
 micro_reboots:                         # (labels per field: symbol+offset would not
@@ -107,7 +119,7 @@ mr_reopen:
 	.word 0
 mr_pcc:
 	.dword 0
-.size micro_reboots, 24
+.size micro_reboots, MICRO_REBOOT_RECORD_SIZE
 globals_bss scheduler
 	zeros (4 + 4 * BOARD_INTERRUPTS) % 8
 globals_end scheduler
@@ -120,6 +132,10 @@ globals_end scheduler
 .equ pmtimercmp, _ZN13StandardClint10pmtimercmpE
 .equ threadCount, _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE
 .equ ticksSinceBoot, _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE
+# The record layout for readers without DWARF (rtos/cheriot/reboots.py): the field labels
+# above give the offsets, this absolute symbol the record size.
+.globl micro_reboot_record_size
+.set micro_reboot_record_size, MICRO_REBOOT_RECORD_SIZE
 .equ MR_TABLE, 0
 .equ MR_COUNT, 4
 .equ MR_CAUSE, 8
@@ -246,6 +262,8 @@ exception_entry:
 	beq a1, t0, .Lthread_exited
 	li t0, MCAUSE_EXTERNAL
 	beq a1, t0, .Lschedule
+	li t0, MCAUSE_SOFTWARE
+	beq a1, t0, .Ldoorbell
 	li a0, 1                       # anything else: panic (simulation: exit 1)
 	j simulation_exit
 .Ltick:
@@ -262,9 +280,19 @@ exception_entry:
 	bnez t0, .Lschedule
 	li a0, 0
 	j simulation_exit
+.Ldoorbell:                            # the debugger's doorbell: acknowledge it
+	cllc ca3, __import_mem_clint_RWcm
+	clc ca3, 0(ca3)
+	csw zero, ca3, BOARD_CLINT_MSIP
 .Lschedule:
 	cjal poll_uart
-	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
+	gclw a2, micro_reboot_request  # a reboot the debugger asked for; every thread's
+	beqz a2, 1f                    # context is in its trusted stack here, none is in the
+	gcsw zero, micro_reboot_request   # switcher: the safe point
+	li a1, MR_CAUSE_DEBUGGER
+	li a5, 1                       # the interrupted thread is unwound too
+	cjal reboot
+1:	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
 	beqz t1, 1f
 	now t0
 	bltu t0, t1, 1f
@@ -537,9 +565,21 @@ compartment_reset:
 	cincoffset csp, csp, -16
 	csc cra, 0(csp)
 	cgettype t0, ca0
-	li t1, OTYPE_EXPORT_ENTRY
-	bne t0, t1, .Lreset_invalid
 	cgetbase a2, ca0
+	li a0, -EINVAL                 # (a0 is ca0's address: the handle is read by now)
+	li t1, OTYPE_EXPORT_ENTRY
+	bne t0, t1, 1f
+	li a5, 0                       # the caller is the compartment's handler: it unwinds itself
+	cjal reboot
+1:	clc cra, 0(csp)
+	cincoffset csp, csp, 16
+	cret
+
+# reboot(a2 = export table address, a1 = cause, a5 = 1 to unwind the current thread too)
+# -> a0 = 0, or -EINVAL (not a rebootable compartment, or rebooting already). Interrupts off.
+reboot:
+	cincoffset csp, csp, -16
+	csc cra, 0(csp)
 	gclw t0, mr_table
 	bne a2, t0, .Lreset_invalid
 	gclw t0, mr_reopen
@@ -576,14 +616,16 @@ compartment_reset:
 	cincoffset ca4, ca4, 4
 	cincoffset ca3, ca3, 4
 	j 1b
-	# 3. Unwind every other thread inside the compartment; a waiting one becomes Ready.
+	# 3. Unwind the threads inside the compartment (the current one only when asked);
+	#    a waiting one becomes Ready.
 2:	li s1, 0
 3:	tcb cs0, s1
+	bnez a5, 5f
 	gclc ca3, current
 	cgetaddr t0, ca3
 	cgetaddr t1, cs0
 	beq t0, t1, 4f
-	clbu t0, cs0, TCB_STATE
+5:	clbu t0, cs0, TCB_STATE
 	andi t0, t0, 3
 	li t1, THREAD_EXITED
 	beq t0, t1, 4f
@@ -601,10 +643,10 @@ compartment_reset:
 	li t0, THREADS
 	bltu s1, t0, 3b
 	li a0, 0
-	j 5f
+	j 6f
 .Lreset_invalid:
 	li a0, -EINVAL
-5:	clc cra, 0(csp)
+6:	clc cra, 0(csp)
 	cincoffset csp, csp, 16
 	cret
 
