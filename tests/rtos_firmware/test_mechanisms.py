@@ -225,3 +225,44 @@ def test_timer_preempts_a_lower_priority_thread(rtos_elf: Path) -> None:
     pc = booted.cap(demo_ts).address
     assert syms[".uaf_code_start"] <= pc < syms[".uaf_code_end"]   # back in uaf, not done
     assert "uaf: allocated again" not in booted.uart.getvalue().decode()
+
+
+def test_the_uart_interrupt_comes_through_the_plic_on_the_cheriot_safe_board(
+        tmp_path: Path) -> None:
+    # cheriot-safe wires the UART's irq_o (msftDvIp_uart.sv: data ready AND IER bit 0) to the
+    # PLIC's second input (msftDvIp_tcdev_wrapper.sv: irqs_i = {..., irq_periph, irq_tbre}),
+    # source 2. The firmware enables it there and never polls; the echo thread sleeping on the
+    # interrupt's futex word wakes when a byte arrives.
+    from cheriot_gdbserver.core.csr import IRQ_MEI
+    from cheriot_gdbserver.rtos import bundled
+
+    elf = bundled.build("rtos", out_dir=tmp_path, board="ibex-safe-simulator")
+    booted = boot(elf, board="ibex-safe-simulator")
+    syms = booted.symbols
+    word = syms["uart_receive_futex"]
+    producer = syms["_ZN12_GLOBAL__N_112threadSpacesE"] + 80    # thread 2 runs the echo
+    engine = booted.machine.engine
+    for _ in range(400):
+        engine.run(20_000)
+        if booted.u32(producer + 56) == word:
+            break
+    assert booted.u32(producer + 56) == word                     # waiting on the word
+    handle = booted.cap(syms["__import.sealed_object.uart_interrupt_capability"])
+    assert booted.u16(handle.base + 8) == 2                      # the interrupt's number
+    plic = booted.machine.devices.plic
+    assert plic is not None
+    assert plic.read(4 * 2, 4) != 0 and plic.read(0x2000, 4) & 1 << 2   # priority, enable
+    uart = booted.machine.devices.uart
+    assert uart is not None and uart.ier & 1                     # received-data interrupt
+    fired = booted.u32(word)
+    assert not engine.hart.mip & 1 << IRQ_MEI
+    uart.feed(b"ok\n")
+    assert engine.hart.mip & 1 << IRQ_MEI                        # the PLIC raised MEIP
+    # The next instruction takes the interrupt; the scheduler claims source 2 and fires the word.
+    booted.run_to("plic_claim")
+    assert booted.run_to_exit() == 0
+    out = booted.uart.getvalue().decode()
+    assert "echo: received byte 111\necho: received byte 107\necho: received byte 10\n" in out
+    assert "echo: no input for a while after 3 bytes, exiting\n" in out
+    assert booted.u32(word) == fired + 1
+    assert "poll_uart" not in syms                               # no polling on this board

@@ -10,6 +10,17 @@
 
 .equ THREADS, CONFIG_THREADS_NUM
 .equ MICRO_REBOOT_RECORD_SIZE, 24
+.if BOARD_PLIC_SIZE
+.equ MASTER_PLIC_SIZE, 40 + 4 * BOARD_INTERRUPTS
+.else
+.equ MASTER_PLIC_SIZE, 4 + 4 * BOARD_INTERRUPTS
+.endif
+# The PLIC (rtos.md 4.8; both variants): priorities at 4 * source, enables, threshold, claim.
+.equ PLIC_ENABLE, 0x2000
+.equ PLIC_THRESHOLD, 0x200000
+.equ PLIC_CLAIM, 0x200004
+.equ UART_IRQ_PRIORITY, 3              # as the RTOS's ibex-arty-a7-100 board gives it
+.equ UART_IER, 0x04                    # 16550 interrupt enable; bit 0: received data
 .equ MR_CAUSE_DEBUGGER, 0xffffffff     # mr_cause of a reboot the debugger requested
 .equ PRIORITIES, CONFIG_THREAD_MAX_PRIORITY + 1
 .equ INFINITY_HIGH, 0xffffffff
@@ -61,12 +72,14 @@ tohost:
 .globl fromhost
 fromhost:
 	.dword 0
-# InterruptController without a PLIC: a 1-byte stub, then one futex word per board interrupt.
+# InterruptController (rtos.md 4.8): the PLIC wrapper (40 bytes; this scheduler keeps the
+# PLIC's capability in its import table instead) or, without a PLIC, a 1-byte stub; then one
+# futex word per board interrupt.
 .type _ZN12_GLOBAL__N_119InterruptController10masterPlicE, @object
 _ZN12_GLOBAL__N_119InterruptController10masterPlicE:
-	zeros 4
-	zeros 4 * BOARD_INTERRUPTS
-.size _ZN12_GLOBAL__N_119InterruptController10masterPlicE, 4 + 4 * BOARD_INTERRUPTS
+	zeros MASTER_PLIC_SIZE
+.size _ZN12_GLOBAL__N_119InterruptController10masterPlicE, MASTER_PLIC_SIZE
+	zeros MASTER_PLIC_SIZE % 8         # what follows holds capabilities: 8-aligned
 .type _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE, @object
 _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE:
 	.dword 0
@@ -86,9 +99,9 @@ _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE:
 # Micro-reboot records (docs/firmware.md), one per rebootable compartment: export table
 # address, reboot count, mcause of the last fault that asked for the reboot, the tick at which
 # the compartment reopens (0: open), and its PCC while it is closed.
-# The UART receive "interrupt" (docs/firmware.md): neither sail nor the CHERIoT-SAFE simulator
-# wires the UART to a PLIC, so the scheduler polls the receiver on every entry and delivers
-# data-ready as an interrupt futex word, counting firings; interrupt_complete re-arms it.
+# The UART-receive interrupt's futex word (docs/firmware.md), counting firings: the PLIC's
+# UART source where the board wires one (ibex-safe-simulator: source 2), else data-ready
+# polled on every scheduler entry (sail has no PLIC); interrupt_complete re-arms it.
 .globl uart_receive_futex
 .type uart_receive_futex, @object
 uart_receive_futex:
@@ -121,7 +134,6 @@ mr_pcc:
 	.dword 0
 .size micro_reboots, MICRO_REBOOT_RECORD_SIZE
 globals_bss scheduler
-	zeros (4 + 4 * BOARD_INTERRUPTS) % 8
 globals_end scheduler
 
 .equ current, _ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE
@@ -165,6 +177,9 @@ __import_export_tables:
 __import_globals:
 	.word __compart_cgps, IMPORT_LD | IMPORT_SD | IMPORT_MC | IMPORT_LM
 import_mmio uart, RWcm, IMPORT_LD | IMPORT_SD, BOARD_UART_SIZE
+.if BOARD_UART_IRQ
+import_mmio plic, RWcm, IMPORT_LD | IMPORT_SD, BOARD_PLIC_SIZE
+.endif
 .balign 8
 .globl .scheduler_import_end
 .scheduler_import_end:
@@ -197,6 +212,14 @@ sealing_type scheduler, InterruptKey
 .macro la_scheduler reg, sym
 	lui \reg, %hi(\sym)
 	addi \reg, \reg, %lo(\sym)
+.endm
+
+# plic_register CREG, OFFSET: CREG = the PLIC's register at OFFSET; clobbers t1.
+.macro plic_register creg, offset
+	cllc \creg, __import_mem_plic_RWcm
+	clc \creg, 0(\creg)
+	li t1, \offset
+	cincoffset \creg, \creg, t1
 .endm
 
 # now A: A = the low word of mtime (runs here stay far below 2^32 ticks).
@@ -239,6 +262,24 @@ scheduler_entry:
 	gcsc ca2, pmtimercmp
 	li t1, -1
 	csw t1, 4(ca2)
+.if BOARD_UART_IRQ
+	# The UART-receive interrupt through the PLIC: the source's priority and enable bit, the
+	# threshold at 0, and the UART's received-data interrupt (IER bit 0).
+	plic_register ca2, 4 * BOARD_UART_IRQ
+	li t1, UART_IRQ_PRIORITY
+	csw t1, 0(ca2)
+	plic_register ca2, PLIC_ENABLE + 4 * (BOARD_UART_IRQ / 32)
+	clw t2, 0(ca2)
+	li t1, 1 << (BOARD_UART_IRQ % 32)
+	or t2, t2, t1
+	csw t2, 0(ca2)
+	plic_register ca2, PLIC_THRESHOLD
+	csw zero, 0(ca2)
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	li t1, 1
+	csb t1, ca1, UART_IER
+.endif
 	li a0, 0
 	cret
 
@@ -261,7 +302,7 @@ exception_entry:
 	li t0, MCAUSE_THREAD_EXIT
 	beq a1, t0, .Lthread_exited
 	li t0, MCAUSE_EXTERNAL
-	beq a1, t0, .Lschedule
+	beq a1, t0, .Lexternal
 	li t0, MCAUSE_SOFTWARE
 	beq a1, t0, .Ldoorbell
 	li a0, 1                       # anything else: panic (simulation: exit 1)
@@ -280,12 +321,19 @@ exception_entry:
 	bnez t0, .Lschedule
 	li a0, 0
 	j simulation_exit
+.Lexternal:
+.if BOARD_UART_IRQ
+	cjal plic_claim
+.endif
+	j .Lschedule
 .Ldoorbell:                            # the debugger's doorbell: acknowledge it
 	cllc ca3, __import_mem_clint_RWcm
 	clc ca3, 0(ca3)
 	csw zero, ca3, BOARD_CLINT_MSIP
 .Lschedule:
+.if BOARD_UART_IRQ == 0
 	cjal poll_uart
+.endif
 	gclw a2, micro_reboot_request  # a reboot the debugger asked for; every thread's
 	beqz a2, 1f                    # context is in its trusted stack here, none is in the
 	gcsw zero, micro_reboot_request   # switcher: the safe point
@@ -664,6 +712,18 @@ reopen:
 
 # --- interrupts as futex words (rtos.md 4.8) ------------------------------------------------------
 
+.if BOARD_UART_IRQ
+# plic_claim: claim the external interrupt; the UART's fires its futex word and stays in
+# service until interrupt_complete; any other source is completed at once.
+plic_claim:
+	plic_register ca2, PLIC_CLAIM
+	clw t0, 0(ca2)
+	beqz t0, 1f
+	li t1, BOARD_UART_IRQ
+	beq t0, t1, uart_fired
+	csw t0, 0(ca2)
+1:	cret
+.else
 # poll_uart: when the UART holds received data and the last firing was completed, count a
 # firing in the futex word and make every thread waiting on it Ready.
 poll_uart:
@@ -676,6 +736,9 @@ poll_uart:
 	beqz t0, 3f
 	li t0, 1
 	gcsw t0, uart_receive_pending
+.endif
+# uart_fired: count a firing and make every thread waiting on the word Ready.
+uart_fired:
 	gclw t0, uart_receive_futex
 	addi t0, t0, 1
 	gcsw t0, uart_receive_futex
@@ -708,7 +771,13 @@ interrupt_capability:
 	cllc ca0, "__import.sealing_type.scheduler.InterruptKey"
 	clc ca0, 0(ca0)
 	libcall __library_import_libcalls_token_obj_unseal_static
-	clc cra, 0(csp)
+	cgettag t0, ca0                # the only interrupt this scheduler delivers
+	beqz t0, 1f
+	clhu t0, 0(ca0)
+	li t1, UART_RECEIVE_INTERRUPT
+	beq t0, t1, 1f
+	cmove ca0, cnull
+1:	clc cra, 0(csp)
 	cincoffset csp, csp, 16
 	cret
 
@@ -742,7 +811,13 @@ interrupt_complete:
 	beqz t0, 1f
 	clbu t0, 3(ca0)                # mayComplete
 	beqz t0, 1f
+.if BOARD_UART_IRQ
+	plic_register ca2, PLIC_CLAIM  # complete the source (ignored unless it is in service)
+	li t0, BOARD_UART_IRQ
+	csw t0, 0(ca2)
+.else
 	gcsw zero, uart_receive_pending
+.endif
 	li a1, 0
 1:	mv a0, a1
 	clc cra, 0(csp)
