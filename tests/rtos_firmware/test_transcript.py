@@ -65,7 +65,7 @@ def test_gdb_lists_and_breaks_on_source_lines(rtos_elf: Path) -> None:
          "-ex", f"break queue.S:{line}", "-ex", "list queue_get", "-ex", "info line console_print"],
         capture_output=True, text=True, timeout=60, check=False)
     assert f"file {source}, line {line}." in done.stdout, done.stdout + done.stderr
-    assert "queue_get:" in done.stdout
+    assert "func queue_get" in done.stdout
     assert 'Line ' in done.stdout and 'console.S' in done.stdout
 
 

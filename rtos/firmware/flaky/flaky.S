@@ -49,7 +49,7 @@ text_begin flaky
 	ccall __import_console_console_print
 .endm
 
-compartment_error_handler:
+func compartment_error_handler
 	prologue
 	mv s0, a1                      # mcause
 	gclw s1, faults
@@ -71,12 +71,12 @@ compartment_error_handler:
 	mv a1, s0
 	ccall __import_scheduler_compartment_reset
 	li a0, 1                       # ForceUnwind: the caller sees the failure
-2:	epilogue
-	cret
+2:	epilogue_return
+endfunc
 
 # flaky_work() -> the call count; faults from the second call on (corrupting `calls` first).
 export flaky, flaky_work, 0, EXPORT_INTERRUPTS_ENABLED, 256
-flaky_work:
+func flaky_work
 	prologue
 	# The first call since a (re)boot frees what the compartment held before: a reboot the
 	# debugger requested leaves the heap to the compartment (the scheduler holds no
@@ -107,14 +107,14 @@ flaky_work:
 	cmove ca0, cnull
 	clw a0, 0(ca0)
 2:	mv a0, s1
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 # flaky_wait() -> the result of waiting (for ever) inside flaky on a futex nobody wakes.
 export flaky, flaky_wait, 0, EXPORT_INTERRUPTS_ENABLED, 256
-flaky_wait:
+func flaky_wait
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	csw zero, 0(csp)
 	li t0, -1
 	csw t0, 4(csp)
@@ -124,9 +124,9 @@ flaky_wait:
 	li a2, 0
 	li a3, 0
 	ccall __import_scheduler_futex_timed_wait
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 
 string msg_work, "flaky: call number #\n"
 string msg_fault, "flaky: fault # since the last reboot, unwinding\n"

@@ -229,7 +229,7 @@ sealing_type scheduler, InterruptKey
 .endm
 
 # --- scheduler_entry(ca0 = ThreadLoaderInfo[THREADS]) (4.4) --------------------------------------
-scheduler_entry:
+func scheduler_entry
 	li a1, 0
 1:	tcb ca2, a1
 	slli t1, a1, 4
@@ -282,13 +282,15 @@ scheduler_entry:
 .endif
 	li a0, 0
 	cret
+endfunc
 
 # --- exception_entry(ca0 = sealed trusted stack, a1 = mcause, a2 = mepc, a3 = mtval) -> ca0 -----
 # Called by the switcher on the boot stack with interrupts off, for every trap that is not a
 # fault: yield (ecall), timer, external interrupt, thread exit.
-exception_entry:
-	cincoffset csp, csp, -16
+func exception_entry
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	gclc ca2, current
 	cgettag t0, ca2
 	bnez t0, 1f
@@ -350,12 +352,16 @@ exception_entry:
 	csc ca0, 8(csp)
 	cjal program_timer
 	clc ca0, 8(csp)
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # wake_expired: every Suspended thread whose expiry time has passed becomes Ready.
-wake_expired:
+func wake_expired
 	now a2
 	li a1, 0
 1:	tcb ca3, a1
@@ -376,10 +382,11 @@ wake_expired:
 	li t1, THREADS
 	bltu a1, t1, 1b
 	cret
+endfunc
 
 # pick_next -> ca0: the trusted stack to run. The highest-priority Ready thread; among equals
 # the first after the current one (round robin); the idle thread if none is Ready.
-pick_next:
+func pick_next
 	li a4, -1                      # current index (-1: idle)
 	gclc ca2, current
 	cgettag t0, ca2
@@ -414,10 +421,11 @@ pick_next:
 5:	gcsc cnull, current
 	gclc ca0, schedTStack
 	cret
+endfunc
 
 # program_timer: the next timer interrupt is the earliest expiry of a Suspended thread, or one
 # tick from now if the running thread shares its priority with another Ready thread.
-program_timer:
+func program_timer
 	li a5, -1                      # earliest (unsigned), -1 = none
 	li a4, -1                      # the running thread's priority
 	li a3, -1                      # its index
@@ -458,6 +466,7 @@ program_timer:
 	csw a5, 0(ca0)
 	csw zero, 4(ca0)
 5:	cret
+endfunc
 
 # simulation_exit(a0 = status): the board's exit (HTIF tohost on sail, the UART exit byte on the
 # CHERIoT-SAFE simulator).
@@ -481,9 +490,10 @@ simulation_exit:
 
 # thread_sleep(ca0 = Timeout {elapsed, remaining} in ticks, a1 = flags) -> 0
 # Sleeps for `remaining` ticks; 0 just yields.
-thread_sleep:
-	cincoffset csp, csp, -16
+func thread_sleep
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	clw a2, 4(ca0)
 	beqz a2, 1f
 	gclc ca3, current
@@ -497,12 +507,16 @@ thread_sleep:
 	csw zero, 4(ca0)
 1:	ecall
 	li a0, 0
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # set_expiry(ca3 = thread, a2 = ticks; 0xffffffff = forever): its expiryTime.
-set_expiry:
+func set_expiry
 	li t1, -1
 	bne a2, t1, 1f
 	csw t1, ca3, TCB_EXPIRY
@@ -515,11 +529,13 @@ set_expiry:
 	csw t2, ca3, TCB_EXPIRY
 	csw zero, ca3, TCB_EXPIRY + 4
 	cret
+endfunc
 
 # futex_timed_wait(ca0 = Timeout, ca1 = word, a2 = expected, a3 = flags) -> 0, -ETIMEDOUT, -EINVAL
-futex_timed_wait:
-	cincoffset csp, csp, -16
+func futex_timed_wait
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgettag t1, ca1
 	beqz t1, .Linvalid
 	cgetperm t1, ca1
@@ -552,15 +568,20 @@ futex_timed_wait:
 	j 1f
 .Linvalid:
 	li a0, -EINVAL
-1:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # futex_wake(ca0 = word, a1 = count) -> number woken. Wakes the highest-priority waiters first
 # and yields at once if one of them outranks the caller.
-futex_wake:
-	cincoffset csp, csp, -16
+func futex_wake
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgetaddr a2, ca0
 	li s1, 0                       # woken (the switcher restores the caller's s1)
 	li a5, 0                       # 1 if a woken thread outranks the caller
@@ -599,9 +620,13 @@ futex_wake:
 5:	beqz a5, 6f
 	ecall
 6:	mv a0, s1
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # --- micro-reboot (designed from rtos.md 3.8; docs/firmware.md) ----------------------------------
 
@@ -609,9 +634,10 @@ futex_wake:
 # Closes the compartment (calls into it fail until it reopens), unwinds every other thread
 # inside it, restores its globals from the pristine copy and counts the reboot. Its heap is
 # freed by the caller (the compartment's error handler, with heap_free_all).
-compartment_reset:
-	cincoffset csp, csp, -16
+func compartment_reset
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgettype t0, ca0
 	cgetbase a2, ca0
 	li a0, -EINVAL                 # (a0 is ca0's address: the handle is read by now)
@@ -619,15 +645,20 @@ compartment_reset:
 	bne t0, t1, 1f
 	li a5, 0                       # the caller is the compartment's handler: it unwinds itself
 	cjal reboot
-1:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # reboot(a2 = export table address, a1 = cause, a5 = 1 to unwind the current thread too)
 # -> a0 = 0, or -EINVAL (not a rebootable compartment, or rebooting already). Interrupts off.
-reboot:
-	cincoffset csp, csp, -16
+func reboot
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	gclw t0, mr_table
 	bne a2, t0, .Lreset_invalid
 	gclw t0, mr_reopen
@@ -694,12 +725,16 @@ reboot:
 	j 6f
 .Lreset_invalid:
 	li a0, -EINVAL
-6:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+6:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # reopen: the rebooted compartment's PCC goes back into its export table.
-reopen:
+func reopen
 	cllc ca3, __import_export_tables
 	clc ca3, 0(ca3)
 	gclw t0, mr_table
@@ -709,13 +744,14 @@ reopen:
 	gcsc cnull, mr_pcc
 	gcsw zero, mr_reopen
 	cret
+endfunc
 
 # --- interrupts as futex words (rtos.md 4.8) ------------------------------------------------------
 
 .if BOARD_UART_IRQ
 # plic_claim: claim the external interrupt; the UART's fires its futex word and stays in
 # service until interrupt_complete; any other source is completed at once.
-plic_claim:
+func plic_claim
 	plic_register ca2, PLIC_CLAIM
 	clw t0, 0(ca2)
 	beqz t0, 1f
@@ -723,10 +759,11 @@ plic_claim:
 	beq t0, t1, uart_fired
 	csw t0, 0(ca2)
 1:	cret
+endfunc
 .else
 # poll_uart: when the UART holds received data and the last firing was completed, count a
 # firing in the futex word and make every thread waiting on it Ready.
-poll_uart:
+func poll_uart
 	gclw t0, uart_receive_pending
 	bnez t0, 3f
 	cllc ca2, __import_mem_uart_RWcm
@@ -736,9 +773,10 @@ poll_uart:
 	beqz t0, 3f
 	li t0, 1
 	gcsw t0, uart_receive_pending
+endfunc
 .endif
 # uart_fired: count a firing and make every thread waiting on the word Ready.
-uart_fired:
+func uart_fired
 	gclw t0, uart_receive_futex
 	addi t0, t0, 1
 	gcsw t0, uart_receive_futex
@@ -762,11 +800,13 @@ uart_fired:
 	li t1, THREADS
 	bltu a1, t1, 1b
 3:	cret
+endfunc
 
 # interrupt_capability(ca0 = sealed interrupt capability) -> ca0: its payload (5.5), or null.
-interrupt_capability:
-	cincoffset csp, csp, -16
+func interrupt_capability
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cmove ca1, ca0
 	cllc ca0, "__import.sealing_type.scheduler.InterruptKey"
 	clc ca0, 0(ca0)
@@ -777,15 +817,20 @@ interrupt_capability:
 	li t1, UART_RECEIVE_INTERRUPT
 	beq t0, t1, 1f
 	cmove ca0, cnull
-1:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # interrupt_futex_get(ca0 = interrupt capability) -> ca0: read-only capability to the futex
 # word (needs mayWait), or null.
-interrupt_futex_get:
-	cincoffset csp, csp, -16
+func interrupt_futex_get
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cjal interrupt_capability
 	cgettag t0, ca0
 	beqz t0, 1f
@@ -797,14 +842,19 @@ interrupt_futex_get:
 	candperm ca0, ca0, t0
 	j 2f
 1:	cmove ca0, cnull
-2:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+2:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # interrupt_complete(ca0 = interrupt capability) -> 0 or -EINVAL (needs mayComplete).
-interrupt_complete:
-	cincoffset csp, csp, -16
+func interrupt_complete
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cjal interrupt_capability
 	li a1, -EINVAL
 	cgettag t0, ca0
@@ -820,14 +870,19 @@ interrupt_complete:
 .endif
 	li a1, 0
 1:	mv a0, a1
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # thread_count() -> the configured number of threads.
-thread_count:
+func thread_count
 	li a0, THREADS
 	cret
+endfunc
 
 .balign 8
 .scheduler_code_end:
