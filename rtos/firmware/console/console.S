@@ -46,11 +46,11 @@ func console_print
 5:	addi a5, a5, -1
 	cincoffset ca1, csp, a5
 	clbu t0, 0(ca1)
-	csb t0, 0(ca4)
+	uart_write t0, ca4, t1
 	bnez a5, 5b
 	stack_free 16
 	j 6f
-3:	csb t0, 0(ca4)
+3:	uart_write t0, ca4, t1
 6:	cincoffset cs0, cs0, 1
 	j 1b
 4:	gclw t0, lines_written
@@ -64,11 +64,10 @@ export console, console_read, 0, EXPORT_INTERRUPTS_DISABLED, 64
 func console_read
 	cllc ca1, __import_mem_uart_RWcm
 	clc ca1, 0(ca1)
-	clbu t0, 0x14(ca1)             # LSR: bit 0 = data ready
-	andi t0, t0, 1
+	uart_rx_ready t0, ca1
 	li a0, -1
 	beqz t0, 1f
-	clbu a0, 0(ca1)                # RBR
+	uart_read a0, ca1
 1:	cmove ca1, cnull
 	cret
 endfunc

@@ -277,8 +277,21 @@ func scheduler_entry
 	csw zero, 0(ca2)
 	cllc ca1, __import_mem_uart_RWcm
 	clc ca1, 0(ca1)
+.if BOARD_UART_OPENTITAN
+	li t1, 1 << 1                  # rx_watermark
+	csw t1, ca1, OT_UART_INTR_ENABLE
+.else
 	li t1, 1
 	csb t1, ca1, UART_IER
+.endif
+.endif
+.if BOARD_UART_OPENTITAN
+	# OpenTitan's UART sends and receives only once enabled, with its baud rate (the RTOS's
+	# driver does this in init()): TX, RX, NCO for 115200 baud at the board's clock.
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	li t1, (OT_UART_NCO << 16) | 3
+	csw t1, ca1, OT_UART_CTRL
 .endif
 	li a0, 0
 	cret
@@ -476,7 +489,18 @@ simulation_exit:
 	clc ca1, 0(ca1)
 	addi a0, a0, 0x80
 	csb a0, 0(ca1)
-.else
+.elseif BOARD_EXIT_MAGIC
+	# The Sonata simulator exits after this string, as the RTOS's platform_simulation_exit
+	# writes it on Sunburst boards (it carries no status).
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	cllc ca2, sunburst_exit
+2:	clbu a0, 0(ca2)
+	beqz a0, 1f
+	uart_write a0, ca1, t1
+	cincoffset ca2, ca2, 1
+	j 2b
+.elseif BOARD_EXIT_HTIF
 	gaddr ca1, tohost
 	csetbounds ca1, ca1, 8
 	slli a0, a0, 1
@@ -484,7 +508,14 @@ simulation_exit:
 	csw a0, 0(ca1)
 	csw zero, 4(ca1)
 .endif
-1:	j 1b
+1:	wfi                            # hardware (sonata): nothing ends the run; wait for ever
+	j 1b
+.if BOARD_EXIT_MAGIC
+sunburst_exit:
+	.ascii "Safe to exit simulator.\330\257\373\240\307\341\251\327"
+	.byte 0
+	.balign 4
+.endif
 
 # --- thread API (called through the switcher, interrupts off, on the caller's thread) ------------
 
@@ -768,8 +799,7 @@ func poll_uart
 	bnez t0, 3f
 	cllc ca2, __import_mem_uart_RWcm
 	clc ca2, 0(ca2)
-	clbu t0, 0x14(ca2)             # LSR: bit 0 = data ready
-	andi t0, t0, 1
+	uart_rx_ready t0, ca2
 	beqz t0, 3f
 	li t0, 1
 	gcsw t0, uart_receive_pending
