@@ -335,6 +335,7 @@ def test_monitor_help_lists_every_command(gdb: Gdb) -> None:
         "audit [NAME]        the image as JSON shaped like the linker's audit report\n"
         "callchain [THREAD]  a thread's compartment call chain (default: gdb's thread)\n"
         "cap REG_OR_ADDR     show a capability register, or the capability stored at ADDR\n"
+        "caps LOCATIONS      capabilities of many registers or addresses, as one JSON line\n"
         "catch [MODE]        show or set which traps stop the target\n"
         "compartment NAME    one compartment: ranges, exports, imports, threads inside it now\n"
         "compartments        list the RTOS image's compartments and libraries\n"
