@@ -199,6 +199,12 @@ class DebugTarget:
             # daemon refuses reads that would have side effects).
             lines.append(f'  <memory type="ram" start="{region.base:#x}" '
                          f'length="{region.size:#x}"/>')
+        # DWARF gives CHERIoT pointers 8 bytes (the capability) and gdb dereferences all 64 bits
+        # of one, metadata word above the address. Its packets carry only the low 32 bits
+        # (remote memory-address-size), so this region lets `p *ptr` through to the address the
+        # capability holds, where the daemon refuses what the board does not map.
+        lines.append(f'  <memory type="ram" start="{1 << 32:#x}" '
+                     f'length="{(1 << 64) - (1 << 32):#x}"/>')
         lines.append("</memory-map>")
         return "\n".join(lines) + "\n"
 

@@ -34,6 +34,8 @@ HELP = (
     "heap [ADDR]                  the heap: totals, quotas, chunks; or the chunk holding ADDR\n"
     "help [COMMAND]               list the commands, or describe one\n"
     "imports NAME                 the import table of a compartment or library, decoded by kind\n"
+    "reboot NAME                  ask the firmware to micro-reboot a compartment (when the"
+    " target runs)\n"
     "reset                        reset the machine to its power-on state\n"
     "sealed REG_OR_ADDR           what a sealed capability (a register, or the one at ADDR) is\n"
     "stats                        show execution statistics since reset\n"

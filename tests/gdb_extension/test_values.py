@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cheriot_gdbmi import Gdb
+from cheriot_gdbmi import Daemon, Gdb, GdbError
 
 from .conftest import nm, run_to
 
@@ -112,3 +112,31 @@ def test_a_pointer_with_no_known_location_says_its_tag_is_unknown(pointers_gdb: 
     assert text == "(int *) 0x0"
     copied = value_of(pointers_gdb, "$copy = g_tagged")
     assert re.fullmatch(r"0x[0-9a-f]+ \(v:\? .*\)", copied), copied
+
+
+
+def test_dereferencing_an_8_byte_pointer(pointers_gdb: Gdb) -> None:
+    """gdb takes an 8-byte pointer's whole value (metadata word above the address word, isa.md
+    §2.1) as the address to read. Its packets carry the low 32 bits only; the memory map must
+    let such an address through, so that ``*ptr`` reads what the capability points at."""
+    run_to(pointers_gdb, "locals_ready")
+    assert value_of(pointers_gdb, "*g_tagged") == "7"
+    assert value_of(pointers_gdb, "*g_pair.first@4") == "{0, 0, 0, 0}"
+    pointers_gdb.console("set var *g_tagged = 9")
+    assert value_of(pointers_gdb, "counter") == "9"
+
+
+def test_dereferencing_without_the_extension(pointers_elf: Path, pointers_daemon: Daemon) -> None:
+    """The same in plain gdb: it is the daemon's memory map, not the extension, that allows it,
+    and an address the board does not map is still refused."""
+    gdb = Gdb(pointers_elf)
+    try:
+        gdb.connect(pointers_daemon.address)
+        gdb.monitor("reset")
+        gdb.console("maintenance flush register-cache")
+        run_to(gdb, "locals_ready")
+        assert value_of(gdb, "*g_tagged") == "7"
+        with pytest.raises(GdbError, match="Cannot access memory"):
+            gdb.console("output *(int *)0x100000004")  # address 4: nothing there on the board
+    finally:
+        gdb.close()
