@@ -42,6 +42,7 @@ from .state import (
     ACT_NATIVE,
     ACT_STOP,
     CSR_OPS,
+    DECODE_NO_FAST_CLC,
     F_BREAKPOINT,
     F_SIGNED,
     FAST_CSRS,
@@ -49,6 +50,7 @@ from .state import (
     WATCH_READ,
     WATCH_WRITE,
     CoreState,
+    DecodedInsn,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
 
@@ -93,6 +95,28 @@ class _PendingTrap:
     mtval: int
     pc: int
     info: TrapInfo
+
+
+def fill_entry(entry: DecodedInsn, instr: Instr, *, no_fast_clc: bool,
+               breakpoint: bool) -> None:
+    """The decode-cache entry the fast path runs ``instr`` from (fastpath.c's pre-decoder fills
+    the same entry for the encodings it knows; tests/core/test_predecode.py compares them)."""
+    kind = int(instr.kind)
+    if instr.op in FAST_KINDS and not (instr.op == "clc" and no_fast_clc):
+        kind = FAST_KINDS[instr.op]
+    entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
+    entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
+    if instr.op in CSR_OPS:
+        if instr.csr not in FAST_CSRS:
+            kind = int(instr.kind)
+        # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
+        entry.imm = instr.csr
+        if instr.op.endswith("i"):
+            entry.rs1 = instr.imm & 0x1F
+    entry.kind = kind
+    entry.by_c = 0
+    flags = F_SIGNED if instr.signed else 0
+    entry.flags = flags | (F_BREAKPOINT if breakpoint else 0)
 
 
 class Engine:
@@ -175,28 +199,41 @@ class Engine:
             self._map_mmio(lo, hi - lo)
 
     def _map_mmio(self, base: int, size: int) -> None:
-        memory = self.memory
+        """Unicorn calls these only for an access the fast path let run natively (aligned,
+        authorised, inside a published device window; memory.describe_into). The reference
+        does the same access in Memory.load/store; to match it exactly the device sees the
+        instruction count before the instruction retires (the hook has already counted it),
+        and a write re-evaluates device events as Memory.on_mmio_write does."""
+        memory, core = self.memory, self.core
 
         def read(uc: Uc, offset: int, size: int, _data: object) -> int:
             region = memory.find(base + offset, size)
             if not isinstance(region, MmioRegion):
                 return 0  # a hole in a device page reads as zero
+            core.instret -= 1
             try:
-                return region.device.read(base + offset - region.base, size)
+                value = region.device.read(base + offset - region.base, size)
             except Exception as exc:  # a device bug must not kill the run silently
                 self._error = exc
                 self.request_stop()
-                return 0
+                value = 0
+            finally:
+                core.instret += 1
+            return value & ((1 << (8 * size)) - 1)
 
         def write(uc: Uc, offset: int, size: int, value: int, _data: object) -> None:
             region = memory.find(base + offset, size)
             if not isinstance(region, MmioRegion):
                 return
+            core.instret -= 1
             try:
-                region.device.write(base + offset - region.base, size, value)
+                region.device.write(base + offset - region.base, size,
+                                    value & ((1 << (8 * size)) - 1))
             except Exception as exc:
                 self._error = exc
                 self.request_stop()
+            finally:
+                core.instret += 1
             self.events_changed()
 
         self._mmio_callbacks.append((read, write))
@@ -220,6 +257,7 @@ class Engine:
             # revocable capability must not be decided there.
             self.core.rev_shadow = None
             self._no_fast_clc = rev is not None
+        self.core.decode_opts = DECODE_NO_FAST_CLC if self._no_fast_clc else 0
 
     def reset(self, entry: int) -> None:
         """Architectural reset (isa.md §7.7) with the PC at ``entry``. Interrupt lines (mip) are
@@ -406,27 +444,14 @@ class Engine:
             raise AccessFault(pc)
         entry = region.dtab[(pc - region.base) >> 1]
         cached = self._decoded.get(pc)
-        if entry.kind and cached is not None:
+        if entry.kind and not entry.by_c and cached is not None:
             return cached
         low = self.memory.load(pc, 2)
         word = low if low & 3 != 3 else self.memory.load(pc, 4)
         instr = decode(word, self.isa)
         self._decoded[pc] = instr
-        kind = int(instr.kind)
-        if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
-            kind = FAST_KINDS[instr.op]
-        entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
-        entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
-        if instr.op in CSR_OPS:
-            if instr.csr not in FAST_CSRS:
-                kind = int(instr.kind)
-            # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
-            entry.imm = instr.csr
-            if instr.op.endswith("i"):
-                entry.rs1 = instr.imm & 0x1F
-        entry.kind = kind
-        flags = F_SIGNED if instr.signed else 0
-        entry.flags = flags | (F_BREAKPOINT if pc in self.breakpoints else 0)
+        fill_entry(entry, instr, no_fast_clc=self._no_fast_clc,
+                   breakpoint=pc in self.breakpoints)
         return instr
 
     def _watch_hit(self, instr: Instr) -> WatchHit | None:

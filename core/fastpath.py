@@ -19,6 +19,7 @@ from ..errors import EngineError
 from .state import (
     ACT_JUMP,
     ACT_STOP,
+    DECODE_NO_FAST_CLC,
     F_BREAKPOINT,
     F_SIGNED,
     FAST_CSRS,
@@ -27,6 +28,7 @@ from .state import (
     MAX_WATCH,
     REGION_MMIO,
     REGION_RAM,
+    REGION_SLOTS,
     SLOW_CALLBACK,
     WATCH_READ,
     WATCH_WRITE,
@@ -99,13 +101,14 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
         for name, *_ in struct._fields_:
             layout[f"{prefix}.{name}"] = getattr(struct, name).offset
     constants = {
-        "MAX_REGIONS": MAX_REGIONS, "MAX_WATCH": MAX_WATCH,
+        "MAX_REGIONS": MAX_REGIONS, "REGION_SLOTS": REGION_SLOTS, "MAX_WATCH": MAX_WATCH,
         "K_UNDECODED": Kind.UNDECODED, "K_NATIVE_INT": Kind.NATIVE_INT,
         "K_NATIVE_OTHER": Kind.NATIVE_OTHER, "K_LOAD": Kind.LOAD, "K_STORE": Kind.STORE,
         "F_BREAKPOINT": F_BREAKPOINT, "F_SIGNED": F_SIGNED,
         "REGION_RAM": REGION_RAM, "REGION_MMIO": REGION_MMIO,
         "ACT_JUMP": ACT_JUMP, "ACT_STOP": ACT_STOP,
         "WATCH_READ": WATCH_READ, "WATCH_WRITE": WATCH_WRITE,
+        "DECODE_NO_FAST_CLC": DECODE_NO_FAST_CLC,
         "PERM_SEALING": SEALING_PERMS, "MSTATUS_MIE": MSTATUS_MIE,
         "MSTATUS_MPIE": MSTATUS_MPIE, "MSTATUS_MPP": MSTATUS_MPP,
         "SCR_MTCC": SCR_MTCC, "SCR_MTDC": SCR_MTDC, "SCR_MSCRATCHC": SCR_MSCRATCHC,

@@ -15,7 +15,8 @@ import ctypes
 
 from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 
-MAX_REGIONS = 8
+MAX_REGIONS = 8  # RAM and ROM regions of a board (boards/board.py enforces it)
+REGION_SLOTS = 16  # regions the fast path sees: the RAM ones, then device windows
 MAX_WATCH = 8
 
 # Decoded-instruction cache entry flags.
@@ -39,6 +40,9 @@ CSR_OPS = frozenset({"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"})
 # The CSRs the fast path accesses itself (fastpath.c fast_csr): mstatus, mie, mepc (read),
 # mcause, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
 FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x344, 0xBC1, 0xBC2})
+
+# What fastpath.c's pre-decoder may decode (core.decode_opts).
+DECODE_NO_FAST_CLC = 1  # CLC keeps the reference kind (the revocation bitmap is not plain RAM)
 
 # Watchpoint modes (a watch range applies to reads, writes or both).
 WATCH_READ = 1
@@ -68,7 +72,8 @@ class DecodedInsn(ctypes.Structure):
 
     _fields_ = [
         ("kind", U8), ("rd", U8), ("rs1", U8), ("rs2", U8),
-        ("width", U8), ("flags", U8), ("length", U8), ("pad", U8),
+        ("width", U8), ("flags", U8), ("length", U8),
+        ("by_c", U8),  # filled by fastpath.c's pre-decoder: Python has no Instr for it yet
         ("imm", I32),
     ]
 
@@ -92,7 +97,7 @@ class CoreState(ctypes.Structure):
         ("mstatus", U32), ("mshwm", U32), ("mshwmb", U32), ("xdirty", U32),
         ("instret", U64), ("event_at", U64),
         ("attention", U32), ("reference", U32), ("nregions", U32), ("nwatch", U32),
-        ("regions", Region * MAX_REGIONS),
+        ("regions", Region * REGION_SLOTS),
         ("watch_lo", U32 * MAX_WATCH), ("watch_hi", U32 * MAX_WATCH),
         ("watch_mode", U32 * MAX_WATCH),
         ("next_pc", U32), ("pad2", U32),
@@ -109,5 +114,5 @@ class CoreState(ctypes.Structure):
         ("n_exit", U64),
         ("scr_x", U32 * 4), ("scr_meta", U32 * 4), ("scr_tag", U32 * 4),
         ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
-        ("hook_executes", U32), ("pad5", U32),
+        ("hook_executes", U32), ("decode_opts", U32),
     ]
