@@ -32,6 +32,7 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
+from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
@@ -95,6 +96,13 @@ class _PendingTrap:
     mtval: int
     pc: int
     info: TrapInfo
+
+
+def bitmanip_legal(isa: Isa) -> int:
+    """Bit i: the bit-manipulation operation of kind BITMANIP_FIRST + i exists on ``isa``
+    (bitmanip.OPERATIONS order), for fastpath.c's pre-decoder."""
+    return sum(1 << i for i, (_, extensions) in enumerate(BITMANIP_OPERATIONS.values())
+               if any(isa.has(e) for e in extensions))
 
 
 def fill_entry(entry: DecodedInsn, instr: Instr, *, no_fast_clc: bool,
@@ -258,6 +266,7 @@ class Engine:
             self.core.rev_shadow = None
             self._no_fast_clc = rev is not None
         self.core.decode_opts = DECODE_NO_FAST_CLC if self._no_fast_clc else 0
+        self.core.bitmanip_legal = bitmanip_legal(self.isa)
 
     def reset(self, entry: int) -> None:
         """Architectural reset (isa.md §7.7) with the PC at ``entry``. Interrupt lines (mip) are

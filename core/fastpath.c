@@ -32,7 +32,7 @@ enum {
  * cache holds the CSR number in imm and, for the immediate forms, the zimm in rs1. */
 enum {
     K_CSPECIALRW = 64, K_CSEAL, K_CUNSEAL, K_CRRL, K_CRAM, K_CSRRW, K_CSRRS, K_CSRRC, K_CSRRWI,
-    K_CSRRSI, K_CSRRCI
+    K_CSRRSI, K_CSRRCI, K_MRET
 };
 /* Bit-manipulation instructions (kinds >= K_BITMANIP = state.BITMANIP_FIRST, in
  * core/bitmanip.py OPERATIONS order). */
@@ -55,8 +55,8 @@ enum { MSTATUS_MIE = 1u << 3, MSTATUS_MPIE = 1u << 7, MSTATUS_MPP = 3u << 11 };
 enum { SCR_MTCC = 28, SCR_MTDC = 29, SCR_MSCRATCHC = 30, SCR_MEPCC = 31 };
 enum { MIE_WRITABLE = (1u << 3) | (1u << 7) | (1u << 11) };
 enum {
-    CSR_MSTATUS = 0x300, CSR_MIE = 0x304, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MIP = 0x344,
-    CSR_MSHWM = 0xBC1, CSR_MSHWMB = 0xBC2
+    CSR_MSTATUS = 0x300, CSR_MIE = 0x304, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MTVAL = 0x343,
+    CSR_MIP = 0x344, CSR_MSHWM = 0xBC1, CSR_MSHWMB = 0xBC2
 };
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
 enum { DECODE_NO_FAST_CLC = 1 };
@@ -118,9 +118,11 @@ typedef struct {
      * this hook executes to nothing: then a completed instruction needs no PC write, and
      * Unicorn stays in its translated block. */
     uint32_t hook_executes;
-    /* What the pre-decoder may decode (DECODE_*): the core's bit-manipulation extensions, and
-     * whether CLC may get its compiled kind (not when the revocation bitmap is not plain RAM). */
-    uint32_t decode_opts;
+    /* What the pre-decoder may decode: DECODE_* options (CLC keeps the reference kind when the
+     * revocation bitmap is not plain RAM), and which bit-manipulation operations the core has
+     * (bit i: kind K_BITMANIP + i, from isa.py). */
+    uint32_t decode_opts, pad5;
+    uint64_t bitmanip_legal;
 } core_t;
 
 /* --- the ABI shared with Python (core/state.py), checked field by field at load and by
@@ -150,7 +152,8 @@ static const abi_entry_t abi_layout[] = {
     CORE(pad3), CORE(n_slow), CORE(n_fast), CORE(perm_table), CORE(rev_base), CORE(rev_size),
     CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
     CORE(n_exit), CORE(scr_x), CORE(scr_meta), CORE(scr_tag), CORE(mie), CORE(mip),
-    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(decode_opts),
+    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(decode_opts), CORE(pad5),
+    CORE(bitmanip_legal),
     {NULL, 0},
 };
 
@@ -167,7 +170,7 @@ static const abi_entry_t abi_constants[] = {
     CONST(K_CSETBOUNDSEXACT), CONST(K_CSETBOUNDSROUNDDOWN), CONST(K_CANDPERM),
     CONST(K_CSPECIALRW), CONST(K_CSEAL), CONST(K_CUNSEAL), CONST(K_CRRL), CONST(K_CRAM),
     CONST(K_CSRRW), CONST(K_CSRRS), CONST(K_CSRRC), CONST(K_CSRRWI), CONST(K_CSRRSI),
-    CONST(K_CSRRCI),
+    CONST(K_CSRRCI), CONST(K_MRET),
     CONST(K_SH1ADD), CONST(K_SH2ADD), CONST(K_SH3ADD), CONST(K_ANDN), CONST(K_ORN), CONST(K_XNOR),
     CONST(K_CLZ), CONST(K_CTZ), CONST(K_CPOP), CONST(K_MAX), CONST(K_MAXU), CONST(K_MIN),
     CONST(K_MINU), CONST(K_SEXT_B), CONST(K_SEXT_H), CONST(K_ZEXT_H), CONST(K_ROL), CONST(K_ROR),
@@ -182,7 +185,7 @@ static const abi_entry_t abi_constants[] = {
     CONST(PERM_LD), CONST(PERM_MC), CONST(PERM_SR), CONST(PERM_EX), CONST(PERM_US),
     CONST(PERM_SE), CONST(PERM_SEALING), CONST(MSTATUS_MIE), CONST(MSTATUS_MPIE),
     CONST(MSTATUS_MPP), CONST(SCR_MTCC), CONST(SCR_MTDC), CONST(SCR_MSCRATCHC), CONST(SCR_MEPCC),
-    CONST(MIE_WRITABLE), CONST(CSR_MSTATUS), CONST(CSR_MIE), CONST(CSR_MEPC), CONST(CSR_MCAUSE),
+    CONST(MIE_WRITABLE), CONST(CSR_MSTATUS), CONST(CSR_MIE), CONST(CSR_MEPC), CONST(CSR_MCAUSE), CONST(CSR_MTVAL),
     CONST(CSR_MIP), CONST(CSR_MSHWM), CONST(CSR_MSHWMB),
     {NULL, 0},
 };
@@ -424,6 +427,7 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
     case CSR_MIE: old = s->mie; break;
     case CSR_MIP: old = s->mip; break;
     case CSR_MCAUSE: old = s->mcause; break;
+    case CSR_MTVAL: old = s->mtval; break;
     case CSR_MEPC:
         if (writes) return 0;
         old = s->scr_x[SCR_MEPCC - SCR_MTCC];
@@ -438,6 +442,7 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
         case CSR_MSTATUS: s->mstatus = (v & (MSTATUS_MIE | MSTATUS_MPIE)) | MSTATUS_MPP; break;
         case CSR_MIE: s->mie = v & MIE_WRITABLE; break;
         case CSR_MCAUSE: s->mcause = v; break;
+        case CSR_MTVAL: s->mtval = v; break;
         case CSR_MSHWM: s->mshwm = v & ~0xFu; break;
         case CSR_MSHWMB: s->mshwmb = v & ~0xFu; break;
         default: break; /* mip: read-only here, the write is ignored (WARL) */
@@ -445,6 +450,25 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
         check_interrupts(s);
     }
     set_reg(uc, s, d->rd, old, 0, 0);
+    return 1;
+}
+
+/* MRET (isa.md §7.5; csr.mret): PCC <- MEPCC (installed even untagged: the next fetch then
+ * faults in the slow path), MIE <- MPIE, MPIE <- 1; continue at MEPCC's address. Without SR it
+ * traps: deferred. A pending interrupt that MIE now enables is taken before the next
+ * instruction. */
+static int fast_mret(void *uc, core_t *s) {
+    if (!(s->pcc_perms & PERM_SR)) return 0;
+    unsigned i = SCR_MEPCC - SCR_MTCC;
+    uint32_t a = s->scr_x[i], meta = s->scr_meta[i];
+    uint32_t mie = (s->mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0;
+    s->mstatus = (s->mstatus & ~(uint32_t)MSTATUS_MIE) | mie | MSTATUS_MPIE | MSTATUS_MPP;
+    s->pcc_tag = s->scr_tag[i];
+    s->pcc_meta = meta;
+    cheriot_decode_bounds(meta, a, &s->pcc_base, &s->pcc_top);
+    s->pcc_perms = perms_of(s, meta);
+    check_interrupts(s);
+    jump(uc, s, a);
     return 1;
 }
 
@@ -695,6 +719,8 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
     case K_CSRRCI:
         if (!fast_csr(uc, s, d)) return 0;
         break;
+    case K_MRET:
+        return fast_mret(uc, s); /* a jump: always a PC write */
     default:
         return 0;
     }
@@ -804,14 +830,14 @@ static void fast_bitmanip(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, ui
     uint32_t a = read_x(uc, s, d->rs1);
     uint32_t b = d->rs2 ? read_x(uc, s, d->rs2) : (uint32_t)d->imm;
     set_reg(uc, s, d->rd, bitmanip_result(d->kind, a, b), 0, 0);
-    jump(uc, s, pc + size);
+    if (!s->hook_executes) jump(uc, s, pc + size); /* stock Unicorn would reject it */
 }
 
 /* --- the pre-decoder: first executions without Python ---------------------------------------
  * An accelerator of Engine._instr_at (core/decode.py is the specification): for the encodings
  * listed here it fills the decode-cache entry exactly as Python would, so the first execution
  * of an instruction no longer costs a slow-path call. Anything else (illegal encodings, x16-x31,
- * ecall/ebreak/mret/wfi, AUICGP, bit manipulation, CSRs outside FAST_CSRS, ...) is left
+ * ecall/ebreak/wfi, CSRs outside FAST_CSRS, extensions the core lacks, ...) is left
  * undecoded for Python. tests/core/test_predecode.py compares the two on every 16-bit encoding
  * and on random and structured 32-bit ones. */
 
@@ -839,7 +865,7 @@ static int put(dinsn_t *o, unsigned kind, unsigned rd, unsigned rs1, unsigned rs
 
 static inline int fast_csr_number(uint32_t csr) {
     return csr == CSR_MSTATUS || csr == CSR_MIE || csr == CSR_MEPC || csr == CSR_MCAUSE ||
-           csr == CSR_MIP || csr == CSR_MSHWM || csr == CSR_MSHWMB;
+           csr == CSR_MTVAL || csr == CSR_MIP || csr == CSR_MSHWM || csr == CSR_MSHWMB;
 }
 
 /* 0x5B, funct3 0, funct7 0x7F: the single-source operation in the rs2 field (0: none). */
@@ -880,7 +906,86 @@ static unsigned cap_binary_kind(unsigned f7) {
     }
 }
 
-static int predecode32(uint32_t opts, uint32_t w, dinsn_t *o) {
+/* The bit-manipulation operation of an OP (0x33) or OP-IMM (0x13) encoding, in the decoder's
+ * row order (its exact-rs2 rows first); *unary: rs2 is part of the encoding; 0: none. */
+static unsigned bitmanip_kind(unsigned opcode, unsigned f3, unsigned f7, unsigned rs2,
+                              int *unary) {
+    *unary = 0;
+    if (opcode == 0x33) {
+        switch (f7 << 3 | f3) {
+        case 0x10 << 3 | 2: return K_SH1ADD;
+        case 0x10 << 3 | 4: return K_SH2ADD;
+        case 0x10 << 3 | 6: return K_SH3ADD;
+        case 0x20 << 3 | 7: return K_ANDN;
+        case 0x20 << 3 | 6: return K_ORN;
+        case 0x20 << 3 | 4: return K_XNOR;
+        case 0x05 << 3 | 6: return K_MAX;
+        case 0x05 << 3 | 7: return K_MAXU;
+        case 0x05 << 3 | 4: return K_MIN;
+        case 0x05 << 3 | 5: return K_MINU;
+        case 0x30 << 3 | 1: return K_ROL;
+        case 0x30 << 3 | 5: return K_ROR;
+        case 0x04 << 3 | 4:
+            if (rs2 == 0) {
+                *unary = 1;
+                return K_ZEXT_H;
+            }
+            return K_PACK;
+        case 0x04 << 3 | 7: return K_PACKH;
+        case 0x24 << 3 | 1: return K_BCLR;
+        case 0x24 << 3 | 5: return K_BEXT;
+        case 0x34 << 3 | 1: return K_BINV;
+        case 0x14 << 3 | 1: return K_BSET;
+        case 0x05 << 3 | 1: return K_CLMUL;
+        case 0x05 << 3 | 2: return K_CLMULR;
+        case 0x05 << 3 | 3: return K_CLMULH;
+        case 0x14 << 3 | 2: return K_XPERM4;
+        case 0x14 << 3 | 4: return K_XPERM8;
+        default: return 0;
+        }
+    }
+    *unary = 1;
+    switch (f7 << 3 | f3) {
+    case 0x30 << 3 | 1:
+        switch (rs2) {
+        case 0: return K_CLZ;
+        case 1: return K_CTZ;
+        case 2: return K_CPOP;
+        case 4: return K_SEXT_B;
+        case 5: return K_SEXT_H;
+        default: return 0;
+        }
+    case 0x04 << 3 | 1: return rs2 == 0x0F ? K_ZIP : 0;
+    case 0x04 << 3 | 5: return rs2 == 0x0F ? K_UNZIP : 0;
+    case 0x14 << 3 | 5: return rs2 == 0x07 ? K_ORC_B : 0;
+    case 0x34 << 3 | 5: return rs2 == 0x07 ? K_BREV8 : rs2 == 0x18 ? K_REV8 : 0;
+    default: break;
+    }
+    *unary = 0; /* the shift-immediate forms: rs2 is the shift amount */
+    switch (f7 << 3 | f3) {
+    case 0x30 << 3 | 5: return K_RORI;
+    case 0x24 << 3 | 1: return K_BCLRI;
+    case 0x24 << 3 | 5: return K_BEXTI;
+    case 0x34 << 3 | 1: return K_BINVI;
+    case 0x14 << 3 | 1: return K_BSETI;
+    default: return 0;
+    }
+}
+
+/* A bit-manipulation entry: R forms keep rs2, unary ones have none, the immediate forms carry
+ * the shift amount in imm. Not on this core (bitmanip_legal): left to Python (illegal). */
+static int predecode_bitmanip(uint64_t legal, unsigned opcode, unsigned f3, unsigned f7,
+                              unsigned rd, unsigned rs1, unsigned rs2, dinsn_t *o) {
+    int unary;
+    unsigned k = bitmanip_kind(opcode, f3, f7, rs2, &unary);
+    if (!k || !((legal >> (k - K_BITMANIP)) & 1) || rd >= 16 || rs1 >= 16) return 0;
+    if (opcode == 0x13 && !unary) return put(o, k, rd, rs1, 0, (int32_t)rs2, 0, 4, 0);
+    if (unary) return put(o, k, rd, rs1, 0, 0, 0, 4, 0);
+    if (rs2 >= 16) return 0;
+    return put(o, k, rd, rs1, rs2, 0, 0, 4, 0);
+}
+
+static int predecode32(uint32_t opts, uint64_t legal, uint32_t w, dinsn_t *o) {
     unsigned opcode = w & 0x7F, f3 = (w >> 12) & 7, f7 = w >> 25;
     unsigned rd = (w >> 7) & 0x1F, rs1 = (w >> 15) & 0x1F, rs2 = (w >> 20) & 0x1F;
     int32_t imm_i = (int32_t)w >> 20;
@@ -892,6 +997,9 @@ static int predecode32(uint32_t opts, uint32_t w, dinsn_t *o) {
     case 0x17: /* auipcc: the immediate is shifted by 11 */
         if (rd >= 16) return 0;
         return put(o, K_AUIPCC, rd, 0, 0, (int32_t)(w & 0xFFFFF000u) >> 1, 0, 4, 0);
+    case 0x7B: /* auicgp: CIncAddrImm of cgp (c3) */
+        if (rd >= 16) return 0;
+        return put(o, K_CINCADDRIMM, rd, 3, 0, (int32_t)(w & 0xFFFFF000u) >> 1, 0, 4, 0);
     case 0x6F: { /* cjal */
         uint32_t j = field(w, 31, 31, 20) | field(w, 30, 21, 1) | field(w, 20, 20, 11) |
                      field(w, 19, 12, 12);
@@ -921,20 +1029,22 @@ static int predecode32(uint32_t opts, uint32_t w, dinsn_t *o) {
         if (f3 == 3) return put(o, K_CSC, 0, rs1, rs2, imm_s, 8, 4, 0);
         return put(o, K_STORE, 0, rs1, rs2, imm_s, 1u << f3, 4, 0);
     case 0x13: /* OP-IMM; the other funct7 of the shifts are bit manipulation */
+        if ((f3 == 1 && f7 != 0) || (f3 == 5 && f7 != 0 && f7 != 0x20))
+            return predecode_bitmanip(legal, opcode, f3, f7, rd, rs1, rs2, o);
         if (rd >= 16 || rs1 >= 16) return 0;
-        if (f3 == 1 && f7 != 0) return 0;
-        if (f3 == 5 && f7 != 0 && f7 != 0x20) return 0;
         return put(o, K_NATIVE_INT, rd, rs1, 0, (f3 == 1 || f3 == 5) ? (int32_t)rs2 : imm_i, 0,
                    4, 0);
     case 0x33: /* OP and M; other funct7 are bit manipulation */
+        if (!(f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5))))
+            return predecode_bitmanip(legal, opcode, f3, f7, rd, rs1, rs2, o);
         if (rd >= 16 || rs1 >= 16 || rs2 >= 16) return 0;
-        if (!(f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5)))) return 0;
         return put(o, K_NATIVE_INT, rd, rs1, rs2, 0, 0, 4, 0);
     case 0x0F: /* fence (its fields are ignored), fence.i */
         if (f3 > 1) return 0;
         return put(o, K_NATIVE_OTHER, 0, 0, 0, f3 ? 0 : (int32_t)(w >> 20), 0, 4, 0);
     case 0x73: { /* CSR instructions of FAST_CSRS: imm is the CSR, rs1 the zimm of the I forms */
         uint32_t csr = w >> 20;
+        if (w == 0x30200073u) return put(o, K_MRET, 0, 0, 0, 0, 0, 4, 0);
         if (f3 == 0 || f3 == 4 || !fast_csr_number(csr) || rd >= 16) return 0;
         if (f3 < 4) {
             if (rs1 >= 16) return 0;
@@ -1072,8 +1182,8 @@ static int predecode16(uint32_t opts, uint32_t h, dinsn_t *o) {
 
 /* Decode ``word`` (the instruction's first bytes, little-endian) into ``out``; 0 when Python must
  * decode it. Exported for the differential test. */
-int cheriot_predecode(uint32_t opts, uint32_t word, dinsn_t *out) {
-    if ((word & 3) == 3) return predecode32(opts, word, out);
+int cheriot_predecode(uint32_t opts, uint64_t bitmanip_legal, uint32_t word, dinsn_t *out) {
+    if ((word & 3) == 3) return predecode32(opts, bitmanip_legal, word, out);
     return predecode16(opts, word & 0xFFFF, out);
 }
 
@@ -1086,7 +1196,7 @@ static int predecode_at(core_t *s, region_t *r, uint32_t pc, dinsn_t *d) {
         if (off + 4 > r->size) return 0;
         __builtin_memcpy(&word, r->host + off, 4);
     }
-    return cheriot_predecode(s->decode_opts, word, d);
+    return cheriot_predecode(s->decode_opts, s->bitmanip_legal, word, d);
 }
 
 static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {

@@ -24,6 +24,7 @@ from .state import (
     F_SIGNED,
     FAST_CSRS,
     FAST_KINDS,
+    KIND_ALIASES,
     MAX_REGIONS,
     MAX_WATCH,
     REGION_MMIO,
@@ -115,11 +116,11 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
         "SCR_MEPCC": SCR_MEPCC, "MIE_WRITABLE": MIE_WRITABLE,
     }
     names = {"mstatus": "MSTATUS", "mie": "MIE", "mepc": "MEPC", "mcause": "MCAUSE",
-             "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
+             "mtval": "MTVAL", "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
     for number in FAST_CSRS:
         constants[f"CSR_{names[CSRS[number].name]}"] = number
     for op, kind in FAST_KINDS.items():
-        if op != "csetequalexact":  # an alias of cseqx
+        if op not in KIND_ALIASES:
             constants[f"K_{op.upper().replace('.', '_')}"] = kind
     for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE"):
         constants[f"PERM_{perm}"] = Perm[perm]
@@ -143,6 +144,20 @@ def check_abi(lib: ctypes.CDLL) -> None:
     if problems:
         raise EngineError("the compiled fast path does not match core/state.py (rebuild it with "
                           "pip install -e .): " + "; ".join(problems))
+
+
+# The set of encodings our Unicorn patch leaves to this hook (uc_cheriot_patch_level): 2 adds
+# bit manipulation. A library with another set runs as the stock one (with block exits).
+PATCH_LEVEL = 2
+
+
+def patch_level(uclib: ctypes.CDLL) -> int:
+    """0 for the stock library, else the level of our patch it was built with."""
+    level = getattr(uclib, "uc_cheriot_patch_level", None)
+    if level is None:
+        return 0
+    level.restype = ctypes.c_uint
+    return int(level())
 
 
 class FastPath:
@@ -169,8 +184,8 @@ class FastPath:
             raise EngineError(f"uc_hook_add failed with Unicorn error {err}")
         # Our Unicorn build (scripts/build-unicorn) leaves the instructions this hook executes
         # out of its translated code; with the stock build the hook skips them with a PC write.
-        hook_executes = getattr(uclib, "uc_cheriot_hook_executes", None)
-        if hook_executes is not None:
+        if patch_level(uclib) == PATCH_LEVEL:
+            hook_executes = uclib.uc_cheriot_hook_executes
             hook_executes.argtypes = [ctypes.c_void_p, ctypes.c_bool]
             if hook_executes(uc._uch, True) == 0:
                 core.hook_executes = 1

@@ -35,11 +35,16 @@ FAST_KINDS = {
     # System-level instructions (numbered from 64 in fastpath.c).
     "cspecialrw": 64, "cseal": 65, "cunseal": 66, "crrl": 67, "cram": 68,
     "csrrw": 69, "csrrs": 70, "csrrc": 71, "csrrwi": 72, "csrrsi": 73, "csrrci": 74,
+    "mret": 75,
+    # AUICGP is CIncAddrImm of cgp: the decoder gives it rs1 = 3 and the shifted immediate.
+    "auicgp": 17,
 }
+# Operations sharing another's compiled kind (fastpath.c has one K_ name for both).
+KIND_ALIASES = frozenset({"csetequalexact", "auicgp"})
 CSR_OPS = frozenset({"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"})
 # The CSRs the fast path accesses itself (fastpath.c fast_csr): mstatus, mie, mepc (read),
-# mcause, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
-FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x344, 0xBC1, 0xBC2})
+# mcause, mtval, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
+FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x343, 0x344, 0xBC1, 0xBC2})
 
 # What fastpath.c's pre-decoder may decode (core.decode_opts).
 DECODE_NO_FAST_CLC = 1  # CLC keeps the reference kind (the revocation bitmap is not plain RAM)
@@ -114,5 +119,6 @@ class CoreState(ctypes.Structure):
         ("n_exit", U64),
         ("scr_x", U32 * 4), ("scr_meta", U32 * 4), ("scr_tag", U32 * 4),
         ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
-        ("hook_executes", U32), ("decode_opts", U32),
+        ("hook_executes", U32), ("decode_opts", U32), ("pad5", U32),
+        ("bitmanip_legal", U64),
     ]

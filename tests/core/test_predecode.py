@@ -17,8 +17,8 @@ import pytest
 
 from cheriot_gdbserver.core import fastpath
 from cheriot_gdbserver.core.decode import Kind, decode
-from cheriot_gdbserver.core.engine import Catch, fill_entry
-from cheriot_gdbserver.core.isa import SAIL
+from cheriot_gdbserver.core.engine import Catch, bitmanip_legal, fill_entry
+from cheriot_gdbserver.core.isa import ALL, BASE, CHERIOT_IBEX, SAIL, Isa
 from cheriot_gdbserver.core.state import BITMANIP_FIRST, DECODE_NO_FAST_CLC, DecodedInsn
 
 from .engine_support import build, engine_for
@@ -29,27 +29,28 @@ SLOW_KINDS = (Kind.EMULATED, Kind.ILLEGAL)  # entries the fast path always defer
 
 def _predecode():  # noqa: ANN202 - a ctypes function
     fn = fastpath.library().cheriot_predecode
-    fn.argtypes = [ctypes.c_uint32, ctypes.c_uint32, ctypes.POINTER(DecodedInsn)]
+    fn.argtypes = [ctypes.c_uint32, ctypes.c_uint64, ctypes.c_uint32,
+                   ctypes.POINTER(DecodedInsn)]
     fn.restype = ctypes.c_int
     return fn
 
 
-def _python_entry(word: int, no_fast_clc: bool) -> DecodedInsn:
+def _python_entry(word: int, no_fast_clc: bool, isa: Isa) -> DecodedInsn:
     entry = DecodedInsn()
-    fill_entry(entry, decode(word, SAIL), no_fast_clc=no_fast_clc, breakpoint=False)
+    fill_entry(entry, decode(word, isa), no_fast_clc=no_fast_clc, breakpoint=False)
     return entry
 
 
-def _check(word: int, opts: int = 0) -> bool:
+def _check(word: int, opts: int = 0, isa: Isa = SAIL) -> bool:
     """Compare one word; True when the pre-decoder filled it."""
     c_entry = DecodedInsn()
-    if not _predecode()(opts, word, ctypes.byref(c_entry)):
-        py = _python_entry(word, bool(opts & DECODE_NO_FAST_CLC))
-        runs_fast = py.kind not in SLOW_KINDS and py.kind < BITMANIP_FIRST
-        assert not runs_fast, f"{word:#x}: declined, but Python gives kind {py.kind}"
+    no_fast_clc = bool(opts & DECODE_NO_FAST_CLC)
+    if not _predecode()(opts, bitmanip_legal(isa), word, ctypes.byref(c_entry)):
+        py = _python_entry(word, no_fast_clc, isa)
+        assert py.kind in SLOW_KINDS, f"{word:#x}: declined, but Python gives kind {py.kind}"
         assert c_entry.kind == 0
         return False
-    py = _python_entry(word, bool(opts & DECODE_NO_FAST_CLC))
+    py = _python_entry(word, no_fast_clc, isa)
     for name in FIELDS:
         assert getattr(c_entry, name) == getattr(py, name), f"{word:#x}: {name}"
     assert c_entry.by_c == 1
@@ -83,6 +84,28 @@ def test_operations_selected_by_the_rs2_field(opcode: int, f3: int, f7: int) -> 
             _check((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode)
 
 
+@pytest.mark.parametrize("isa", [SAIL, CHERIOT_IBEX, BASE, ALL], ids=lambda i: i.describe())
+def test_bit_manipulation_on_each_core(isa: Isa) -> None:
+    # Every OP and OP-IMM funct3/funct7; every rs2 field value where the extensions use the
+    # funct7 (rs2 selects some operations there), two elsewhere.
+    filled = 0
+    for opcode in (0x13, 0x33):
+        for f3 in range(8):
+            for f7 in range(128):
+                used = f7 in (0x04, 0x05, 0x10, 0x14, 0x20, 0x24, 0x30, 0x34)
+                for rs2 in range(32) if used else (0, 21):
+                    word = (f7 << 25) | (rs2 << 20) | (7 << 15) | (f3 << 12) | (9 << 7) | opcode
+                    if _check(word, isa=isa) and _predecoded_kind(word, isa) >= BITMANIP_FIRST:
+                        filled += 1
+    assert (filled == 0) == (isa is BASE)
+
+
+def _predecoded_kind(word: int, isa: Isa) -> int:
+    entry = DecodedInsn()
+    _predecode()(0, bitmanip_legal(isa), word, ctypes.byref(entry))
+    return entry.kind
+
+
 def test_csr_numbers() -> None:
     # Every CSR number with each of the six forms: only FAST_CSRS get a compiled kind.
     for csr in range(0x1000):
@@ -100,7 +123,7 @@ def test_clc_keeps_the_reference_kind_without_a_readable_revocation_map() -> Non
 def test_a_breakpoint_flag_survives_pre_decoding() -> None:
     entry = DecodedInsn()
     entry.flags = 1  # F_BREAKPOINT
-    assert _predecode()(0, 0x0030_0093, ctypes.byref(entry))  # addi ra, zero, 3
+    assert _predecode()(0, 0, 0x0030_0093, ctypes.byref(entry))  # addi ra, zero, 3
     assert entry.flags == 1 and entry.kind == Kind.NATIVE_INT
 
 
