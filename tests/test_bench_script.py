@@ -48,16 +48,20 @@ def _load_bench_module():  # noqa: ANN202 - a script loaded as a module
 
 def _keys() -> set[str]:
     keys = set(RAW) | {f"{k}_{suffix}" for k in (*WORKLOADS, "rtos_firmware")
-                       for suffix in ("ips", "slow_share", "exit_share")}
+                       for suffix in ("ips", "cpu_ips", "slow_share", "exit_share")}
+    keys |= {r.removesuffix("_ips") + "_cpu_ips" for r in RAW}
+    keys |= {f"{k}_hook_ns" for k in WORKLOADS}
     return keys
 
 
 def test_bench_json_has_every_figure_and_the_fast_path_carries_the_loops() -> None:
     figures = _bench("--iterations", "2000")
     assert set(figures) == _keys()
-    for key in (*(f"{k}_ips" for k in WORKLOADS), *RAW):
+    for key in (*(f"{k}_ips" for k in WORKLOADS), *(f"{k}_cpu_ips" for k in WORKLOADS), *RAW):
         value = figures[key]
         assert isinstance(value, float) and value > 0, key
+    for key in WORKLOADS:  # a cost per instruction, in nanoseconds: finite, whatever its sign
+        assert isinstance(figures[f"{key}_hook_ns"], float), key
     # Only the first execution of each instruction (decode) and the final ebreak reach Python.
     for key in ("integer_loop", "load_store_loop", "typical_mix"):
         assert figures[f"{key}_slow_share"] < 0.01, key
