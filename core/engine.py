@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from unicorn import (
@@ -54,6 +54,9 @@ from .state import (
     DecodedInsn,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
+
+if TYPE_CHECKING:
+    from . import fastpath
 
 log = structlog.get_logger(__name__)
 
@@ -728,6 +731,14 @@ class Engine:
     def _forget_decoded(self, lo: int, hi: int) -> None:
         for pc in range(lo, hi, 2):
             self._decoded.pop(pc, None)
+
+    def record_trace(self, on_full: Callable[[], None]) -> fastpath.TraceRecorder:
+        """Start the compiled instruction trace (fastpath.TraceRecorder): a record for each
+        instruction started, fast or slow path, and for each register it changed. The
+        ``tracer`` hook must pass the slow path's instructions on to ``recorder.slow``."""
+        from .fastpath import TraceRecorder
+
+        return TraceRecorder(self.core, on_full)
 
     def recent_pcs(self, count: int = 16) -> list[int]:
         """Addresses of the most recently started instructions, oldest first."""

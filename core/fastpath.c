@@ -60,6 +60,7 @@ enum {
 };
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
 enum { DECODE_NO_FAST_CLC = 1 };
+enum { TRACE_WORDS = 4, TRACE_INSN = 1, TRACE_EFFECT = 2 };
 
 typedef struct {
     /* by_c: filled by this file's pre-decoder, so Python holds no Instr for it yet. */
@@ -78,6 +79,7 @@ typedef struct {
 typedef int (*slow_fn)(uint32_t pc, uint32_t size);
 typedef int (*reg_rw_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
+typedef int (*flush_fn)(void);
 
 typedef struct {
     uint32_t x[16], meta[16], tag[16], base[16];
@@ -123,6 +125,16 @@ typedef struct {
      * (bit i: kind K_BITMANIP + i, from isa.py). */
     uint32_t decode_opts, pad5;
     uint64_t bitmanip_legal;
+    /* The instruction trace (cheriot_gdbserver/trace.py formats it): records of TRACE_WORDS
+     * words appended here, drained by trace_flush when full and by Python at each trap and at
+     * the end. trace_pending: the last instruction's effects are not recorded yet (1: only
+     * register trace_rd can have changed, a fast-path instruction; 2: any, a slow-path one),
+     * against the values before it in trace_x/meta/tag. */
+    uint32_t *trace_buf;
+    uint32_t trace_cap, trace_len;
+    flush_fn trace_flush;
+    uint32_t trace_on, trace_pending, trace_rd, pad6;
+    uint32_t trace_x[16], trace_meta[16], trace_tag[16];
 } core_t;
 
 /* --- the ABI shared with Python (core/state.py), checked field by field at load and by
@@ -153,7 +165,9 @@ static const abi_entry_t abi_layout[] = {
     CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
     CORE(n_exit), CORE(scr_x), CORE(scr_meta), CORE(scr_tag), CORE(mie), CORE(mip),
     CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(decode_opts), CORE(pad5),
-    CORE(bitmanip_legal),
+    CORE(bitmanip_legal), CORE(trace_buf), CORE(trace_cap), CORE(trace_len),
+    CORE(trace_flush), CORE(trace_on), CORE(trace_pending), CORE(trace_rd), CORE(pad6),
+    CORE(trace_x), CORE(trace_meta), CORE(trace_tag),
     {NULL, 0},
 };
 
@@ -180,7 +194,7 @@ static const abi_entry_t abi_constants[] = {
     CONST(K_CLMULR), CONST(K_XPERM4), CONST(K_XPERM8),
     CONST(F_BREAKPOINT), CONST(F_SIGNED), CONST(REGION_RAM), CONST(REGION_MMIO),
     CONST(ACT_JUMP), CONST(ACT_STOP), CONST(WATCH_READ), CONST(WATCH_WRITE),
-    CONST(DECODE_NO_FAST_CLC),
+    CONST(DECODE_NO_FAST_CLC), CONST(TRACE_WORDS), CONST(TRACE_INSN), CONST(TRACE_EFFECT),
     CONST(PERM_GL), CONST(PERM_LG), CONST(PERM_SD), CONST(PERM_LM), CONST(PERM_SL),
     CONST(PERM_LD), CONST(PERM_MC), CONST(PERM_SR), CONST(PERM_EX), CONST(PERM_US),
     CONST(PERM_SE), CONST(PERM_SEALING), CONST(MSTATUS_MIE), CONST(MSTATUS_MPIE),
@@ -1199,6 +1213,92 @@ static int predecode_at(core_t *s, region_t *r, uint32_t pc, dinsn_t *d) {
     return cheriot_predecode(s->decode_opts, s->bitmanip_legal, word, d);
 }
 
+
+/* --- the instruction trace (cheriot_gdbserver/trace.py) -----------------------------------
+ * An INSN record {TRACE_INSN | length << 8, pc, instruction bits, 0} for each instruction
+ * started, followed by an EFFECT record {TRACE_EFFECT | reg << 8, x, meta, tag} for each
+ * general-purpose register it changed. Effects are found at the next instruction boundary
+ * (the next hook call, a trap, the end of the run), by comparing with the values saved when
+ * the instruction started. */
+
+static void trace_push(core_t *s, uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+    if (s->trace_len >= s->trace_cap) {
+        s->trace_flush();
+        if (s->trace_len >= s->trace_cap) return; /* not drained: lose it rather than overrun */
+    }
+    uint32_t *r = s->trace_buf + (size_t)s->trace_len * TRACE_WORDS;
+    r[0] = w0;
+    r[1] = w1;
+    r[2] = w2;
+    r[3] = w3;
+    s->trace_len++;
+}
+
+static inline void trace_compare(core_t *s, unsigned r, uint32_t x) {
+    uint32_t meta = s->meta[r], tag = s->tag[r];
+    if (x != s->trace_x[r] || meta != s->trace_meta[r] || tag != s->trace_tag[r])
+        trace_push(s, TRACE_EFFECT | r << 8, x, meta, tag);
+}
+
+/* Record the effects of the pending instruction. From the hook Unicorn holds the registers;
+ * from Python (in_python) the shadow x[] does (the slow path synced it). */
+static void trace_settle(void *uc, core_t *s, int in_python) {
+    if (s->trace_pending == 1) {
+        unsigned r = s->trace_rd;
+        uint32_t x = s->x[r];
+        if (r && !in_python) s->reg_read(uc, s->reg_ids[r], &x);
+        if (r) trace_compare(s, r, x);
+    } else if (s->trace_pending == 2) {
+        for (unsigned r = 1; r < 16; r++) {
+            uint32_t x = s->x[r];
+            if (!in_python) s->reg_read(uc, s->reg_ids[r], &x);
+            trace_compare(s, r, x);
+        }
+    }
+    s->trace_pending = 0;
+}
+
+static inline uint32_t insn_bits(region_t *r, uint32_t pc, uint32_t size) {
+    uint32_t w = 0;
+    __builtin_memcpy(&w, r->host + (pc - r->base), size);
+    return w;
+}
+
+/* A fast-path instruction starts: only its rd can change (every compiled kind writes rd or
+ * nothing), so only rd's value before it is kept (trace_before, ahead of any change), and
+ * once it is accepted its INSN record follows (trace_fast). */
+static inline void trace_before(void *uc, core_t *s, const dinsn_t *d) {
+    unsigned rd = d->rd < 16 ? d->rd : 0;
+    if (rd) {
+        uint32_t x = s->x[rd];
+        s->reg_read(uc, s->reg_ids[rd], &x);
+        s->trace_x[rd] = x;
+        s->trace_meta[rd] = s->meta[rd];
+        s->trace_tag[rd] = s->tag[rd];
+    }
+    s->trace_rd = rd;
+}
+
+static inline void trace_fast(core_t *s, region_t *r, uint32_t pc, uint32_t size) {
+    trace_push(s, TRACE_INSN | size << 8, pc, insn_bits(r, pc, size), 0);
+    s->trace_pending = 1;
+}
+
+/* Python's side (the slow path's tracer call, a trap, the end of a run): settle the pending
+ * instruction, then (bits != 0 or length != 0) start one the slow path is about to execute,
+ * keeping every register. */
+void cheriot_trace_slow(core_t *s, uint32_t pc, uint32_t length, uint32_t bits) {
+    trace_settle(NULL, s, 1);
+    if (!length) return;
+    trace_push(s, TRACE_INSN | length << 8, pc, bits, 0);
+    for (unsigned r = 1; r < 16; r++) {
+        s->trace_x[r] = s->x[r];
+        s->trace_meta[r] = s->meta[r];
+        s->trace_tag[r] = s->tag[r];
+    }
+    s->trace_pending = 2;
+}
+
 static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
     s->n_slow++;
     for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
@@ -1222,6 +1322,7 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     uint32_t pc = (uint32_t)address;
 
     if (s->history[(s->hist_pos - 1) & 63] != pc) s->history[s->hist_pos++ & 63] = pc;
+    if (s->trace_on) trace_settle(uc, s, 0);
 
     if (s->attention || s->instret >= s->event_at || s->reference) goto slow;
     /* Instruction fetch (isa.md §7.4): tagged PCC and every parcel inside its bounds. */
@@ -1231,6 +1332,7 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     dinsn_t *d = &r->dtab[(pc - r->base) >> 1];
     if (d->flags & F_BREAKPOINT) goto slow;
     if (d->kind == K_UNDECODED && !predecode_at(s, r, pc, d)) goto slow;
+    if (s->trace_on) trace_before(uc, s, d);
 
     switch (d->kind) {
     case K_NATIVE_INT:
@@ -1257,6 +1359,7 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         if (d->kind >= K_BITMANIP) fast_bitmanip(uc, s, d, pc, size);
         else if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
     }
+    if (s->trace_on) trace_fast(s, r, pc, size);
     s->instret++;
     s->n_fast++;
     return;

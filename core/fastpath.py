@@ -31,6 +31,10 @@ from .state import (
     REGION_RAM,
     REGION_SLOTS,
     SLOW_CALLBACK,
+    TRACE_EFFECT,
+    TRACE_FLUSH_CALLBACK,
+    TRACE_INSN,
+    TRACE_WORDS,
     WATCH_READ,
     WATCH_WRITE,
     CoreState,
@@ -109,7 +113,8 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
         "REGION_RAM": REGION_RAM, "REGION_MMIO": REGION_MMIO,
         "ACT_JUMP": ACT_JUMP, "ACT_STOP": ACT_STOP,
         "WATCH_READ": WATCH_READ, "WATCH_WRITE": WATCH_WRITE,
-        "DECODE_NO_FAST_CLC": DECODE_NO_FAST_CLC,
+        "DECODE_NO_FAST_CLC": DECODE_NO_FAST_CLC, "TRACE_WORDS": TRACE_WORDS,
+        "TRACE_INSN": TRACE_INSN, "TRACE_EFFECT": TRACE_EFFECT,
         "PERM_SEALING": SEALING_PERMS, "MSTATUS_MIE": MSTATUS_MIE,
         "MSTATUS_MPIE": MSTATUS_MPIE, "MSTATUS_MPP": MSTATUS_MPP,
         "SCR_MTCC": SCR_MTCC, "SCR_MTDC": SCR_MTDC, "SCR_MSCRATCHC": SCR_MSCRATCHC,
@@ -190,3 +195,55 @@ class FastPath:
             if hook_executes(uc._uch, True) == 0:
                 core.hook_executes = 1
         self.core = core
+
+
+class TraceRecorder:
+    """The compiled side of an instruction trace: fastpath.c appends a record for each
+    instruction started and each register it changed (fastpath.c, "the instruction trace");
+    ``on_full`` is called when the buffer is full and must ``take()`` the records."""
+
+    def __init__(self, core: CoreState, on_full, capacity: int = 1 << 14) -> None:  # noqa: ANN001
+        self._lib = library()
+        self._lib.cheriot_trace_slow.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+                                                 ctypes.c_uint32, ctypes.c_uint32]
+        self._lib.cheriot_trace_slow.restype = None
+        self.core = core
+        self._buffer = (ctypes.c_uint32 * (TRACE_WORDS * capacity))()
+        self._view = memoryview(self._buffer).cast("B").cast("I")
+
+        def full() -> int:
+            try:
+                on_full()
+            except Exception:  # noqa: BLE001 - never unwind through Unicorn; the next take()
+                pass           # at a trap or the end reports what remains
+            return 0
+
+        self._on_full = TRACE_FLUSH_CALLBACK(full)  # keep a reference: C holds the pointer
+        core.trace_buf = ctypes.addressof(self._buffer)
+        core.trace_cap = capacity
+        core.trace_len = 0
+        core.trace_flush = self._on_full
+        core.trace_pending = 0
+        core.trace_on = 1
+
+    def slow(self, pc: int, length: int, bits: int) -> None:
+        """The slow path is about to execute the instruction at ``pc``."""
+        self._lib.cheriot_trace_slow(ctypes.addressof(self.core), pc, length, bits)
+
+    def settle(self) -> None:
+        """Record the effects of the instruction started last (at a trap, at the end)."""
+        self._lib.cheriot_trace_slow(ctypes.addressof(self.core), 0, 0, 0)
+
+    def take(self) -> list[int]:
+        """The records so far, as a flat list of words; the buffer starts again empty."""
+        n = self.core.trace_len
+        words = self._view[:n * TRACE_WORDS].tolist()
+        self.core.trace_len = 0
+        return words
+
+    def close(self) -> None:
+        self.core.trace_on = 0
+        self.core.trace_pending = 0
+        self.core.trace_buf = None
+        self.core.trace_cap = self.core.trace_len = 0
+

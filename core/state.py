@@ -70,6 +70,14 @@ ACT_STOP = 2     # stop emulation (with ACT_JUMP: after moving to ``next_pc``)
 U8, U32, I32, U64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
 
 SLOW_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
+TRACE_FLUSH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int)
+
+# Instruction-trace records (fastpath.c): TRACE_WORDS words each, the first word's low byte
+# the kind (INSN: length, pc, bits; EFFECT: register, x, meta, tag) and its next byte the
+# length or register number.
+TRACE_WORDS = 4
+TRACE_INSN = 1
+TRACE_EFFECT = 2
 
 
 class DecodedInsn(ctypes.Structure):
@@ -121,4 +129,8 @@ class CoreState(ctypes.Structure):
         ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
         ("hook_executes", U32), ("decode_opts", U32), ("pad5", U32),
         ("bitmanip_legal", U64),
+        ("trace_buf", ctypes.c_void_p), ("trace_cap", U32), ("trace_len", U32),
+        ("trace_flush", TRACE_FLUSH_CALLBACK),
+        ("trace_on", U32), ("trace_pending", U32), ("trace_rd", U32), ("pad6", U32),
+        ("trace_x", U32 * 16), ("trace_meta", U32 * 16), ("trace_tag", U32 * 16),
     ]
