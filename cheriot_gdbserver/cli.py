@@ -1,6 +1,7 @@
-"""The ``cheriot-gdbserver`` command line: ``run`` (headless), ``serve`` (gdb) and ``monitor``
-(the monitor commands without gdb). Each subcommand lives in its own module; the firmware
-arguments they share are in firmware_args.py. Errors become one-line messages and status 2."""
+"""The ``cheriot-gdbserver`` command line: ``run`` (headless), ``serve`` (gdb), ``monitor``
+(the monitor commands without gdb) and ``gdb-extension`` (where gdb's ``-x`` script is).
+Each subcommand lives in its own module; the firmware arguments they share are in
+firmware_args.py. Errors become one-line messages and status 2."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ from collections.abc import Sequence
 
 from .errors import CheriotGdbError
 from .logs import configure
+
+
+def _gdb_extension(args: argparse.Namespace) -> int:
+    from .gdb_extension import ENTRY_SCRIPT
+
+    print(ENTRY_SCRIPT)
+    return 0
+
+
+def _register_gdb_extension(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "gdb-extension", help="print the path of the gdb extension (gdb-multiarch -x PATH)",
+        description="Print the path of the CHERIoT gdb extension's entry script, for "
+                    "'gdb-multiarch -x PATH' or 'source PATH' in gdb (docs/gdb.md).")
+    parser.set_defaults(handler=_gdb_extension, log_level="warning")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_command.register(commands)
     serve_command.register(commands)
     monitor_command.register(commands)
+    _register_gdb_extension(commands)
     args = parser.parse_args(argv)
     configure(args.log_level)
     try:

@@ -32,6 +32,7 @@ from .core.engine import Catch
 from .debugger.registers import ARCHITECTURE
 from .debugger.target import DebugTarget
 from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
+from .gdb_extension import ENTRY_SCRIPT
 from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
 
 log = structlog.get_logger(__name__)
@@ -97,13 +98,14 @@ def format_address(host: str, port: int) -> str:
 
 
 def attach_command(elf: Path | None, address: str) -> str:
-    """The gdb command line that attaches to this daemon with the firmware's symbols."""
+    """The gdb command line that attaches to this daemon with the firmware's symbols and loads
+    the gdb extension (after connecting, so it finds the CHERIoT target at once)."""
     words = [GDB]
     if elf is not None:
         words.append(str(elf.resolve()))
     else:  # raw images: no ELF to tell gdb the architecture
         words += ["-ex", f"set architecture {ARCHITECTURE}"]
-    words += ["-ex", f"target remote {address}"]
+    words += ["-ex", f"target remote {address}", "-x", str(ENTRY_SCRIPT)]
     return shlex.join(words)
 
 

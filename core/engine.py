@@ -134,7 +134,7 @@ class Engine:
     """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
 
     def __init__(self, memory: Memory, *, reference: bool = False, isa: Isa = ALL) -> None:
-        from .fastpath import FastPath  # the binding needs the library built
+        from .fastpath import FastPath, RegisterBatch  # the binding needs the library built
 
         self.memory = memory
         self.isa = isa  # the core's optional extensions and registers (core/isa.py)
@@ -182,6 +182,7 @@ class Engine:
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
+        self._uc_batch = RegisterBatch(self.uc)
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
@@ -667,9 +668,10 @@ class Engine:
         self._pending = None
 
     def _sync_from_uc(self) -> None:
-        for i in range(1, 16):
-            self.core.x[i] = self.uc.reg_read(UC_RISCV_REG_X1 + i - 1)
-        self.hart.pc = self.pc
+        # One batch call into Unicorn (fastpath.RegisterBatch): per-register reads were most of
+        # the cost of a debugger single-step.
+        xs, self.hart.pc = self._uc_batch.read()
+        self.core.x[1:16] = xs
 
     def _write_back_x(self) -> None:
         dirty = self.core.xdirty
@@ -682,6 +684,13 @@ class Engine:
         """General-purpose capability register ``index`` (0-15)."""
         self._sync_from_uc()
         return self.hart.read_cap(index)
+
+    def read_registers(self) -> Hart:
+        """The hart with x1-x15 and the pc copied from Unicorn (one batch call); they stay
+        current until the engine runs or a register is written. A debugger reads the
+        registers it needs from it without building all sixteen capabilities."""
+        self._sync_from_uc()
+        return self.hart
 
     def read_caps(self) -> tuple[Cap, ...]:
         """All 16 general-purpose capability registers at once (one copy from Unicorn)."""

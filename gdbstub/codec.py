@@ -8,6 +8,8 @@ References: GDB manual, "Overview" (framing, checksum, run-length encoding, esca
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -15,12 +17,13 @@ from enum import Enum
 INTERRUPT_BYTE = 0x03
 ESCAPE = ord("}")
 ESCAPE_XOR = 0x20
-_MUST_ESCAPE = frozenset(b"#$}*")  # '*' too, so that escaped data never looks like RLE
 RLE_MARK = ord("*")
 RLE_BIAS = 29  # the count character is (extra repeats + 29): ' ' means 3 more
 _RLE_MIN_EXTRA, _RLE_MAX_EXTRA = 3, 126 - RLE_BIAS
 _RLE_FORBIDDEN_EXTRA = frozenset({ord("#") - RLE_BIAS, ord("$") - RLE_BIAS})
 _HEX = b"0123456789abcdef"
+_RUNS = re.compile(rb"(.)\1{3,}", re.DOTALL)
+_SPECIALS = re.compile(rb"[#$}*]")  # escaped; "*" too, so escaped data never looks like RLE
 
 
 # --- events the decoder yields ------------------------------------------------------------------
@@ -75,13 +78,11 @@ def checksum(data: bytes) -> int:
 
 def escape(data: bytes) -> bytes:
     """Escape '#', '$', '}' and '*' as '}' followed by the byte xor 0x20 (binary data)."""
-    out = bytearray()
-    for b in data:
-        if b in _MUST_ESCAPE:
-            out += bytes((ESCAPE, b ^ ESCAPE_XOR))
-        else:
-            out.append(b)
-    return bytes(out)
+    return _SPECIALS.sub(_escaped, data)
+
+
+def _escaped(match: re.Match[bytes]) -> bytes:
+    return bytes((ESCAPE, match.group()[0] ^ ESCAPE_XOR))
 
 
 def unescape(data: bytes) -> bytes:
@@ -99,33 +100,33 @@ def unescape(data: bytes) -> bytes:
     return bytes(out)
 
 
+@functools.lru_cache(maxsize=1024)
+def _rle_run(byte: bytes, run: int) -> bytes:
+    """The encoding of ``run`` (4 or more) copies of ``byte``."""
+    out = bytearray()
+    extra = run - 1
+    out += byte
+    while extra >= _RLE_MIN_EXTRA:
+        chunk = min(extra, _RLE_MAX_EXTRA)
+        while chunk in _RLE_FORBIDDEN_EXTRA:
+            chunk -= 1
+        out += bytes((RLE_MARK, chunk + RLE_BIAS))
+        extra -= chunk
+        if extra >= _RLE_MIN_EXTRA:  # next chunk needs its own leading copy of the byte
+            out += byte
+            extra -= 1
+    out += byte * extra
+    return bytes(out)
+
+
 def rle_encode(data: bytes) -> bytes:
     """Run-length encode a payload: ``c*N`` stands for c repeated N - 29 more times.
 
     Runs are only encoded when that saves bytes (4 or more equal bytes); counts that would produce
-    '#' or '$' are shortened, as the GDB manual requires.
+    '#' or '$' are shortened, as the GDB manual requires. The regular expression finds the runs
+    (replies are mostly hex without runs, so the rest is copied at C speed).
     """
-    out = bytearray()
-    i, n = 0, len(data)
-    while i < n:
-        b = data[i]
-        run = 1
-        while i + run < n and data[i + run] == b:
-            run += 1
-        out.append(b)
-        extra = run - 1
-        while extra >= _RLE_MIN_EXTRA:
-            chunk = min(extra, _RLE_MAX_EXTRA)
-            while chunk in _RLE_FORBIDDEN_EXTRA:
-                chunk -= 1
-            out += bytes((RLE_MARK, chunk + RLE_BIAS))
-            extra -= chunk
-            if extra >= _RLE_MIN_EXTRA:  # next chunk needs its own leading copy of the byte
-                out.append(b)
-                extra -= 1
-        out += bytes((b,)) * extra
-        i += run
-    return bytes(out)
+    return _RUNS.sub(lambda m: _rle_run(m.group(1), m.end() - m.start()), data)
 
 
 def frame(data: bytes, *, rle: bool = False) -> bytes:
@@ -144,6 +145,24 @@ class _State(Enum):
     DISCARD = "discard"    # over-long: skip to '#'
     CSUM_HI = "csum_hi"
     CSUM_LO = "csum_lo"
+
+
+_DOLLAR = ord("$")
+
+
+def _expand_runs(raw: bytes) -> bytes | None:
+    """Undo run-length encoding of a payload, or None for anything irregular (an empty piece
+    between two '*', a count that repeats nothing): the byte-by-byte decoder reports those."""
+    first, *rest = raw.split(b"*")
+    if not first:
+        return None
+    out = bytearray(first)
+    for piece in rest:
+        if not piece or piece[0] <= RLE_BIAS:
+            return None
+        out += out[-1:] * (piece[0] - RLE_BIAS)
+        out += piece[1:]
+    return bytes(out)
 
 
 def _hex_value(b: int) -> int | None:
@@ -172,10 +191,39 @@ class Decoder:
         self._error: str | None = None
 
     def feed(self, chunk: bytes) -> Iterator[Event]:
-        for b in chunk:
-            event = self._step(b)
+        i, n = 0, len(chunk)
+        while i < n:
+            if self._state is _State.IDLE and chunk[i] == _DOLLAR:
+                whole = self._whole_packet(chunk, i)
+                if whole is not None:
+                    event, i = whole
+                    yield event
+                    continue
+            event = self._step(chunk[i])
+            i += 1
             if event is not None:
                 yield event
+
+    def _whole_packet(self, chunk: bytes, start: int) -> tuple[Event, int] | None:
+        """The packet starting at ``chunk[start]`` ('$') when all of it is in ``chunk`` and it
+        is regular (no '$' inside, well-formed run-length counts, within ``max_length``), with
+        the index after it; else None, and the byte-by-byte decoder takes it (same events)."""
+        end = chunk.find(b"#", start + 1)
+        if end < 0 or end + 2 >= len(chunk):
+            return None
+        raw = chunk[start + 1:end]
+        if b"$" in raw or len(raw) > self.max_length:
+            return None
+        data = bytes(raw)
+        if RLE_MARK in raw:
+            data = _expand_runs(raw)
+            if data is None or len(data) > self.max_length:
+                return None
+        total = sum(raw) & 0xFF
+        hi, lo = _hex_value(chunk[end + 1]), _hex_value(chunk[end + 2])
+        received = None if hi is None or lo is None else (hi << 4) | lo
+        event: Event = Packet(data) if received == total else BadChecksum(data, total, received)
+        return event, end + 3
 
     def _start(self) -> None:
         self._state = _State.DATA

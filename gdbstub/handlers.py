@@ -23,7 +23,7 @@ from .replies import (
 )
 from .signals import GdbSignal, signal_for_stop
 from .target import WATCH_FEATURES, Feature, ResumeAction
-from .tdesc import target_xml
+from .tdesc import RegisterSpec, target_xml
 
 if TYPE_CHECKING:
     from .session import Session
@@ -106,26 +106,26 @@ def q_symbol(s: Session, p: pk.QSymbol) -> Reply:
 
 # --- registers and memory -----------------------------------------------------------------------
 
-def _read_register(s: Session, regnum: int) -> bytes:
-    spec = s.table.by_regnum(regnum)
-    if spec is None:
-        raise UnknownRegisterError(regnum)
-    value = s.target.read_register(regnum)
+def _checked(spec: RegisterSpec, value: bytes) -> bytes:
     if len(value) != spec.size:  # a target bug: gdb would misparse every later register
         raise RuntimeError(f"target returned {len(value)} bytes for {spec.name}, "
                            f"the description says {spec.size}")
     return value
 
 
+def _read_register(s: Session, regnum: int) -> bytes:
+    spec = s.table.by_regnum(regnum)
+    if spec is None:
+        raise UnknownRegisterError(regnum)
+    return _checked(spec, s.target.read_register(regnum))
+
+
 def read_registers(s: Session, p: pk.ReadRegisters) -> Reply:
     """g: the g block; a register that cannot be read is 'xx' bytes (unavailable)."""
-    parts = []
-    for spec in s.table.g_block:
-        try:
-            parts.append(_read_register(s, spec.regnum).hex().encode())
-        except CheriotGdbError:
-            parts.append(b"xx" * spec.size)  # "unavailable", per the g reply format
-    return b"".join(parts)
+    block = s.table.g_block
+    values = s.target.read_registers(s.table.g_regnums)
+    return b"".join(b"xx" * spec.size if value is None else _checked(spec, value).hex().encode()
+                    for spec, value in zip(block, values, strict=True))
 
 
 def write_registers(s: Session, p: pk.WriteRegisters) -> Reply:
@@ -250,12 +250,10 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
     target = s.target
     if stop is not None and stop.kind is StopKind.EXIT:
         return exit_reply(stop)
-    registers = []
-    for spec in s.table.expedited:
-        try:
-            registers.append((spec.regnum, _read_register(s, spec.regnum)))
-        except CheriotGdbError:
-            continue  # gdb fetches what is not expedited
+    expedited = s.table.expedited
+    values = target.read_registers(s.table.expedited_regnums)
+    registers = [(spec.regnum, _checked(spec, value))  # gdb fetches what is not expedited
+                 for spec, value in zip(expedited, values, strict=True) if value is not None]
     signal: int
     if stop is None:
         signal, reason = GdbSignal.TRAP, None

@@ -440,13 +440,17 @@ PACKETS: tuple[PacketSpec, ...] = (
     PacketSpec(b"T", None, lambda args: ThreadAlive(parse_thread_id(args))),
 )
 
-_BY_LENGTH = sorted(PACKETS, key=lambda spec: len(spec.name), reverse=True)
+# By first byte, longest name first: a lookup tries a handful of rows, not the whole table.
+_BY_FIRST: dict[int, tuple[PacketSpec, ...]] = {}
+for _spec in sorted(PACKETS, key=lambda spec: len(spec.name), reverse=True):
+    _BY_FIRST[_spec.name[0]] = (*_BY_FIRST.get(_spec.name[0], ()), _spec)
+del _spec
 
 
 def lookup(data: bytes) -> PacketSpec | None:
     """The table row for a payload: the longest name that the payload starts with and that is
     followed by the end of the payload or one of that row's separators."""
-    for spec in _BY_LENGTH:
+    for spec in _BY_FIRST.get(data[0], ()) if data else ():
         if not data.startswith(spec.name):
             continue
         rest = data[len(spec.name):]

@@ -116,14 +116,17 @@ def xfer_chunk(document: bytes, offset: int, length: int, max_payload: int) -> b
     The escaped chunk is kept within both the requested length and our packet size.
     """
     limit = max(1, min(length, max_payload - 1))
-    out = bytearray()
-    pos = offset
-    while pos < len(document):
-        piece = escape(document[pos:pos + 1])
-        if len(out) + len(piece) > limit:
-            break
-        out += piece
-        pos += 1
+    window = document[offset:offset + limit]
+    out = escape(window)
+    pos = offset + len(window)
+    if len(out) > limit:  # escapes made it longer: keep the longest prefix that fits
+        out, pos = bytearray(), offset
+        for b in window:
+            piece = escape(bytes((b,)))
+            if len(out) + len(piece) > limit:
+                break
+            out += piece
+            pos += 1
     return (b"l" if pos >= len(document) else b"m") + bytes(out)
 
 

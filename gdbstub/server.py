@@ -8,8 +8,9 @@ closed, and the refusal is logged. OpenOCD does the same with its default of one
 target. A client arriving just as the attached one leaves (gdb quit, then reconnected) is not
 refused: it waits for that session to wind down.
 
-Per connection a reader thread feeds received bytes to the session (so Ctrl-C reaches the target
-while ``resume`` blocks) and the serving thread runs the session. A client that vanishes
+Per connection the serving thread reads the socket and runs the session; while the target runs
+(``resume`` blocks that thread) a ``RunWatch`` thread reads the socket instead, so Ctrl-C and a
+dropped connection reach the target. A client that vanishes
 mid-packet or mid-run only ends its session: the target is interrupted and keeps its state.
 ``close`` (SIGTERM, Ctrl-C) ends the session the same way, whatever state it is in.
 Binds to loopback by default: RSP has no authentication (debuggers.md §6).
@@ -17,7 +18,9 @@ Binds to loopback by default: RSP has no authentication (debuggers.md §6).
 
 from __future__ import annotations
 
+import os
 import queue
+import select
 import socket
 import threading
 import time
@@ -44,20 +47,100 @@ WIND_DOWN_SECONDS = 5.0
 REFUSAL_SECONDS = 2.0
 
 
+# How often an idle run watch looks whether a run has started. A run shorter than this (a
+# single step, the continue gdb uses to step) never wakes it: a thread wake-up under the GIL
+# costs more than the whole step. It is also the latency of Ctrl-C (or of noticing a dropped
+# client) at the start of a run.
+WATCH_POLL_SECONDS = 0.02
+
+
+class SocketRunWatch:
+    """The ``RunWatch`` of a socket connection: a thread that reads the socket while a run is
+    in progress (between ``arm`` and ``disarm``), and never otherwise.
+
+    ``arm`` only sets a flag: the thread notices it within ``WATCH_POLL_SECONDS`` and then waits
+    for the socket (or its pipe). What it reads it passes to the session under a lock that
+    ``disarm`` also takes; ``disarm`` wakes it through the pipe only if it was watching. Once
+    ``disarm`` returns no read is in progress and none starts until the next ``arm``: the
+    session thread owns the socket again.
+    """
+
+    def __init__(self, session: Session, transport: SocketTransport) -> None:
+        self.session = session
+        self.transport = transport
+        self._lock = threading.Lock()
+        self._armed = False      # a run is in progress
+        self._watching = False   # the thread is waiting for the socket (it noticed the run)
+        self._closed = False
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._watch, name="gdbstub-run-watch",
+                                        daemon=True)
+        self._thread.start()
+
+    def arm(self) -> None:
+        self._armed = True
+
+    def disarm(self) -> None:
+        with self._lock:  # waits for a read in progress to be handed over
+            self._armed = False
+            if self._watching:
+                self._watching = False
+                os.write(self._wake_w, b"d")
+
+    def close(self) -> None:
+        """End the thread (the connection is over); waits for it."""
+        with self._lock:
+            self._armed = False
+            self._closed = True
+            os.write(self._wake_w, b"q")
+        self._thread.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _watch(self) -> None:
+        wake = self._wake_r
+        idle, running = select.poll(), select.poll()  # poll: no FD_SETSIZE limit
+        idle.register(wake, select.POLLIN)
+        running.register(wake, select.POLLIN)
+        running.register(self.transport.sock.fileno(), select.POLLIN)
+        while True:
+            if idle.poll(WATCH_POLL_SECONDS * 1000):
+                os.read(wake, 64)
+            with self._lock:
+                if self._closed:
+                    return
+                if not self._armed:
+                    continue
+                self._watching = True
+            while self._read_once(running, wake):
+                pass
+
+    def _read_once(self, running: select.poll, wake: int) -> bool:
+        """Wait for the socket and hand what it has to the session; False once disarmed."""
+        ready = {fd for fd, _ in running.poll()}
+        with self._lock:
+            if wake in ready or not self._watching:
+                return False  # disarm wrote to the pipe, or is about to be read above
+            chunk = self.transport.recv()
+            if chunk:
+                self.session.receive(chunk)
+                return True
+            self.session.connection_lost()  # the peer is gone (or the server closed it)
+            self._watching = self._armed = False  # nothing more to read for this run
+            return False
+
+
 def serve_connection(session: Session, transport: Transport) -> None:
     """Run ``session`` over ``transport`` until the peer goes away; closes the transport."""
-    def read() -> None:
-        while chunk := transport.recv():
-            session.receive(chunk)
-        session.connection_lost()
-
-    reader = threading.Thread(target=read, name="gdbstub-reader", daemon=True)
-    reader.start()
+    watch = SocketRunWatch(session, transport) if isinstance(transport, SocketTransport) else None
+    session.watch = watch
     try:
         session.serve()
     finally:
-        transport.close()  # unblocks the reader if the session ended first
-        reader.join()
+        session.watch = None
+        transport.close()
+        if watch is not None:
+            watch.close()
 
 
 def refuse(sock: socket.socket, reason: str) -> None:

@@ -1,11 +1,13 @@
 """One gdb connection: acks, dispatch, run control and the error boundary.
 
-Two threads meet here. The connection's reader thread calls ``receive`` with raw bytes and
-``connection_lost`` at EOF; the session thread calls ``serve`` (or, in tests, ``feed``), which
-handles decoded events in arrival order. While ``target.resume`` blocks the session thread, a
-Ctrl-C seen by the reader interrupts the target directly. A Ctrl-C that arrived after a resume
-packet but before the resume started is still queued behind that packet; ``run`` looks for it,
-so it is never lost, and a stale one (queued before the packet) is simply dropped when idle.
+The session thread reads the connection and handles each packet itself (``serve``): a thread
+handoff per packet (a queue or condition wake-up under the GIL) cost more than handling the
+packet. While ``target.resume`` blocks that thread, a ``RunWatch`` (server.py) reads the
+connection instead and calls ``receive`` with what arrives and ``connection_lost`` at EOF, so a
+Ctrl-C interrupts the target directly. Events are decoded into an inbox before they are
+handled, so a Ctrl-C that arrived after a resume packet but before the resume started (in the
+same chunk, or read by the watch) is still seen by ``run``; a stale one (queued before the
+packet) is simply dropped when idle. Tests drive a session from one thread with ``feed``.
 
 States: IDLE (waiting for packets), RUNNING (inside target.resume), DISCONNECTED (done).
 Only transport loss ends a session; every packet gets a reply, an ``Exx`` if anything fails.
@@ -20,6 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from enum import Enum
+from typing import Protocol
 
 import structlog
 
@@ -34,6 +37,7 @@ from .tdesc import RegisterTable
 from .transport import Transport, TransportClosed
 
 DEFAULT_PACKET_SIZE = 0x4000
+RLE_MIN_PAYLOAD = 64  # shorter replies are sent without run-length encoding
 
 
 class SessionState(Enum):
@@ -44,6 +48,18 @@ class SessionState(Enum):
 
 class _Lost:
     """Inbox marker: the reader saw the end of the connection."""
+
+
+class RunWatch(Protocol):
+    """Reads the connection while the target runs (the session thread is inside resume)."""
+
+    def arm(self) -> None:
+        """Start reading: pass what arrives to ``Session.receive``, EOF to ``connection_lost``."""
+        ...
+
+    def disarm(self) -> None:
+        """Stop reading; on return nothing is being read, so the session thread reads again."""
+        ...
 
 
 class Session:
@@ -57,6 +73,7 @@ class Session:
         self.packet_size = packet_size
         self.rle = rle
         self.trace = trace
+        self.watch: RunWatch | None = None  # set by whoever serves the connection (server.py)
         self.log = structlog.get_logger("cheriot_gdbserver.gdbstub")
         self.gdb_features: pk.QSupported | None = None
         self.points: set[tuple[int, int, int]] = set()  # (Z type, address, kind) we inserted
@@ -64,7 +81,7 @@ class Session:
         self.threads_left: list[int] = []  # thread ids for the next qsThreadInfo
         self._table: RegisterTable | None = None
         self._decoder = codec.Decoder(packet_size)
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # the inbox and state: the run watch reads concurrently
         self._inbox: deque[codec.Event | _Lost] = deque()
         self._state = SessionState.IDLE
         self._ack_mode = True
@@ -105,58 +122,65 @@ class Session:
 
     def run(self, action: ResumeAction) -> Stop:
         """Resume the target (blocking) with Ctrl-C wired to ``target.interrupt``."""
-        with self._cond:
+        with self._lock:
             if self._lost:  # the peer left before the resume started: no one could stop it
                 raise TransportClosed("connection lost before the resume started")
             self._state = SessionState.RUNNING
             early_interrupt = any(isinstance(e, codec.Interrupt) for e in self._inbox)
         if early_interrupt:
             self.target.interrupt()
+        watch = self.watch
+        if watch is not None:
+            watch.arm()
         try:
             return self.target.resume(action)
         finally:
-            with self._cond:
+            if watch is not None:
+                watch.disarm()
+            with self._lock:
                 if self._state is SessionState.RUNNING:
                     self._state = SessionState.IDLE
 
-    # --- reader side (any thread) ---------------------------------------------------------------
+    # --- reading (the session thread when idle, the run watch while running) -------------------
 
     def receive(self, chunk: bytes) -> None:
-        """Bytes from the peer. Called by the reader thread; never blocks on the target."""
+        """Bytes from the peer; never blocks on the target."""
         for event in self._decoder.feed(chunk):
-            with self._cond:
+            with self._lock:
                 if isinstance(event, codec.Interrupt) and self._state is SessionState.RUNNING:
                     self.log.info("gdbstub.interrupt")
                     self.target.interrupt()
                     continue
                 self._inbox.append(event)
-                self._cond.notify()
 
     def connection_lost(self) -> None:
         """The peer went away: stop a running target (its state is kept) and end the session.
         Safe to call more than once, from any thread (the server calls it when closing)."""
-        with self._cond:
+        with self._lock:
             self._lost = True
             if self._state is SessionState.RUNNING:
                 self.target.interrupt()
             self._inbox.append(_Lost())
-            self._cond.notify()
 
     # --- session side ---------------------------------------------------------------------------
 
     def serve(self) -> None:
-        """Handle events until the connection is lost (blocking)."""
-        while self._state is not SessionState.DISCONNECTED:
-            with self._cond:
-                while not self._inbox:
-                    self._cond.wait()
-                event = self._inbox.popleft()
-            self._handle(event)
+        """Read the transport and handle what arrives, on this thread, until the connection is
+        lost (blocking)."""
+        while True:
+            self.process_pending()
+            if self._state is SessionState.DISCONNECTED:
+                return
+            chunk = self.transport.recv()
+            if chunk:
+                self.receive(chunk)
+            else:
+                self.connection_lost()
 
     def process_pending(self) -> None:
         """Handle every event already received (non-blocking; for single-threaded use)."""
         while self._state is not SessionState.DISCONNECTED:
-            with self._cond:
+            with self._lock:
                 if not self._inbox:
                     return
                 event = self._inbox.popleft()
@@ -222,7 +246,9 @@ class Session:
             payload = error(ErrorCode.STUB_BUG)
         if self.trace:
             self.log.debug("gdbstub.tx", packet=payload[:200])
-        framed = codec.frame(payload, rle=self.rle)
+        # Short replies (stop replies, one register) go unencoded: finding their runs costs more
+        # time than the few bytes it would save.
+        framed = codec.frame(payload, rle=self.rle and len(payload) >= RLE_MIN_PAYLOAD)
         self._last_sent = framed
         self._send_raw(framed)
 
@@ -231,7 +257,7 @@ class Session:
 
     def _disconnect(self, why: str) -> None:
         """End of the session: take out our breakpoints so the target runs unhindered."""
-        with self._cond:
+        with self._lock:
             self._state = SessionState.DISCONNECTED
         remove_all_points(self)
         self.log.info("gdbstub.disconnected", reason=why)

@@ -59,7 +59,7 @@ class ThreadInfo:
 
 class Target(Protocol):
     """The debugged system as the stub sees it. All calls come from the session thread except
-    ``interrupt``, which the connection's reader thread calls while ``resume`` is blocked."""
+    ``interrupt``, which the connection's run watch calls while ``resume`` is blocked."""
 
     @property
     def supports(self) -> frozenset[Feature]: ...
@@ -74,6 +74,11 @@ class Target(Protocol):
 
     def read_register(self, regnum: int) -> bytes:
         """The register's bytes, exactly ``spec.size`` long, target (little-endian) order."""
+        ...
+
+    def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
+        """Several registers at once (the ``g`` block, a stop reply's expedited registers), each
+        as ``read_register`` gives it; None for one that cannot be read (gdb's 'xx')."""
         ...
 
     def write_register(self, regnum: int, data: bytes) -> None: ...

@@ -102,6 +102,8 @@ class RegisterTable:
     _by_regnum: dict[int, RegisterSpec] = field(init=False, repr=False, compare=False)
     _g_block: tuple[RegisterSpec, ...] = field(init=False, repr=False, compare=False)
     _expedited: tuple[RegisterSpec, ...] = field(init=False, repr=False, compare=False)
+    _g_regnums: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _expedited_regnums: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -111,6 +113,9 @@ class RegisterTable:
             (r for r in self.registers if r.in_g_packet), key=lambda r: r.regnum)))
         object.__setattr__(self, "_expedited", tuple(sorted(
             (r for r in self.registers if r.expedite), key=lambda r: r.regnum)))
+        object.__setattr__(self, "_g_regnums", tuple(r.regnum for r in self._g_block))
+        object.__setattr__(self, "_expedited_regnums",
+                           tuple(r.regnum for r in self._expedited))
 
     def by_regnum(self, regnum: int) -> RegisterSpec | None:
         return self._by_regnum.get(regnum)
@@ -122,6 +127,14 @@ class RegisterTable:
     @property
     def expedited(self) -> tuple[RegisterSpec, ...]:
         return self._expedited
+
+    @property
+    def g_regnums(self) -> tuple[int, ...]:
+        return self._g_regnums
+
+    @property
+    def expedited_regnums(self) -> tuple[int, ...]:
+        return self._expedited_regnums
 
     def type_size(self, feature: Feature, type_id: str) -> int:
         """Size in bytes of a type as gdb lays it out, resolving the feature's own types."""

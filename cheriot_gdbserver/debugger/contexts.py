@@ -20,7 +20,7 @@ from typing import Protocol
 from ..boards.machine import Machine
 from ..core.capability import NULL, Cap
 from ..core.csr import CSRS
-from ..core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES
+from ..core.hart import CAP_REG_NAMES, INT_REG_NAMES, SCR_NAMES, Hart
 from ..errors import RegisterUnavailableError, RegisterWriteError
 
 SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
@@ -61,35 +61,41 @@ class RegisterContext(Protocol):
 class LiveContext:
     """The CPU's registers: the running thread (or the bare hart).
 
-    The general-purpose registers and the pc are read from the engine once per stop (gdb reads
-    the whole file after each one) and kept until ``invalidate``, which the target calls on
-    every resume, write and reset; this context's own writes invalidate it too.
+    The registers are copied from the engine once per stop (``engine.read_registers``) and
+    each capability is built the first time it is asked for, then kept until ``invalidate``,
+    which the target calls on every resume, write and reset; this context's own writes
+    invalidate it too. A stop reply needs four registers: the other twelve are never built.
     """
 
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
-        self._gprs: tuple[Cap, ...] | None = None
-        self._pcc: Cap | None = None
+        self._hart: Hart | None = None  # synced with the engine at this stop
+        self._caps: dict[str, Cap] = {}
 
     def invalidate(self) -> None:
-        self._gprs = self._pcc = None
+        self._hart = None
+        self._caps.clear()
 
     def capability(self, name: str) -> Cap:
-        engine = self.machine.engine
+        cap = self._caps.get(name)
+        if cap is not None:
+            return cap
+        hart = self._hart
+        if hart is None:
+            hart = self._hart = self.machine.engine.read_registers()
         index = _GPR_INDEX.get(name)
         if index is not None:
-            if self._gprs is None:
-                self._gprs = engine.read_caps()
-            return self._gprs[index]
-        if name == "pcc":
-            if self._pcc is None:
-                # PCC's bounds were decoded when it was installed; its address is the live PC.
-                pcc = engine.hart.pcc
-                self._pcc = Cap(pcc.tag, engine.pc, pcc.meta)
-            return self._pcc
-        if name in SCR_BY_NAME:
-            return engine.hart.scr[SCR_BY_NAME[name]]
-        raise RegisterUnavailableError(f"no capability register {name!r}")
+            cap = hart.read_cap(index)
+        elif name == "pcc":
+            # PCC's bounds were decoded when it was installed; its address is the live PC.
+            pcc = hart.pcc
+            cap = Cap(pcc.tag, hart.pc, pcc.meta)
+        elif name in SCR_BY_NAME:
+            return hart.scr[SCR_BY_NAME[name]]  # not kept: the special registers are few
+        else:
+            raise RegisterUnavailableError(f"no capability register {name!r}")
+        self._caps[name] = cap
+        return cap
 
     def csr(self, name: str) -> int:
         return CSRS[CSR_BY_NAME[name]].read(self.machine.engine.hart) & 0xFFFF_FFFF

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..boards.machine import Machine
 from ..core.stops import Stop, TrapInfo, WatchKind
-from ..errors import RegisterWriteError
+from ..errors import CheriotGdbError, RegisterWriteError
 from ..gdbstub.target import Feature, ResumeAction, ThreadInfo
 from ..gdbstub.tdesc import RegisterTable
 from .commands.base import CommandRegistry
@@ -48,6 +48,9 @@ class DebugTarget:
         self.commands = commands or default_registry()
         self.register_file = RegisterFile()
         self._threads: Sequence[DebugThread] | None = None  # this stop's, until state changes
+        # This stop's register bytes by regnum, for the selected thread; emptied with the
+        # threads (any resume, write, monitor command or reset) and when the selection changes.
+        self._register_bytes: dict[int, bytes] = {}
         self._selected: int | None = None  # gdb's Hg thread (None: the running one)
         self.run_control = RunControl(self.context)
 
@@ -57,12 +60,10 @@ class DebugTarget:
 
     # --- Target: capabilities and state ------------------------------------------------------
 
-    @property
-    def supports(self) -> frozenset[Feature]:
-        return frozenset({Feature.SW_BREAKPOINTS, Feature.HW_BREAKPOINTS,
-                          Feature.WRITE_WATCHPOINTS, Feature.READ_WATCHPOINTS,
-                          Feature.ACCESS_WATCHPOINTS, Feature.SINGLE_STEP,
-                          Feature.MEMORY_MAP, Feature.MONITOR, Feature.RESTART})
+    supports: frozenset[Feature] = frozenset({
+        Feature.SW_BREAKPOINTS, Feature.HW_BREAKPOINTS, Feature.WRITE_WATCHPOINTS,
+        Feature.READ_WATCHPOINTS, Feature.ACCESS_WATCHPOINTS, Feature.SINGLE_STEP,
+        Feature.MEMORY_MAP, Feature.MONITOR, Feature.RESTART})
 
     @property
     def last_stop(self) -> Stop | None:
@@ -72,13 +73,32 @@ class DebugTarget:
         return self.register_file.table
 
     def read_register(self, regnum: int) -> bytes:
-        self._thread_list()  # selects this stop's context of the selected thread
-        return self.register_file.read(self.context.registers, regnum)
+        value = self._register_bytes.get(regnum)
+        if value is None:
+            value = self.register_file.read(self._registers(), regnum)
+            self._register_bytes[regnum] = value
+        return value
+
+    def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
+        out: list[bytes | None] = []
+        for regnum in regnums:
+            try:
+                out.append(self.read_register(regnum))
+            except CheriotGdbError:
+                out.append(None)
+        return out
 
     def write_register(self, regnum: int, data: bytes) -> None:
-        self._thread_list()
-        self.register_file.write(self.context.registers, regnum, data)
+        self.register_file.write(self._registers(), regnum, data)
         self._state_changed()  # a thread list may depend on any register
+
+    def _registers(self) -> RegisterContext:
+        """The selected thread's context at this stop. The running thread's (gdb selected
+        none, the usual case) is the live CPU: no thread list is needed for it."""
+        if self._selected is None and self._threads is None:
+            return self.context.live
+        self._thread_list()
+        return self.context.registers
 
     def read_memory(self, address: int, length: int) -> bytes:
         return self.engine.read_memory(address, length)
@@ -124,6 +144,7 @@ class DebugTarget:
             self._threads = tuple(self.thread_source.threads()) or HartThreads().threads()
             if self._selected is not None and self._find(self._selected) is None:
                 self._selected = None  # the selected thread is gone: back to the running one
+                self._register_bytes.clear()
             self.context.registers = self._context_of(self._selected)
             self.context.selected_thread = self._selected
         return self._threads
@@ -151,10 +172,12 @@ class DebugTarget:
             raise RegisterWriteError(f"no thread {thread_id}")
         self._selected = self.context.selected_thread = thread_id
         self.context.registers = self._context_of(thread_id)
+        self._register_bytes.clear()
 
     def _state_changed(self) -> None:
         """Target state may have changed: this stop's threads and registers are stale."""
         self._threads = None
+        self._register_bytes.clear()
         self.context.live.invalidate()
 
     def _forget(self) -> None:
@@ -176,6 +199,12 @@ class DebugTarget:
             # daemon refuses reads that would have side effects).
             lines.append(f'  <memory type="ram" start="{region.base:#x}" '
                          f'length="{region.size:#x}"/>')
+        # DWARF gives CHERIoT pointers 8 bytes (the capability) and gdb dereferences all 64 bits
+        # of one, metadata word above the address. Its packets carry only the low 32 bits
+        # (remote memory-address-size), so this region lets `p *ptr` through to the address the
+        # capability holds, where the daemon refuses what the board does not map.
+        lines.append(f'  <memory type="ram" start="{1 << 32:#x}" '
+                     f'length="{(1 << 64) - (1 << 32):#x}"/>')
         lines.append("</memory-map>")
         return "\n".join(lines) + "\n"
 

@@ -29,10 +29,11 @@ __all__ = [
 from .faults import FaultOutcome, Outcome  # noqa: E402
 from .futexes import Futex, FutexWaiter  # noqa: E402
 from .heap import Chunk, Heap, QuotaUse  # noqa: E402
+from .reboots import MicroReboot, RebootTable  # noqa: E402
 from .sealing import SealedInfo  # noqa: E402
 from .state import RtosState  # noqa: E402
 from .threads import CallFrame, SavedContext, StackUse, Thread, ThreadState  # noqa: E402
 
-__all__ += ["CallFrame", "Chunk", "FaultOutcome", "Futex", "FutexWaiter", "Heap", "Outcome",
-            "QuotaUse", "RtosState", "SavedContext", "SealedInfo", "StackUse", "Thread",
-            "ThreadState"]
+__all__ += ["CallFrame", "Chunk", "FaultOutcome", "Futex", "FutexWaiter", "Heap",
+            "MicroReboot", "Outcome", "QuotaUse", "RebootTable", "RtosState", "SavedContext",
+            "SealedInfo", "StackUse", "Thread", "ThreadState"]

@@ -29,6 +29,7 @@ WANTED = {
     "chunk": r"^MChunkHeader$",
     "interrupt_controller": r"^InterruptController$",
     "multiwaiter": r"^MultiWaiterInternal$",
+    "micro_reboot": r"^MicroReboot$",   # the bundled firmware's reboot record (reboots.py)
 }
 _CORE_UNIT = re.compile(r"(scheduler|allocator|switcher|loader)")
 _QUALIFIERS = {"DW_TAG_typedef", "DW_TAG_const_type", "DW_TAG_volatile_type",

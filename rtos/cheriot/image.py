@@ -39,6 +39,7 @@ from .model import (
     StaticThread,
 )
 from .names import split_entry_symbol
+from .reboots import RebootTable, find_table
 from .symbols import Symbols
 
 _POSTURES = {0: Posture.INHERIT, 1: Posture.ENABLED, 2: Posture.DISABLED, 3: Posture.DISABLED}
@@ -336,6 +337,11 @@ class RtosImage:
         return self._layout("interrupt_controller", interrupt_controller("plic" in self.devices))
 
     # --- sealing ----------------------------------------------------------------------------
+
+    @cached_property
+    def reboot_table(self) -> RebootTable | None:
+        """The micro-reboot records (reboots.py); None: the image cannot reboot compartments."""
+        return find_table(self)
 
     @cached_property
     def split_token_otypes(self) -> bool:

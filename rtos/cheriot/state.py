@@ -19,10 +19,11 @@ from .image import RtosImage
 from .model import Region, SealingType
 from .names import demangle
 from .reader import Reader
+from .reboots import MicroReboot, read_reboots
 from .sealing import SealedInfo, identify
 from .threads import SavedContext, Thread, ThreadReader
 
-_CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions")
+_CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions", "_reboots")
 
 
 class RtosState:
@@ -138,6 +139,20 @@ class RtosState:
             if chunk.header <= address < chunk.header + chunk.size:
                 return chunk
         return None
+
+    # --- micro-reboots ------------------------------------------------------------------------
+
+    @cached_property
+    def _reboots(self) -> tuple[MicroReboot, ...] | None:
+        return read_reboots(self)
+
+    def reboots(self) -> tuple[MicroReboot, ...] | None:
+        """Each rebootable compartment's reboot count and last cause; None when the image
+        does not support micro-reboots (every official RTOS image)."""
+        return self._reboots
+
+    def reboot(self, compartment: str) -> MicroReboot | None:
+        return next((r for r in self._reboots or () if r.compartment == compartment), None)
 
     # --- where --------------------------------------------------------------------------------
 

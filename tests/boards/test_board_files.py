@@ -71,6 +71,8 @@ def test_ibex_safe_simulator_map_matches_isa_8_4():
     assert board.region("clint").options == {"variant": "cheriot-safe"}
     assert board.region("revoker").options == {"irq": 1, "variant": "cheriot-safe"}
     assert board.interrupts == (Interrupt("RevokerInterrupt", 1, 2, True),)
+    # The UART's interrupt is PLIC source 2 (cheriot-safe msftDvIp_tcdev_wrapper.sv).
+    assert next(r for r in board.regions if r.device == "uart").options["irq"] == 2
     assert (board.timer_hz, board.tickrate_hz) == (100000, 10)
     assert board.revoker == "hardware"
     assert board.revocable_base == 0x20040000

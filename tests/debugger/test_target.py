@@ -142,3 +142,74 @@ def test_the_rtos_view_sees_each_stop_afresh(machine: Machine) -> None:
     target.resume(ResumeAction(step=True))
     assert view.register("pcc").address == machine.engine.pc != machine.image.entry
     assert view.register("csp") == machine.engine.read_cap(2)
+
+
+def test_cached_registers_follow_every_write_step_and_selection(machine: Machine) -> None:
+    """The per-stop register bytes (issue 13): a capability register, the g block and the
+    expedited registers are served from the cache only until something could change them."""
+    from cheriot_gdbserver.debugger.registers import (
+        CAP_REGNUM_BASE,
+        capability_fields,
+        decode_capability,
+        encode_capability,
+    )
+    from cheriot_gdbserver.gdbstub.target import ResumeAction
+
+    target = DebugTarget(machine)
+    engine = machine.engine
+    g_block = target.register_table().g_block
+    g = [spec.regnum for spec in g_block]
+    csp_regnum = CAP_REGNUM_BASE + 2
+
+    def csp() -> Cap:
+        fields = decode_capability(target.read_register(csp_regnum))
+        cap = engine.read_cap(2)
+        assert fields == capability_fields(cap)  # what gdb sees is the engine's register
+        return cap
+
+    # Step until the stack capability is set up (cincoffset csp, as a user would with stepi).
+    while not engine.read_cap(2).tag:
+        before = target.read_registers(g)
+        target.resume(ResumeAction(step=True))
+        after = target.read_registers(g)
+        assert after[-1] == engine.pc.to_bytes(4, "little") != before[-1]  # pc, read afresh
+    assert target.read_registers(g)[2] == engine.read_cap(2).address.to_bytes(4, "little")
+    tagged = csp()
+    # Narrow csp's bounds through P (gdb's 'set $csp.length = ...'): the next read shows it.
+    fields = capability_fields(tagged)
+    low = max(fields.base, min(fields.address, fields.top - 0x100))  # the address stays inside
+    narrower = type(fields)(fields.address, low, low + 0x100, 0x100, fields.perms, fields.otype,
+                            fields.tag)
+    target.write_register(csp_regnum, encode_capability(narrower))
+    assert csp().length == 0x100 and csp().tag
+    # An integer write to sp (its g-block view) changes the capability view too.
+    target.write_register(2, (tagged.address - 16).to_bytes(4, "little"))
+    assert target.read_registers(g)[2] == (tagged.address - 16).to_bytes(4, "little")
+    assert csp().address == tagged.address - 16
+    # A memory write reaches memory at once (memory is never cached) and drops the registers.
+    counter = machine.image.symbols["counter"]
+    target.write_memory(counter, b"\x2a\0\0\0")
+    assert target.read_memory(counter, 4) == b"\x2a\0\0\0"
+    # Thread selection swaps the context: the cache must not answer for the other thread.
+    saved = TwoThreads(0x8000_0042)
+    threaded = DebugTarget(machine, threads=saved)
+    live_sp = threaded.read_register(2)
+    threaded.select_thread(7)
+    assert threaded.read_register(2) == SAVED_CSP.address.to_bytes(4, "little") != live_sp
+    threaded.select_thread(3)
+    assert threaded.read_register(2) == live_sp
+
+
+def test_the_stop_reply_carries_the_registers_of_the_new_stop(machine: Machine) -> None:
+    """Expedited registers come from the cache filled at the stop, never from the last one."""
+    from cheriot_gdbserver.gdbstub.target import ResumeAction
+
+    target = DebugTarget(machine)
+    engine = machine.engine
+    table = target.register_table()
+    for _ in range(12):
+        target.resume(ResumeAction(step=True))
+        values = target.read_registers(table.expedited_regnums)
+        expected = [engine.read_cap(spec.regnum).address if spec.regnum < 16 else engine.pc
+                    for spec in table.expedited]
+        assert [int.from_bytes(v or b"", "little") for v in values] == expected

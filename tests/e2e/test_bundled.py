@@ -11,6 +11,7 @@ import pytest
 from cheriot_gdbmi import Daemon, Gdb
 
 from cheriot_gdbserver.boards.image import load_elf
+from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
 from cheriot_gdbserver.rtos import bundled
 
 # The bundled RTOS demo's transcript (tests/rtos_firmware/ checks it line by line).
@@ -27,7 +28,8 @@ def daemon() -> Iterator[Daemon]:
 def test_bundled_firmware_runs_to_its_exit_then_is_reset(daemon: Daemon) -> None:
     elf = bundled.build()
     words = shlex.split(daemon.attach_line.removeprefix("attach with: "))
-    assert words == ["gdb-multiarch", str(elf), "-ex", f"target remote {daemon.address}"]
+    assert words == ["gdb-multiarch", str(elf), "-ex", f"target remote {daemon.address}",
+                     "-x", str(ENTRY_SCRIPT)]
     entry = bundled_symbol(elf, "_start")
 
     gdb = Gdb(Path(words[1]))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cheriot_gdbmi import Daemon
 
+from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
 from cheriot_gdbserver.serve_command import attach_command, format_address, is_loopback
 from tests.gdbstub.rsp_client import RspClient
 
@@ -28,7 +29,8 @@ def test_banner_says_where_it_listens_and_how_to_attach(daemon: Daemon,
                                                         firmware: Firmware) -> None:
     assert daemon.host == "127.0.0.1" and daemon.port != 0  # --port 0: a free port
     assert daemon.attach_line == (f"attach with: gdb-multiarch {firmware.elf} "
-                                  f"-ex 'target remote 127.0.0.1:{daemon.port}'")
+                                  f"-ex 'target remote 127.0.0.1:{daemon.port}' "
+                                  f"-x {ENTRY_SCRIPT}")
     client = RspClient(daemon.host, daemon.port)
     assert client.ask(b"?").startswith(b"T05")  # halted at the entry until gdb resumes it
     assert int.from_bytes(bytes.fromhex(client.ask(b"p20").decode()), "little") == \
@@ -99,6 +101,7 @@ def test_address_helpers() -> None:
     assert format_address("::1", 3333) == "[::1]:3333"
     assert format_address("127.0.0.1", 3333) == "127.0.0.1:3333"
     assert attach_command(Path("/tmp/my fw.elf"), "127.0.0.1:1") == (
-        "gdb-multiarch '/tmp/my fw.elf' -ex 'target remote 127.0.0.1:1'")
+        f"gdb-multiarch '/tmp/my fw.elf' -ex 'target remote 127.0.0.1:1' -x {ENTRY_SCRIPT}")
     assert attach_command(None, "[::1]:2") == (
-        "gdb-multiarch -ex 'set architecture riscv:rv32' -ex 'target remote [::1]:2'")
+        "gdb-multiarch -ex 'set architecture riscv:rv32' -ex 'target remote [::1]:2' "
+        f"-x {ENTRY_SCRIPT}")

@@ -25,7 +25,7 @@ from cheriot_gdbserver.core.capability import (
 from cheriot_gdbserver.core.stops import Stop, StopKind, TrapInfo, WatchKind
 from cheriot_gdbserver.debugger import registers as cheriot_registers
 from cheriot_gdbserver.debugger.register_file import RegisterFile
-from cheriot_gdbserver.errors import MemoryAccessError, RegisterWriteError
+from cheriot_gdbserver.errors import CheriotGdbError, MemoryAccessError, RegisterWriteError
 from cheriot_gdbserver.gdbstub.target import Feature, ResumeAction, ThreadInfo
 from cheriot_gdbserver.gdbstub.tdesc import RegisterTable
 from cheriot_gdbserver.gdbstub.transport import TransportClosed
@@ -95,6 +95,15 @@ class FakeTarget:
 
     def read_register(self, regnum: int) -> bytes:
         return self.register_file.read(self.regs, regnum)
+
+    def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
+        out: list[bytes | None] = []
+        for regnum in regnums:
+            try:
+                out.append(self.read_register(regnum))
+            except CheriotGdbError:
+                out.append(None)
+        return out
 
     def write_register(self, regnum: int, data: bytes) -> None:
         self.register_file.write(self.regs, regnum, data)

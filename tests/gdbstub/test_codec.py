@@ -130,3 +130,66 @@ def test_ctrl_c_inside_a_packet_is_data() -> None:
 
 def test_noise_between_packets_is_ignored() -> None:
     assert decode(b"xyz\r\n$g#67") == [Packet(b"g")]
+
+
+# --- the fast paths against their byte-by-byte oracles ------------------------------------------
+
+def reference_rle_encode(data: bytes) -> bytes:
+    """The byte-at-a-time encoder the regular-expression one replaced (the oracle)."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        run = 1
+        while i + run < n and data[i + run] == b:
+            run += 1
+        out.append(b)
+        extra = run - 1
+        while extra >= 3:
+            chunk = min(extra, 97)
+            while chunk in (ord("#") - 29, ord("$") - 29):
+                chunk -= 1
+            out += bytes((ord("*"), chunk + 29))
+            extra -= chunk
+            if extra >= 3:
+                out.append(b)
+                extra -= 1
+        out += bytes((b,)) * extra
+        i += run
+    return bytes(out)
+
+
+runs = st.lists(st.tuples(st.sampled_from(b"0af*#$}x\x00"), st.integers(1, 300)), max_size=8)
+
+
+@given(runs)
+def test_rle_encode_matches_the_byte_at_a_time_encoder(pieces: list[tuple[int, int]]) -> None:
+    data = b"".join(bytes((b,)) * n for b, n in pieces)
+    assert rle_encode(data) == reference_rle_encode(data)
+
+
+# Wire text built from the bytes that matter to framing, so that whole packets, broken ones,
+# run-length counts (valid and not) and stray bytes all occur.
+wire = st.lists(st.sampled_from([b"$", b"#", b"*", b" ", b"!", b"\x1d", b"}", b"0", b"g", b"7",
+                                 b"67", b"+", b"-", b"\x03", b"$g#67", b"$m0,4#fd", b"*\x7e",
+                                 b"0* ", b"$0*!#"]),
+                max_size=40).map(b"".join)
+
+
+@given(wire, st.integers(1, 400))
+def test_decoder_whole_chunks_match_byte_at_a_time(data: bytes, max_length: int) -> None:
+    """Packets found whole in one chunk take the fast path; fed one byte at a time they never
+    can: both must give the same events."""
+    whole = list(Decoder(max_length).feed(data))
+    dec = Decoder(max_length)
+    one_by_one = [e for b in data for e in dec.feed(bytes((b,)))]
+    assert whole == one_by_one
+
+
+def reference_escape(data: bytes) -> bytes:
+    return b"".join(bytes((0x7D, b ^ 0x20)) if b in b"#$}*" else bytes((b,)) for b in data)
+
+
+@given(st.binary(max_size=300))
+def test_escape_matches_the_byte_at_a_time_escape(data: bytes) -> None:
+    assert escape(data) == reference_escape(data)

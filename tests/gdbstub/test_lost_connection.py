@@ -1,5 +1,5 @@
 """A lost connection stops the run whatever its timing (issue 7, item 1), deterministically: the
-reader thread's calls are made by hand in each order they can happen in."""
+run watch's calls are made by hand in each order they can happen in."""
 
 from __future__ import annotations
 

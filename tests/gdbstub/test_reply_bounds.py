@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from hypothesis import given
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from cheriot_gdbserver.gdbstub import codec
+from cheriot_gdbserver.gdbstub.replies import xfer_chunk
 from cheriot_gdbserver.gdbstub.session import Session
 from cheriot_gdbserver.gdbstub.target import ThreadInfo
 
@@ -111,3 +114,27 @@ def test_a_reply_built_too_long_is_never_sent() -> None:
         session.feed(codec.frame(b"g"))  # the g block (17 registers) takes 136 hex digits
     assert packets(transport) == [b"E01"]
     assert [e["event"] for e in logs] == ["gdbstub.reply_too_long"]
+
+
+def reference_xfer_chunk(document: bytes, offset: int, length: int, max_payload: int) -> bytes:
+    """The byte-at-a-time qXfer chunker (the oracle of replies.xfer_chunk)."""
+    limit = max(1, min(length, max_payload - 1))
+    out, pos = b"", offset
+    while pos < len(document):
+        piece = codec.escape(document[pos:pos + 1])
+        if len(out) + len(piece) > limit:
+            break
+        out += piece
+        pos += 1
+    return (b"l" if pos >= len(document) else b"m") + out
+
+
+@given(st.binary(max_size=200).map(lambda d: d.replace(b"a", b"#").replace(b"b", b"}")),
+       st.integers(0, 220), st.integers(1, 80), st.integers(2, 90))
+def test_xfer_chunk_matches_the_byte_at_a_time_chunker(document: bytes, offset: int,
+                                                       length: int, max_payload: int) -> None:
+    """A chunk never exceeds the requested length or the packet size once escaped, and ends
+    exactly where the byte-at-a-time chunker ends it (gdb asks for the next offset from it)."""
+    chunk = xfer_chunk(document, offset, length, max_payload)
+    assert chunk == reference_xfer_chunk(document, offset, length, max_payload)
+    assert len(chunk) - 1 <= max(1, min(length, max_payload - 1))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from structlog.testing import capture_logs
 
-from cheriot_gdbserver.core.stops import StopKind
+from cheriot_gdbserver.core.stops import Stop, StopKind
 from cheriot_gdbserver.gdbstub.server import BUSY_REASON, GdbServer
 
 from .fakes import FakeTarget
@@ -65,6 +65,42 @@ def test_ctrl_c_interrupts_a_running_target(served) -> None:
     assert target.running.wait(TIMEOUT)
     client.send_raw(b"\x03")
     assert client.reply() == T02
+    assert target.calls == [("interrupt",)]
+    client.close()
+
+
+def test_packets_sent_while_running_are_answered_after_the_stop_in_order(served) -> None:
+    """While the target runs the run watch reads the socket; what it read is handed to the
+    session thread, which answers it after the stop reply (nothing lost or reordered)."""
+    target, server, address = served
+    client = RspClient(*address)
+    client.send(b"vCont;c")
+    assert target.running.wait(TIMEOUT)
+    client.send(b"qC")
+    client.send(b"m80000000,4")
+    client.send_raw(b"\x03")
+    assert client.reply() == T02
+    assert client.reply() == b"QC1"
+    assert client.reply() == b"00000000"
+    client.close()
+
+
+def test_ctrl_c_still_interrupts_after_many_short_runs(served) -> None:
+    """Each resume arms and disarms the run watch; the socket goes back and forth between the
+    two threads without a packet going astray, and the last run is still interruptible."""
+    target, server, address = served
+    client = RspClient(*address)
+    assert client.ask(b"QStartNoAckMode") == b"OK"
+    client.ack_mode = False
+    for i in range(50):
+        target.stops.append(Stop(StopKind.STEP, 0x8000_0000 + 2 * i))
+        client.send(b"vCont;s")
+        assert client.reply().startswith(b"T05")
+        assert client.ask(b"qC") == b"QC1"
+    client.send(b"vCont;c")
+    assert target.running.wait(TIMEOUT)
+    client.send_raw(b"\x03")
+    assert client.reply().startswith(b"T02")
     assert target.calls == [("interrupt",)]
     client.close()
 

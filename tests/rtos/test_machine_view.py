@@ -70,3 +70,25 @@ def test_threads_and_futexes_through_the_machine_view(synth_image):
     ts, size = lay.trusted_stacks[0]
     assert state.sealed(cap(ts, size, otype=10)).thread == 1
     assert state.where(lay.symbols["hello_lock"]).owner == "hello"
+
+
+def test_an_image_without_micro_reboots_says_so_in_one_word(synth_image):
+    # The synthetic images follow the official RTOS layout, which has no micro-reboot table
+    # (rtos.md 3.8): the counts are not zeros but "unsupported", and reboot is refused.
+    from cheriot_gdbserver.debugger.commands.catalog import default_registry
+    from cheriot_gdbserver.debugger.debug_context import DebugContext
+
+    path, lay = synth_image("F")
+    machine = Machine(load_board("sail"), load_elf(path))
+    context = DebugContext(machine)
+    assert context.require_rtos().reboots() is None
+    registry = default_registry()
+    listing = registry.run("compartments", context)
+    assert "micro_reboots=unsupported" in listing.splitlines()[0]
+    compartments = [line for line in listing.splitlines() if line.startswith("compartment ")]
+    assert compartments and all(line.endswith(" reboots=unsupported") for line in compartments)
+    assert "reboots=0" not in listing
+    before = machine.engine.read_memory(0x80000000, 0x40000)
+    answer = registry.run("reboot hello", context)
+    assert answer.startswith("error: this image cannot micro-reboot compartments"), answer
+    assert machine.engine.read_memory(0x80000000, 0x40000) == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .support import boot
 
 GL, LG, SD, LM, SL, LD, MC, SR, EX, US, SE, U0 = (1 << i for i in range(12))
@@ -225,3 +227,58 @@ def test_timer_preempts_a_lower_priority_thread(rtos_elf: Path) -> None:
     pc = booted.cap(demo_ts).address
     assert syms[".uaf_code_start"] <= pc < syms[".uaf_code_end"]   # back in uaf, not done
     assert "uaf: allocated again" not in booted.uart.getvalue().decode()
+
+
+@pytest.mark.parametrize("board", ["ibex-safe-simulator", "sonata"])
+def test_the_uart_interrupt_comes_through_the_plic(tmp_path: Path, board: str) -> None:
+    # cheriot-safe wires the UART's irq_o (msftDvIp_uart.sv: data ready AND IER bit 0) to the
+    # PLIC's second input (msftDvIp_tcdev_wrapper.sv: irqs_i = {..., irq_periph, irq_tbre}),
+    # source 2. Sonata gives its uart source 8 (Uart0Interrupt in the RTOS's sonata board
+    # file; the OpenTitan UART's rx_watermark is INTR_ENABLE bit 1). The firmware enables it
+    # there and never polls; the echo thread sleeping on the interrupt's futex word wakes
+    # when a byte arrives.
+    from cheriot_gdbserver.core.csr import IRQ_MEI
+    from cheriot_gdbserver.rtos import bundled
+
+    source = {"ibex-safe-simulator": 2, "sonata": 8}[board]
+    elf = bundled.build("rtos", out_dir=tmp_path, board=board)
+    booted = boot(elf, board=board)
+    syms = booted.symbols
+    word = syms["uart_receive_futex"]
+    producer = syms["_ZN12_GLOBAL__N_112threadSpacesE"] + 80    # thread 2 runs the echo
+    engine = booted.machine.engine
+    for _ in range(400):
+        engine.run(20_000)
+        if booted.u32(producer + 56) == word:
+            break
+    assert booted.u32(producer + 56) == word                     # waiting on the word
+    handle = booted.cap(syms["__import.sealed_object.uart_interrupt_capability"])
+    assert booted.u16(handle.base + 8) == source                 # the interrupt's number
+    plic = booted.machine.devices.plic
+    assert plic is not None
+    assert plic.read(4 * source, 4) != 0                         # priority
+    assert plic.read(0x2000, 4) & 1 << source                    # enabled
+    uart = booted.machine.devices.uart
+    assert uart is not None
+    if board == "sonata":
+        assert uart.read(0x04, 4) & 1 << 1                       # INTR_ENABLE.rx_watermark
+    else:
+        assert uart.read(0x04, 1) & 1                            # IER: received data
+    fired = booted.u32(word)
+    assert not engine.hart.mip & 1 << IRQ_MEI
+    uart.feed(b"ok\n")
+    assert engine.hart.mip & 1 << IRQ_MEI                        # the PLIC raised MEIP
+    # The next instruction takes the interrupt; the scheduler claims source 2 and fires the word.
+    booted.run_to("plic_claim")
+    if board == "sonata":                                        # hardware: no exit
+        for _ in range(50):                                      # 400k instructions a tick
+            booted.machine.engine.run(2_000_000)
+            if b"echo: no input" in booted.uart.getvalue():
+                break
+    else:
+        assert booted.run_to_exit() == 0
+    out = booted.uart.getvalue().decode()
+    assert "echo: received byte 111\necho: received byte 107\necho: received byte 10\n" in out
+    assert "echo: no input for a while after 3 bytes, exiting\n" in out
+    assert booted.u32(word) == fired + 1
+    assert "poll_uart" not in syms                               # no polling on this board

@@ -9,7 +9,7 @@ from pathlib import Path
 from elftools.elf.elffile import ELFFile
 
 from cheriot_gdbserver.boards.board import load_board
-from cheriot_gdbserver.rtos.cheriot import RtosImage
+from cheriot_gdbserver.rtos.cheriot import RtosImage, RtosState
 
 
 def test_the_image_model_reads_the_bundled_image(rtos_elf: Path) -> None:
@@ -39,3 +39,29 @@ def test_the_image_model_reads_the_bundled_image(rtos_elf: Path) -> None:
         owners = sorted((o.owner, o.sealing_type.key) for o in image.sealed_objects)
         assert owners == [("demo", "SecretKey"), ("echo", "InterruptKey"),
                           ("flaky", "MallocKey"), ("uaf", "MallocKey")]
+
+
+def test_the_model_reads_the_reboot_record_the_firmware_keeps(rtos_elf: Path) -> None:
+    # flaky's own handler asks for a reboot at its second fault (flaky.S), with the mcause of
+    # that fault: a CHERI tag violation on its null load (mcause 0x1c).
+    from cheriot_gdbserver.debugger.view import MachineView
+
+    from .support import boot
+
+    booted = boot(rtos_elf)
+    with rtos_elf.open("rb") as f:
+        image = RtosImage.from_elf(ELFFile(f))
+        table = image.reboot_table
+        assert table is not None and table.records == 1 and table.layout.source == "symbols"
+        assert table.request == booted.symbols["micro_reboot_request"]
+        state = RtosState(image, MachineView(booted.machine))
+        booted.run_to("demo_main")
+        (flaky,) = state.reboots()
+        assert (flaky.compartment, flaky.count, flaky.cause, flaky.reopens_at) == \
+            ("flaky", 0, None, None)
+        booted.run_to("reopen")                  # the scheduler reopens flaky after its reboot
+        state.invalidate()
+        (flaky,) = state.reboots()
+        assert (flaky.count, flaky.cause, flaky.by_debugger) == (1, 0x1C, False)
+        assert flaky.reopens_at is not None
+        assert flaky.export_table == booted.symbols[".flaky_export_table"]

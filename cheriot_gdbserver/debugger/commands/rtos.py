@@ -16,9 +16,10 @@ import json
 from collections.abc import Callable
 
 from ...core.capability import Cap, describe
+from ...core.csr import MCAUSE_CHERI, describe_trap
 from ...errors import CheriotGdbError
 from ...report import locate
-from ...rtos.cheriot import Component, Import, ImportKind, RtosState, Span, Thread
+from ...rtos.cheriot import Component, Import, ImportKind, Kind, RtosState, Span, Thread
 from ...rtos.view import ViewError
 from ..debug_context import DebugContext
 from ..rtos_threads import NoRtosError
@@ -66,13 +67,37 @@ def _component(state: RtosState, name: str) -> Component:
 
 # --- compartments, exports, imports -------------------------------------------------------------
 
+def _reboot_fields(state: RtosState, comp: Component) -> str:
+    """` reboots=N last_cause=...` for a compartment; `reboots=unsupported` where the image
+    (every official RTOS image) or this compartment cannot be micro-rebooted."""
+    if comp.kind is not Kind.COMPARTMENT:
+        return ""
+    record = state.reboot(comp.name)
+    if record is None:
+        return " reboots=unsupported"
+    if record.cause is None:
+        cause = "-"
+    elif record.by_debugger:
+        cause = "debugger"
+    else:
+        # The record keeps mcause only (no mtval): name the cause, not the faulting register.
+        words = "CHERI exception" if record.cause == MCAUSE_CHERI else \
+            describe_trap(record.cause, 0).split(" at ")[0]
+        cause = _quoted(f"mcause {record.cause:#x} ({words})")
+    closed = f" closed_until_mtime={record.reopens_at}" if record.reopens_at else ""
+    return f" reboots={record.count} last_cause={cause}{closed}"
+
+
 def compartments(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    reboots = state.reboots()
     lines = [f"image: generation={state.image.generation} "
-             f"components={len(state.image.components)} threads={len(state.image.threads)}"]
+             f"components={len(state.image.components)} threads={len(state.image.threads)} "
+             f"micro_reboots={'supported' if reboots is not None else 'unsupported'}"]
     for comp in state.image.components:
         lines.append(f"{comp.kind.value.replace(' ', '-')} {comp.name}: code={_span(comp.code)} "
                      f"globals={_span(comp.globals)} exports={len(comp.exports)} "
-                     f"imports={len(comp.imports)} sealed_objects={len(comp.sealed_objects)}")
+                     f"imports={len(comp.imports)} sealed_objects={len(comp.sealed_objects)}"
+                     + _reboot_fields(state, comp))
     return "\n".join(lines) + "\n"
 
 
@@ -134,7 +159,8 @@ def compartment(context: DebugContext, state: RtosState, args: argparse.Namespac
     lines = [f"{comp.kind.value.replace(' ', '-')} {comp.name}: code={_span(comp.code)} "
              f"globals={_span(comp.globals)} imports_table={_span(comp.imports_range)} "
              f"exports_table={_span(comp.export_table)} "
-             f"sealed_objects={_span(comp.sealed_objects_range)} error_handler={handler}"]
+             f"sealed_objects={_span(comp.sealed_objects_range)} error_handler={handler}"
+             + _reboot_fields(state, comp)]
     lines += [f"  {_export_line(e)}" for e in comp.exports]
     lines += [f"  {_import_line(i)}" for i in comp.imports]
     for obj in comp.sealed_objects:
@@ -146,6 +172,44 @@ def compartment(context: DebugContext, state: RtosState, args: argparse.Namespac
     if not inside:
         lines.append("  (no thread executes in it now)")
     return "\n".join(lines) + "\n"
+
+
+def reboot(context: DebugContext, state: RtosState, args: argparse.Namespace) -> str:
+    """Ask the firmware to micro-reboot a compartment. The debugger writes one integer word,
+    the firmware's request word, and rings the CLINT's software interrupt (msip) so that the
+    scheduler takes the request at once, at its safe point; the firmware does the reboot
+    (docs/firmware.md, "Micro-reboots"). No capability is written."""
+    comp = _component(state, args.name)
+    table = state.image.reboot_table
+    if table is None or table.request is None:
+        raise RtosCommandError("this image cannot micro-reboot compartments: it has no "
+                               "micro_reboots table and request word (no official CHERIoT "
+                               "RTOS has micro-reboots; the bundled firmware does)")
+    record = state.reboot(comp.name)
+    if record is None:
+        names = ", ".join(r.compartment for r in state.reboots() or ())
+        raise RtosCommandError(f"{comp.name} cannot be micro-rebooted: the firmware keeps "
+                               f"reboot records for {names or 'no compartment'} only")
+    if record.reopens_at is not None:
+        raise RtosCommandError(f"{comp.name} is being micro-rebooted already (it reopens at "
+                               f"mtime {record.reopens_at}); continue and try again")
+    pending = state.reader.u32(table.request)
+    if pending:
+        owner = state.image.owner_of_export(pending)
+        raise RtosCommandError(f"a reboot of {owner.name if owner else hex(pending)} is "
+                               "requested already; continue to let the scheduler take it")
+    machine = context.machine
+    machine.engine.write_memory(table.request, record.export_table.to_bytes(4, "little"))
+    clint = machine.devices.clint
+    if clint is not None:
+        clint.write(clint.layout.msip, 4, 1)
+        machine.advance()
+        machine.engine.refresh()
+        when = "the software interrupt is raised: the scheduler reboots it when the target runs"
+    else:
+        when = "the board has no CLINT: the scheduler reboots it at its next entry"
+    return (f"reboot {comp.name}: requested (count now {record.count}; the firmware's "
+            f"request word {table.request:#010x} = {record.export_table:#010x}); {when}\n")
 
 
 # --- threads and call chains --------------------------------------------------------------------
@@ -333,6 +397,8 @@ FAMILY = CommandFamily("rtos", (
             _rtos(compartments)),
     Command("compartment", "one compartment: ranges, exports, imports, threads inside it now",
             _rtos(compartment), (NAME,)),
+    Command("reboot", "ask the firmware to micro-reboot a compartment (when the target runs)",
+            _rtos(reboot), (NAME,)),
     Command("exports", "the export table of a compartment or library", _rtos(exports),
             (NAME,)),
     Command("imports", "the import table of a compartment or library, decoded by kind",

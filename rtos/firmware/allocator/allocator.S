@@ -82,7 +82,7 @@ export allocator, heap_quota_remaining, 1, EXPORT_INTERRUPTS_DISABLED, 128
 .endm
 
 # heap_setup -> cs1: the chunk area (MState.heapStart); builds the heap on first use.
-heap_setup:
+func heap_setup
 	gclc ca5, gm
 	cgettag t0, ca5
 	beqz t0, 1f
@@ -118,11 +118,13 @@ heap_setup:
 	li t1, CH_IN_USE
 	csh t1, ca4, CH_FLAGS
 	cret
+endfunc
 
 # quota(ca1 = allocator capability) -> ca2: its payload (quota, identifier), or null.
-quota:
-	cincoffset csp, csp, -16
+func quota
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cllc ca0, "__import.sealing_type.allocator.MallocKey"
 	clc ca0, 0(ca0)
 	libcall __library_import_libcalls_token_obj_unseal_static
@@ -135,14 +137,18 @@ quota:
 	csh t0, ca2, QUOTA_IDENTIFIER
 	addi t0, t0, 1
 	gcsw t0, nextIdentifier
-1:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # heap_allocate(ca0 = timeout, ca1 = allocator capability, a2 = bytes) -> ca0, null on failure
-heap_allocate:
+func heap_allocate
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	csw a2, 0(csp)
 	cjal quota
 	cgettag t0, ca2
@@ -217,13 +223,13 @@ heap_allocate:
 .Lalloc_fail:
 	cmove ca0, cnull
 .Lalloc_done:
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 
 # find_free(a2 = chunk size, cs1 = chunk area) -> a0 = first free chunk that fits (0: none),
 # a1 = its size.
-find_free:
+func find_free
 	cgetaddr t0, cs1
 	cgettop t2, cs1
 1:	bgeu t0, t2, 3f
@@ -240,10 +246,11 @@ find_free:
 	cret
 4:	mv a0, t0
 	cret
+endfunc
 
 # shadow(a0 = address) -> ca5 = the bitmap byte, t2 = the bit's mask (rtos.md 6.5).
 # (Not a5 for the mask: that is the address of ca5.)
-shadow:
+func shadow
 	li t1, BOARD_REVOCABLE_BASE
 	sub t1, a0, t1
 	srli t2, t1, 3
@@ -255,11 +262,13 @@ shadow:
 	clc ca5, 0(ca5)
 	cincoffset ca5, ca5, t1
 	cret
+endfunc
 
 # paint(a2 = start, a3 = end, a4 = 1 set / 0 clear): the revocation bits of [start, end).
-paint:
-	cincoffset csp, csp, -16
+func paint
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 1:	bgeu a2, a3, 3f
 	mv a0, a2
 	cjal shadow
@@ -270,14 +279,18 @@ paint:
 2:	csb t0, 0(ca5)
 	addi a2, a2, 8
 	j 1b
-3:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+3:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # heap_free(ca0 = allocator capability, ca1 = allocation) -> 0, or -EINVAL
-heap_free:
+func heap_free
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	csc ca1, 0(csp)
 	cmove ca1, ca0
 	cjal quota
@@ -313,14 +326,15 @@ heap_free:
 .Lfree_invalid:
 	li a0, -EINVAL
 .Lfree_done:
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 
 # quarantine(a0 = body address, ca2 = quota, cs1 = chunk area): refund, zero, paint.
-quarantine:
-	cincoffset csp, csp, -16
+func quarantine
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	addi t0, a0, -8
 	header ca4, t0
 	clhu t1, ca4, CH_SIZE
@@ -340,16 +354,21 @@ quarantine:
 	cjal paint
 	li t0, 1
 	gcsw t0, quarantinePending
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # revoke: sweep every capability in [__revoker_scan_start, heap end), reloading and storing
 # it back, so the load filter clears the tag of each one whose base is painted; then release
 # the quarantine (clear the paint, free the chunks, merge neighbours).
-revoke:
-	cincoffset csp, csp, -16
+func revoke
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	gclw t0, epoch
 	addi t0, t0, 1
 	gcsw t0, epoch
@@ -410,12 +429,16 @@ revoke:
 	add s0, s0, t1
 	j 3b
 6:	cjal merge
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # merge: join each free chunk with the free chunks that follow it.
-merge:
+func merge
 	cgetaddr t0, cs1
 	cgettop a3, cs1
 	addi a3, a3, -8
@@ -445,11 +468,12 @@ merge:
 3:	add t0, t0, t1
 	j 1b
 4:	cret
+endfunc
 
 # heap_free_all(ca0 = allocator capability) -> bytes released: every allocation of the quota.
-heap_free_all:
+func heap_free_all
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	cmove ca1, ca0
 	cjal quota
 	cgettag t0, ca2
@@ -491,12 +515,12 @@ heap_free_all:
 	add s0, s0, t1
 	j 1b
 3:	clw a0, 0(csp)
-4:	cincoffset csp, csp, 16
-	epilogue
-	cret
+4:	stack_free 16
+	epilogue_return
+endfunc
 
 # heap_quota_remaining(ca0 = allocator capability) -> bytes, or -EINVAL
-heap_quota_remaining:
+func heap_quota_remaining
 	prologue
 	cmove ca1, ca0
 	cjal quota
@@ -504,5 +528,5 @@ heap_quota_remaining:
 	li a0, -EINVAL
 	beqz t0, 1f
 	clw a0, ca2, QUOTA_REMAINING
-1:	epilogue
-	cret
+1:	epilogue_return
+endfunc

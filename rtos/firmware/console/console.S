@@ -16,7 +16,7 @@ text_begin console
 # console_print(ca0 = string, a1 = value): writes the string; each '#' in it is replaced by
 # `value` in decimal. Returns the number of characters of the string.
 export console, console_print, 2, EXPORT_INTERRUPTS_DISABLED, 64
-console_print:
+func console_print
 	prologue
 	cmove cs0, ca0
 	mv s1, a1
@@ -33,7 +33,7 @@ console_print:
 	bne t0, t1, 3f
 	# The value in decimal: digits pushed on the stack, most significant first out.
 	mv t2, s1
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	li a5, 0
 2:	li t1, 10
 	remu t0, t2, t1
@@ -46,28 +46,28 @@ console_print:
 5:	addi a5, a5, -1
 	cincoffset ca1, csp, a5
 	clbu t0, 0(ca1)
-	csb t0, 0(ca4)
+	uart_write t0, ca4, t1
 	bnez a5, 5b
-	cincoffset csp, csp, 16
+	stack_free 16
 	j 6f
-3:	csb t0, 0(ca4)
+3:	uart_write t0, ca4, t1
 6:	cincoffset cs0, cs0, 1
 	j 1b
 4:	gclw t0, lines_written
 	addi t0, t0, 1
 	gcsw t0, lines_written
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 # console_read() -> the next received byte, or -1 when the receiver is empty.
 export console, console_read, 0, EXPORT_INTERRUPTS_DISABLED, 64
-console_read:
+func console_read
 	cllc ca1, __import_mem_uart_RWcm
 	clc ca1, 0(ca1)
-	clbu t0, 0x14(ca1)             # LSR: bit 0 = data ready
-	andi t0, t0, 1
+	uart_rx_ready t0, ca1
 	li a0, -1
 	beqz t0, 1f
-	clbu a0, 0(ca1)                # RBR
+	uart_read a0, ca1
 1:	cmove ca1, cnull
 	cret
+endfunc

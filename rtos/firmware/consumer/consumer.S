@@ -14,7 +14,7 @@ import_call flaky, flaky_wait
 text_begin consumer
 
 export consumer, consumer_run, 0, EXPORT_INTERRUPTS_ENABLED, 256
-consumer_run:
+func consumer_run
 	prologue
 	li s1, 0
 	cllc ca0, msg_wait
@@ -34,8 +34,8 @@ consumer_run:
 	neg a1, a0
 	cllc ca0, msg_unwound
 	ccall __import_console_console_print
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 string msg_wait, "consumer: waiting for items\n"
 string msg_got, "consumer: got item #\n"

@@ -6,7 +6,7 @@ code_begin crt
 text_begin crt
 
 # strlen(ca0 = NUL-terminated string) -> a0
-strlen:
+func strlen
 	li a1, 0
 1:	cincoffset ca2, ca0, a1
 	clbu t0, 0(ca2)
@@ -15,5 +15,6 @@ strlen:
 	j 1b
 2:	mv a0, a1
 	cret
+endfunc
 
 library_export crt, strlen, 1, 0

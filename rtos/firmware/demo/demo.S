@@ -33,7 +33,7 @@ sealing_type demo, OtherKey
 .endm
 
 export demo, demo_main, 0, EXPORT_INTERRUPTS_ENABLED, 256
-demo_main:
+func demo_main
 	prologue
 	say msg_hello
 	# An error handler that installs a corrected context (rtos.md 3.5).
@@ -69,16 +69,8 @@ demo_main:
 	li a0, 10
 	cjal sleep
 	li s1, 4
-1:	ccall __import_flaky_flaky_work
-	mv a1, a0
-	bgez a0, 2f
-	neg a1, a0
-	cllc ca0, msg_flaky_failed
-	ccall __import_console_console_print
-	j 3f
-2:	cllc ca0, msg_flaky_ok
-	ccall __import_console_console_print
-3:	addi s1, s1, -1
+1:	cjal flaky_round
+	addi s1, s1, -1
 	bnez s1, 1b
 	li a0, 3                       # the reboot keeps flaky closed for two ticks
 	cjal sleep
@@ -86,21 +78,54 @@ demo_main:
 	mv s1, a0
 	say msg_flaky_back, s1
 	say msg_bye
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 # sleep(a0 = ticks): thread_sleep with a Timeout on the stack.
-sleep:
-	cincoffset csp, csp, -16
+func sleep
+	stack_alloc 16
 	csc cra, 8(csp)
+	.cfi_rel_offset 1, 8
 	csw zero, 0(csp)
 	csw a0, 4(csp)
 	csetbounds ca0, csp, 8
 	li a1, 0
 	ccall __import_scheduler_thread_sleep
 	clc cra, 8(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+endfunc
+
+# flaky_round(): one call of flaky_work, and its result on the console.
+func flaky_round
+	stack_alloc 16
+	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
+	ccall __import_flaky_flaky_work
+	cjal report_flaky
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
+	cret
+endfunc
+
+# report_flaky(a0 = what flaky_work returned): "demo: flaky_work() = N" (or "= -N").
+func report_flaky
+	stack_alloc 16
+	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
+	mv a1, a0
+	cllc ca0, msg_flaky_ok
+	bgez a1, 1f
+	neg a1, a1
+	cllc ca0, msg_flaky_failed
+1:	ccall __import_console_console_print
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
+	cret
+endfunc
 
 string msg_flaky_ok, "demo: flaky_work() = #\n"
 string msg_flaky_failed, "demo: flaky_work() = -#\n"

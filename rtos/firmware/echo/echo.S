@@ -33,9 +33,9 @@ text_begin echo
 
 # echo_run(): echo UART input line by line until IDLE_TICKS pass without any.
 export echo, echo_run, 0, EXPORT_INTERRUPTS_ENABLED, 320
-echo_run:
+func echo_run
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	say msg_waiting
 	interrupt_cap ca0
 	ccall __import_scheduler_interrupt_futex_get
@@ -65,9 +65,9 @@ echo_run:
 	beqz a0, 1b                    # woken (or the word moved on): echo what arrived
 3:	gclw s1, echoed
 	say msg_done, s1
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 
 string msg_waiting, "echo: waiting for UART input (interrupt futex)\n"
 string msg_byte, "echo: received byte #\n"

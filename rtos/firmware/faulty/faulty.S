@@ -21,7 +21,7 @@ import_call console, console_print
 text_begin faulty
 
 # compartment_error_handler(ca0 = ErrorState, a1 = mcause, a2 = mtval) -> 0 install, 1 unwind.
-compartment_error_handler:
+func compartment_error_handler
 	prologue
 	cmove cs0, ca0
 	mv s1, a1
@@ -50,12 +50,12 @@ compartment_error_handler:
 	mv a1, s1
 	ccall __import_console_console_print
 	li a0, 1                       # ForceUnwind
-2:	epilogue
-	cret
+2:	epilogue_return
+endfunc
 
 # faulty_read(a0 = index) -> table[index], through a capability bounded to the table.
 export faulty, faulty_read, 1, EXPORT_INTERRUPTS_ENABLED, 128
-faulty_read:
+func faulty_read
 	gaddr ca1, table
 	csetbounds ca1, ca1, 16
 	slli a0, a0, 2
@@ -63,13 +63,15 @@ faulty_read:
 	clw a0, 0(ca1)                 # a bounds fault for an index past the end
 	cret
 .Lfaulty_read_end:
+endfunc
 
 # faulty_crash(): loads through a null capability.
 export faulty, faulty_crash, 0, EXPORT_INTERRUPTS_ENABLED, 128
-faulty_crash:
+func faulty_crash
 	cmove ca0, cnull
 	clw a0, 0(ca0)
 	cret
+endfunc
 
 string msg_handled, "faulty: bounds fault in faulty_read (mcause #) handled, returning -EINVAL\n"
 string msg_unwind, "faulty: unexpected fault (mcause #), forcing an unwind\n"

@@ -10,7 +10,8 @@
 .macro flaky_initial_globals
 	.word 100                      # calls: counts from 100
 	.word 0                        # faults since the last reboot
-	.word 0, 0                     # the futex word flaky_wait sleeps on, padding
+	.word 0                        # the futex word flaky_wait sleeps on
+	.word 0                        # 1 once the heap was freed since the last (re)boot
 .endm
 
 globals_begin flaky
@@ -19,6 +20,7 @@ flaky_globals_start:
 calls:
 faults = calls + 4
 waiter = calls + 8
+heap_clean = calls + 12
 	flaky_initial_globals
 globals_bss flaky
 globals_end flaky
@@ -47,7 +49,7 @@ text_begin flaky
 	ccall __import_console_console_print
 .endm
 
-compartment_error_handler:
+func compartment_error_handler
 	prologue
 	mv s0, a1                      # mcause
 	gclw s1, faults
@@ -69,14 +71,27 @@ compartment_error_handler:
 	mv a1, s0
 	ccall __import_scheduler_compartment_reset
 	li a0, 1                       # ForceUnwind: the caller sees the failure
-2:	epilogue
-	cret
+2:	epilogue_return
+endfunc
 
 # flaky_work() -> the call count; faults from the second call on (corrupting `calls` first).
 export flaky, flaky_work, 0, EXPORT_INTERRUPTS_ENABLED, 256
-flaky_work:
+func flaky_work
 	prologue
-	cmove ca0, cnull               # some heap memory that the reboot gives back
+	# The first call since a (re)boot frees what the compartment held before: a reboot the
+	# debugger requested leaves the heap to the compartment (the scheduler holds no
+	# allocator capability of it), and only flaky's own allocator capability can free it.
+	gclw t0, heap_clean
+	bnez t0, 1f
+	li t0, 1
+	gcsw t0, heap_clean
+	cllc ca0, "__import.sealed_object.flaky_malloc_capability"
+	clc ca0, 0(ca0)
+	ccall __import_allocator_heap_free_all
+	beqz a0, 1f
+	mv s1, a0
+	say msg_fresh, s1
+1:	cmove ca0, cnull               # some heap memory that the reboot gives back
 	cllc ca1, "__import.sealed_object.flaky_malloc_capability"
 	clc ca1, 0(ca1)
 	li a2, 32
@@ -86,20 +101,20 @@ flaky_work:
 	gcsw s1, calls
 	say msg_work, s1
 	li t0, 101
-	beq s1, t0, 1f
+	beq s1, t0, 2f
 	li t0, 0xdead
 	gcsw t0, calls                 # corrupt state, then fault on it
 	cmove ca0, cnull
 	clw a0, 0(ca0)
-1:	mv a0, s1
-	epilogue
-	cret
+2:	mv a0, s1
+	epilogue_return
+endfunc
 
 # flaky_wait() -> the result of waiting (for ever) inside flaky on a futex nobody wakes.
 export flaky, flaky_wait, 0, EXPORT_INTERRUPTS_ENABLED, 256
-flaky_wait:
+func flaky_wait
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	csw zero, 0(csp)
 	li t0, -1
 	csw t0, 4(csp)
@@ -109,13 +124,14 @@ flaky_wait:
 	li a2, 0
 	li a3, 0
 	ccall __import_scheduler_futex_timed_wait
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 
 string msg_work, "flaky: call number #\n"
 string msg_fault, "flaky: fault # since the last reboot, unwinding\n"
 string msg_reboot, "flaky: fault # since the last reboot: asking for a micro-reboot\n"
+string msg_fresh, "flaky: first call since a reboot: heap_free_all released # bytes\n"
 string msg_freed, "flaky: heap_free_all released # bytes\n"
 
 .section .sealed_objects.flaky, "a"

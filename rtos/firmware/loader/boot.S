@@ -118,7 +118,7 @@ _start:
 	cmove cs0, cnull
 	cmove ca0, cnull
 	cmove ca1, cnull
-	li t0, 0x880                   # mie.MEIE | mie.MTIE
+	li t0, 0x888                   # mie.MEIE | mie.MTIE | mie.MSIE (the debugger's doorbell)
 	csrs mie, t0
 	csrsi mstatus, MSTATUS_MIE
 	ecall

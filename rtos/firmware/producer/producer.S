@@ -15,7 +15,7 @@ import_call echo, echo_run
 text_begin producer
 
 export producer, producer_run, 0, EXPORT_INTERRUPTS_ENABLED, 256
-producer_run:
+func producer_run
 	prologue
 	li s1, 1
 1:	cllc ca0, msg_put
@@ -24,22 +24,22 @@ producer_run:
 	mv a0, s1
 	ccall __import_queue_queue_put
 	gcsw s1, produced
-	cincoffset csp, csp, -16
+	stack_alloc 16
 	csw zero, 0(csp)
 	li t0, 1
 	csw t0, 4(csp)
 	csetbounds ca0, csp, 8
 	li a1, 0
 	ccall __import_scheduler_thread_sleep
-	cincoffset csp, csp, 16
+	stack_free 16
 	addi s1, s1, 1
 	li t0, 3
 	bgeu t0, s1, 1b
 	cllc ca0, msg_done
 	ccall __import_console_console_print
 	ccall __import_echo_echo_run
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 string msg_put, "producer: queueing item #\n"
 string msg_done, "producer: done; now the echo\n"

@@ -22,7 +22,7 @@ text_begin queue
 
 # queue_put(a0 = item) -> 0, or -1 when the queue is full.
 export queue, queue_put, 1, EXPORT_INTERRUPTS_DISABLED, 128
-queue_put:
+func queue_put
 	prologue
 	gclw t1, count
 	li t2, CAPACITY
@@ -41,16 +41,16 @@ queue_put:
 	li a1, 1
 	ccall __import_scheduler_futex_wake
 	li a0, 0
-1:	epilogue
-	cret
+1:	epilogue_return
 2:	li a0, -1
 	j 1b
+endfunc
 
 # queue_get() -> the oldest item, waiting on the count futex while the queue is empty.
 export queue, queue_get, 0, EXPORT_INTERRUPTS_DISABLED, 192
-queue_get:
+func queue_get
 	prologue
-	cincoffset csp, csp, -16
+	stack_alloc 16
 1:	gclw t1, count
 	bnez t1, 2f
 	li t0, 0                       # Timeout {elapsed 0, remaining forever}
@@ -74,7 +74,7 @@ queue_get:
 	gcsw t2, head
 	addi t1, t1, -1
 	gcsw t1, count
-	cincoffset csp, csp, 16
-	epilogue
-	cret
+	stack_free 16
+	epilogue_return
+endfunc
 

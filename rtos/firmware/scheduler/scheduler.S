@@ -9,6 +9,19 @@
 .include "rtos.inc"
 
 .equ THREADS, CONFIG_THREADS_NUM
+.equ MICRO_REBOOT_RECORD_SIZE, 24
+.if BOARD_PLIC_SIZE
+.equ MASTER_PLIC_SIZE, 40 + 4 * BOARD_INTERRUPTS
+.else
+.equ MASTER_PLIC_SIZE, 4 + 4 * BOARD_INTERRUPTS
+.endif
+# The PLIC (rtos.md 4.8; both variants): priorities at 4 * source, enables, threshold, claim.
+.equ PLIC_ENABLE, 0x2000
+.equ PLIC_THRESHOLD, 0x200000
+.equ PLIC_CLAIM, 0x200004
+.equ UART_IRQ_PRIORITY, 3              # as the RTOS's ibex-arty-a7-100 board gives it
+.equ UART_IER, 0x04                    # 16550 interrupt enable; bit 0: received data
+.equ MR_CAUSE_DEBUGGER, 0xffffffff     # mr_cause of a reboot the debugger requested
 .equ PRIORITIES, CONFIG_THREAD_MAX_PRIORITY + 1
 .equ INFINITY_HIGH, 0xffffffff
 
@@ -59,12 +72,14 @@ tohost:
 .globl fromhost
 fromhost:
 	.dword 0
-# InterruptController without a PLIC: a 1-byte stub, then one futex word per board interrupt.
+# InterruptController (rtos.md 4.8): the PLIC wrapper (40 bytes; this scheduler keeps the
+# PLIC's capability in its import table instead) or, without a PLIC, a 1-byte stub; then one
+# futex word per board interrupt.
 .type _ZN12_GLOBAL__N_119InterruptController10masterPlicE, @object
 _ZN12_GLOBAL__N_119InterruptController10masterPlicE:
-	zeros 4
-	zeros 4 * BOARD_INTERRUPTS
-.size _ZN12_GLOBAL__N_119InterruptController10masterPlicE, 4 + 4 * BOARD_INTERRUPTS
+	zeros MASTER_PLIC_SIZE
+.size _ZN12_GLOBAL__N_119InterruptController10masterPlicE, MASTER_PLIC_SIZE
+	zeros MASTER_PLIC_SIZE % 8         # what follows holds capabilities: 8-aligned
 .type _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE, @object
 _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE:
 	.dword 0
@@ -84,15 +99,25 @@ _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE:
 # Micro-reboot records (docs/firmware.md), one per rebootable compartment: export table
 # address, reboot count, mcause of the last fault that asked for the reboot, the tick at which
 # the compartment reopens (0: open), and its PCC while it is closed.
-# The UART receive "interrupt" (docs/firmware.md): neither sail nor the CHERIoT-SAFE simulator
-# wires the UART to a PLIC, so the scheduler polls the receiver on every entry and delivers
-# data-ready as an interrupt futex word, counting firings; interrupt_complete re-arms it.
+# The UART-receive interrupt's futex word (docs/firmware.md), counting firings: the PLIC's
+# UART source where the board wires one (ibex-safe-simulator: source 2), else data-ready
+# polled on every scheduler entry (sail has no PLIC); interrupt_complete re-arms it.
 .globl uart_receive_futex
 .type uart_receive_futex, @object
 uart_receive_futex:
 	.word 0
 .size uart_receive_futex, 4
 uart_receive_pending:
+	.word 0
+# The debugger's micro-reboot request (docs/firmware.md): the export table address of the
+# compartment to reboot, 0 for none. A plain word in a granule of its own (a debugger write
+# clears no capability's tag); honoured at the next scheduler entry, which the debugger brings
+# about at once with a machine software interrupt (the CLINT's msip). 8-aligned here.
+.globl micro_reboot_request
+.type micro_reboot_request, @object
+micro_reboot_request:
+	.word 0
+.size micro_reboot_request, 4
 	.word 0
 .globl micro_reboots
 .type micro_reboots, @object
@@ -107,9 +132,8 @@ mr_reopen:
 	.word 0
 mr_pcc:
 	.dword 0
-.size micro_reboots, 24
+.size micro_reboots, MICRO_REBOOT_RECORD_SIZE
 globals_bss scheduler
-	zeros (4 + 4 * BOARD_INTERRUPTS) % 8
 globals_end scheduler
 
 .equ current, _ZN12_GLOBAL__N_110ThreadImplILj3EE7currentE
@@ -120,6 +144,10 @@ globals_end scheduler
 .equ pmtimercmp, _ZN13StandardClint10pmtimercmpE
 .equ threadCount, _ZN12_GLOBAL__N_110ThreadImplILj3EE11threadCountE
 .equ ticksSinceBoot, _ZN12_GLOBAL__N_110ThreadImplILj3EE14ticksSinceBootE
+# The record layout for readers without DWARF (rtos/cheriot/reboots.py): the field labels
+# above give the offsets, this absolute symbol the record size.
+.globl micro_reboot_record_size
+.set micro_reboot_record_size, MICRO_REBOOT_RECORD_SIZE
 .equ MR_TABLE, 0
 .equ MR_COUNT, 4
 .equ MR_CAUSE, 8
@@ -149,6 +177,9 @@ __import_export_tables:
 __import_globals:
 	.word __compart_cgps, IMPORT_LD | IMPORT_SD | IMPORT_MC | IMPORT_LM
 import_mmio uart, RWcm, IMPORT_LD | IMPORT_SD, BOARD_UART_SIZE
+.if BOARD_UART_IRQ
+import_mmio plic, RWcm, IMPORT_LD | IMPORT_SD, BOARD_PLIC_SIZE
+.endif
 .balign 8
 .globl .scheduler_import_end
 .scheduler_import_end:
@@ -183,6 +214,14 @@ sealing_type scheduler, InterruptKey
 	addi \reg, \reg, %lo(\sym)
 .endm
 
+# plic_register CREG, OFFSET: CREG = the PLIC's register at OFFSET; clobbers t1.
+.macro plic_register creg, offset
+	cllc \creg, __import_mem_plic_RWcm
+	clc \creg, 0(\creg)
+	li t1, \offset
+	cincoffset \creg, \creg, t1
+.endm
+
 # now A: A = the low word of mtime (runs here stay far below 2^32 ticks).
 .macro now reg
 	gclc ct2, pmtimer
@@ -190,7 +229,7 @@ sealing_type scheduler, InterruptKey
 .endm
 
 # --- scheduler_entry(ca0 = ThreadLoaderInfo[THREADS]) (4.4) --------------------------------------
-scheduler_entry:
+func scheduler_entry
 	li a1, 0
 1:	tcb ca2, a1
 	slli t1, a1, 4
@@ -223,15 +262,48 @@ scheduler_entry:
 	gcsc ca2, pmtimercmp
 	li t1, -1
 	csw t1, 4(ca2)
+.if BOARD_UART_IRQ
+	# The UART-receive interrupt through the PLIC: the source's priority and enable bit, the
+	# threshold at 0, and the UART's received-data interrupt (IER bit 0).
+	plic_register ca2, 4 * BOARD_UART_IRQ
+	li t1, UART_IRQ_PRIORITY
+	csw t1, 0(ca2)
+	plic_register ca2, PLIC_ENABLE + 4 * (BOARD_UART_IRQ / 32)
+	clw t2, 0(ca2)
+	li t1, 1 << (BOARD_UART_IRQ % 32)
+	or t2, t2, t1
+	csw t2, 0(ca2)
+	plic_register ca2, PLIC_THRESHOLD
+	csw zero, 0(ca2)
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+.if BOARD_UART_OPENTITAN
+	li t1, 1 << 1                  # rx_watermark
+	csw t1, ca1, OT_UART_INTR_ENABLE
+.else
+	li t1, 1
+	csb t1, ca1, UART_IER
+.endif
+.endif
+.if BOARD_UART_OPENTITAN
+	# OpenTitan's UART sends and receives only once enabled, with its baud rate (the RTOS's
+	# driver does this in init()): TX, RX, NCO for 115200 baud at the board's clock.
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	li t1, (OT_UART_NCO << 16) | 3
+	csw t1, ca1, OT_UART_CTRL
+.endif
 	li a0, 0
 	cret
+endfunc
 
 # --- exception_entry(ca0 = sealed trusted stack, a1 = mcause, a2 = mepc, a3 = mtval) -> ca0 -----
 # Called by the switcher on the boot stack with interrupts off, for every trap that is not a
 # fault: yield (ecall), timer, external interrupt, thread exit.
-exception_entry:
-	cincoffset csp, csp, -16
+func exception_entry
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	gclc ca2, current
 	cgettag t0, ca2
 	bnez t0, 1f
@@ -245,7 +317,9 @@ exception_entry:
 	li t0, MCAUSE_THREAD_EXIT
 	beq a1, t0, .Lthread_exited
 	li t0, MCAUSE_EXTERNAL
-	beq a1, t0, .Lschedule
+	beq a1, t0, .Lexternal
+	li t0, MCAUSE_SOFTWARE
+	beq a1, t0, .Ldoorbell
 	li a0, 1                       # anything else: panic (simulation: exit 1)
 	j simulation_exit
 .Ltick:
@@ -262,9 +336,26 @@ exception_entry:
 	bnez t0, .Lschedule
 	li a0, 0
 	j simulation_exit
+.Lexternal:
+.if BOARD_UART_IRQ
+	cjal plic_claim
+.endif
+	j .Lschedule
+.Ldoorbell:                            # the debugger's doorbell: acknowledge it
+	cllc ca3, __import_mem_clint_RWcm
+	clc ca3, 0(ca3)
+	csw zero, ca3, BOARD_CLINT_MSIP
 .Lschedule:
+.if BOARD_UART_IRQ == 0
 	cjal poll_uart
-	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
+.endif
+	gclw a2, micro_reboot_request  # a reboot the debugger asked for; every thread's
+	beqz a2, 1f                    # context is in its trusted stack here, none is in the
+	gcsw zero, micro_reboot_request   # switcher: the safe point
+	li a1, MR_CAUSE_DEBUGGER
+	li a5, 1                       # the interrupted thread is unwound too
+	cjal reboot
+1:	gclw t1, mr_reopen             # a rebooted compartment's closed time is over
 	beqz t1, 1f
 	now t0
 	bltu t0, t1, 1f
@@ -274,12 +365,16 @@ exception_entry:
 	csc ca0, 8(csp)
 	cjal program_timer
 	clc ca0, 8(csp)
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # wake_expired: every Suspended thread whose expiry time has passed becomes Ready.
-wake_expired:
+func wake_expired
 	now a2
 	li a1, 0
 1:	tcb ca3, a1
@@ -300,10 +395,11 @@ wake_expired:
 	li t1, THREADS
 	bltu a1, t1, 1b
 	cret
+endfunc
 
 # pick_next -> ca0: the trusted stack to run. The highest-priority Ready thread; among equals
 # the first after the current one (round robin); the idle thread if none is Ready.
-pick_next:
+func pick_next
 	li a4, -1                      # current index (-1: idle)
 	gclc ca2, current
 	cgettag t0, ca2
@@ -338,10 +434,11 @@ pick_next:
 5:	gcsc cnull, current
 	gclc ca0, schedTStack
 	cret
+endfunc
 
 # program_timer: the next timer interrupt is the earliest expiry of a Suspended thread, or one
 # tick from now if the running thread shares its priority with another Ready thread.
-program_timer:
+func program_timer
 	li a5, -1                      # earliest (unsigned), -1 = none
 	li a4, -1                      # the running thread's priority
 	li a3, -1                      # its index
@@ -382,6 +479,7 @@ program_timer:
 	csw a5, 0(ca0)
 	csw zero, 4(ca0)
 5:	cret
+endfunc
 
 # simulation_exit(a0 = status): the board's exit (HTIF tohost on sail, the UART exit byte on the
 # CHERIoT-SAFE simulator).
@@ -391,7 +489,18 @@ simulation_exit:
 	clc ca1, 0(ca1)
 	addi a0, a0, 0x80
 	csb a0, 0(ca1)
-.else
+.elseif BOARD_EXIT_MAGIC
+	# The Sonata simulator exits after this string, as the RTOS's platform_simulation_exit
+	# writes it on Sunburst boards (it carries no status).
+	cllc ca1, __import_mem_uart_RWcm
+	clc ca1, 0(ca1)
+	cllc ca2, sunburst_exit
+2:	clbu a0, 0(ca2)
+	beqz a0, 1f
+	uart_write a0, ca1, t1
+	cincoffset ca2, ca2, 1
+	j 2b
+.elseif BOARD_EXIT_HTIF
 	gaddr ca1, tohost
 	csetbounds ca1, ca1, 8
 	slli a0, a0, 1
@@ -399,15 +508,23 @@ simulation_exit:
 	csw a0, 0(ca1)
 	csw zero, 4(ca1)
 .endif
-1:	j 1b
+1:	wfi                            # hardware (sonata): nothing ends the run; wait for ever
+	j 1b
+.if BOARD_EXIT_MAGIC
+sunburst_exit:
+	.ascii "Safe to exit simulator.\330\257\373\240\307\341\251\327"
+	.byte 0
+	.balign 4
+.endif
 
 # --- thread API (called through the switcher, interrupts off, on the caller's thread) ------------
 
 # thread_sleep(ca0 = Timeout {elapsed, remaining} in ticks, a1 = flags) -> 0
 # Sleeps for `remaining` ticks; 0 just yields.
-thread_sleep:
-	cincoffset csp, csp, -16
+func thread_sleep
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	clw a2, 4(ca0)
 	beqz a2, 1f
 	gclc ca3, current
@@ -421,12 +538,16 @@ thread_sleep:
 	csw zero, 4(ca0)
 1:	ecall
 	li a0, 0
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # set_expiry(ca3 = thread, a2 = ticks; 0xffffffff = forever): its expiryTime.
-set_expiry:
+func set_expiry
 	li t1, -1
 	bne a2, t1, 1f
 	csw t1, ca3, TCB_EXPIRY
@@ -439,11 +560,13 @@ set_expiry:
 	csw t2, ca3, TCB_EXPIRY
 	csw zero, ca3, TCB_EXPIRY + 4
 	cret
+endfunc
 
 # futex_timed_wait(ca0 = Timeout, ca1 = word, a2 = expected, a3 = flags) -> 0, -ETIMEDOUT, -EINVAL
-futex_timed_wait:
-	cincoffset csp, csp, -16
+func futex_timed_wait
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgettag t1, ca1
 	beqz t1, .Linvalid
 	cgetperm t1, ca1
@@ -476,15 +599,20 @@ futex_timed_wait:
 	j 1f
 .Linvalid:
 	li a0, -EINVAL
-1:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # futex_wake(ca0 = word, a1 = count) -> number woken. Wakes the highest-priority waiters first
 # and yields at once if one of them outranks the caller.
-futex_wake:
-	cincoffset csp, csp, -16
+func futex_wake
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgetaddr a2, ca0
 	li s1, 0                       # woken (the switcher restores the caller's s1)
 	li a5, 0                       # 1 if a woken thread outranks the caller
@@ -523,9 +651,13 @@ futex_wake:
 5:	beqz a5, 6f
 	ecall
 6:	mv a0, s1
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # --- micro-reboot (designed from rtos.md 3.8; docs/firmware.md) ----------------------------------
 
@@ -533,13 +665,31 @@ futex_wake:
 # Closes the compartment (calls into it fail until it reopens), unwinds every other thread
 # inside it, restores its globals from the pristine copy and counts the reboot. Its heap is
 # freed by the caller (the compartment's error handler, with heap_free_all).
-compartment_reset:
-	cincoffset csp, csp, -16
+func compartment_reset
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cgettype t0, ca0
-	li t1, OTYPE_EXPORT_ENTRY
-	bne t0, t1, .Lreset_invalid
 	cgetbase a2, ca0
+	li a0, -EINVAL                 # (a0 is ca0's address: the handle is read by now)
+	li t1, OTYPE_EXPORT_ENTRY
+	bne t0, t1, 1f
+	li a5, 0                       # the caller is the compartment's handler: it unwinds itself
+	cjal reboot
+1:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
+	cret
+	.cfi_restore_state
+endfunc
+
+# reboot(a2 = export table address, a1 = cause, a5 = 1 to unwind the current thread too)
+# -> a0 = 0, or -EINVAL (not a rebootable compartment, or rebooting already). Interrupts off.
+func reboot
+	stack_alloc 16
+	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	gclw t0, mr_table
 	bne a2, t0, .Lreset_invalid
 	gclw t0, mr_reopen
@@ -576,14 +726,16 @@ compartment_reset:
 	cincoffset ca4, ca4, 4
 	cincoffset ca3, ca3, 4
 	j 1b
-	# 3. Unwind every other thread inside the compartment; a waiting one becomes Ready.
+	# 3. Unwind the threads inside the compartment (the current one only when asked);
+	#    a waiting one becomes Ready.
 2:	li s1, 0
 3:	tcb cs0, s1
+	bnez a5, 5f
 	gclc ca3, current
 	cgetaddr t0, ca3
 	cgetaddr t1, cs0
 	beq t0, t1, 4f
-	clbu t0, cs0, TCB_STATE
+5:	clbu t0, cs0, TCB_STATE
 	andi t0, t0, 3
 	li t1, THREAD_EXITED
 	beq t0, t1, 4f
@@ -601,15 +753,19 @@ compartment_reset:
 	li t0, THREADS
 	bltu s1, t0, 3b
 	li a0, 0
-	j 5f
+	j 6f
 .Lreset_invalid:
 	li a0, -EINVAL
-5:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+6:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # reopen: the rebooted compartment's PCC goes back into its export table.
-reopen:
+func reopen
 	cllc ca3, __import_export_tables
 	clc ca3, 0(ca3)
 	gclw t0, mr_table
@@ -619,21 +775,38 @@ reopen:
 	gcsc cnull, mr_pcc
 	gcsw zero, mr_reopen
 	cret
+endfunc
 
 # --- interrupts as futex words (rtos.md 4.8) ------------------------------------------------------
 
+.if BOARD_UART_IRQ
+# plic_claim: claim the external interrupt; the UART's fires its futex word and stays in
+# service until interrupt_complete; any other source is completed at once.
+func plic_claim
+	plic_register ca2, PLIC_CLAIM
+	clw t0, 0(ca2)
+	beqz t0, 1f
+	li t1, BOARD_UART_IRQ
+	beq t0, t1, uart_fired
+	csw t0, 0(ca2)
+1:	cret
+endfunc
+.else
 # poll_uart: when the UART holds received data and the last firing was completed, count a
 # firing in the futex word and make every thread waiting on it Ready.
-poll_uart:
+func poll_uart
 	gclw t0, uart_receive_pending
 	bnez t0, 3f
 	cllc ca2, __import_mem_uart_RWcm
 	clc ca2, 0(ca2)
-	clbu t0, 0x14(ca2)             # LSR: bit 0 = data ready
-	andi t0, t0, 1
+	uart_rx_ready t0, ca2
 	beqz t0, 3f
 	li t0, 1
 	gcsw t0, uart_receive_pending
+endfunc
+.endif
+# uart_fired: count a firing and make every thread waiting on the word Ready.
+func uart_fired
 	gclw t0, uart_receive_futex
 	addi t0, t0, 1
 	gcsw t0, uart_receive_futex
@@ -657,24 +830,37 @@ poll_uart:
 	li t1, THREADS
 	bltu a1, t1, 1b
 3:	cret
+endfunc
 
 # interrupt_capability(ca0 = sealed interrupt capability) -> ca0: its payload (5.5), or null.
-interrupt_capability:
-	cincoffset csp, csp, -16
+func interrupt_capability
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cmove ca1, ca0
 	cllc ca0, "__import.sealing_type.scheduler.InterruptKey"
 	clc ca0, 0(ca0)
 	libcall __library_import_libcalls_token_obj_unseal_static
+	cgettag t0, ca0                # the only interrupt this scheduler delivers
+	beqz t0, 1f
+	clhu t0, 0(ca0)
+	li t1, UART_RECEIVE_INTERRUPT
+	beq t0, t1, 1f
+	cmove ca0, cnull
+1:	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # interrupt_futex_get(ca0 = interrupt capability) -> ca0: read-only capability to the futex
 # word (needs mayWait), or null.
-interrupt_futex_get:
-	cincoffset csp, csp, -16
+func interrupt_futex_get
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cjal interrupt_capability
 	cgettag t0, ca0
 	beqz t0, 1f
@@ -686,31 +872,47 @@ interrupt_futex_get:
 	candperm ca0, ca0, t0
 	j 2f
 1:	cmove ca0, cnull
-2:	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+2:	.cfi_remember_state
+	clc cra, 0(csp)
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # interrupt_complete(ca0 = interrupt capability) -> 0 or -EINVAL (needs mayComplete).
-interrupt_complete:
-	cincoffset csp, csp, -16
+func interrupt_complete
+	stack_alloc 16
 	csc cra, 0(csp)
+	.cfi_rel_offset 1, 0
 	cjal interrupt_capability
 	li a1, -EINVAL
 	cgettag t0, ca0
 	beqz t0, 1f
 	clbu t0, 3(ca0)                # mayComplete
 	beqz t0, 1f
+.if BOARD_UART_IRQ
+	plic_register ca2, PLIC_CLAIM  # complete the source (ignored unless it is in service)
+	li t0, BOARD_UART_IRQ
+	csw t0, 0(ca2)
+.else
 	gcsw zero, uart_receive_pending
+.endif
 	li a1, 0
 1:	mv a0, a1
+	.cfi_remember_state
 	clc cra, 0(csp)
-	cincoffset csp, csp, 16
+	.cfi_restore 1
+	stack_free 16
 	cret
+	.cfi_restore_state
+endfunc
 
 # thread_count() -> the configured number of threads.
-thread_count:
+func thread_count
 	li a0, THREADS
 	cret
+endfunc
 
 .balign 8
 .scheduler_code_end:

@@ -28,10 +28,11 @@ library_export token_library, token_obj_unseal_dynamic, 2, EXPORT_INTERRUPTS_DIS
 
 # token_obj_unseal_static(ca0 = software key, ca1 = sealed handle) -> ca0: the payload, or
 # null when the key is not a valid key or does not match the object's header.
-token_obj_unseal_static:
+func token_obj_unseal_static
 	cllc ca2, __sealingkey_static
 	j .Lunseal
-token_obj_unseal_dynamic:
+endfunc
+func token_obj_unseal_dynamic
 	cllc ca2, __sealingkey_dynamic
 .Lunseal:
 	clc ca2, 0(ca2)
@@ -66,3 +67,4 @@ token_obj_unseal_dynamic:
 	cmove ca1, cnull
 	cmove ca2, cnull
 	cret
+endfunc

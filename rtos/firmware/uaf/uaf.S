@@ -23,7 +23,7 @@ import_sealed_object __default_malloc_capability, 32
 text_begin uaf
 
 # Only the deliberate use after free is repaired: skip the load, note it; others unwind.
-compartment_error_handler:
+func compartment_error_handler
 	prologue
 	cmove cs0, ca0
 	clw t0, cs0, ES_PCC
@@ -42,8 +42,8 @@ compartment_error_handler:
 	li a0, 0
 	j 2f
 1:	li a0, 1
-2:	epilogue
-	cret
+2:	epilogue_return
+endfunc
 
 .macro say message, value=zero
 	mv a1, \value
@@ -61,7 +61,7 @@ compartment_error_handler:
 
 # uaf_demo() -> 0 when the use after free was caught.
 export uaf, uaf_demo, 0, EXPORT_INTERRUPTS_ENABLED, 256
-uaf_demo:
+func uaf_demo
 	prologue
 	allocate 16
 	cmove cs0, ca0
@@ -90,8 +90,8 @@ uaf_demo:
 	gclw s1, caught
 	say msg_done, s1
 	li a0, 0
-	epilogue
-	cret
+	epilogue_return
+endfunc
 
 string msg_allocated, "uaf: allocated # bytes and kept the capability in a global\n"
 string msg_freed, "uaf: freed it; the kept copy now loads with tag # (revocation bitmap)\n"

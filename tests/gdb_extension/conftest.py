@@ -1,0 +1,118 @@
+"""Shared set-up of the gdb extension's tests: real gdb-multiarch (Debian's, with its own
+Python) loading the extension's entry script, against a real ``cheriot-gdbserver serve`` on a
+free loopback port, on assembled firmware (firmware/pointers.S, tests/e2e/firmware/debugee.S)
+and on the bundled RTOS firmware.
+
+gdb loads the extension exactly as serve's attach line says: after connecting, ``-x PATH``
+(here ``source PATH``, the same command under MI).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cheriot_gdbserver.asm.build import assemble
+from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
+from cheriot_gdbserver.rtos import bundled
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+POINTERS = HERE / "firmware" / "pointers.S"
+DEBUGEE = ROOT / "tests" / "e2e" / "firmware" / "debugee.S"
+
+MISSING = [tool for tool in ("gdb-multiarch", "riscv64-unknown-elf-as") if not shutil.which(tool)]
+if importlib.util.find_spec("pygdbmi") is None:
+    MISSING.append("pygdbmi")
+
+sys.path.insert(0, str(ROOT / "scripts" / "examples"))
+from cheriot_gdbmi import Daemon, Gdb  # noqa: E402
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not MISSING:
+        return
+    skip = pytest.mark.skip(reason=f"needs {', '.join(MISSING)}")
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(skip)
+
+
+def nm(elf: Path) -> dict[str, int]:
+    out = subprocess.run(["riscv64-unknown-elf-nm", str(elf)], check=True, text=True,
+                         capture_output=True).stdout
+    return {f[2]: int(f[0], 16) for f in (line.split() for line in out.splitlines())
+            if len(f) == 3}
+
+
+@pytest.fixture(scope="session")
+def pointers_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return assemble([POINTERS], tmp_path_factory.mktemp("pointers"), name="pointers")
+
+
+@pytest.fixture(scope="session")
+def debugee_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return assemble([DEBUGEE], tmp_path_factory.mktemp("debugee"), name="debugee", debug=True)
+
+
+@pytest.fixture(scope="session")
+def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtosext"), board="sail")
+
+
+def serve(elf: Path) -> Iterator[Daemon]:
+    server = Daemon(elf)
+    yield server
+    assert server.stop() == 0, server.stderr
+
+
+@pytest.fixture(scope="module")
+def pointers_daemon(pointers_elf: Path) -> Iterator[Daemon]:
+    yield from serve(pointers_elf)
+
+
+@pytest.fixture(scope="module")
+def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
+    yield from serve(rtos_elf)
+
+
+def attach_with_extension(elf: Path, daemon: Daemon) -> Gdb:
+    """gdb on ``elf``, connected, the machine reset to its entry, the extension loaded."""
+    gdb = Gdb(elf)
+    try:
+        gdb.connect(daemon.address)
+        gdb.monitor("reset")
+        gdb.console("maintenance flush register-cache")
+        loaded = gdb.console(f"source {ENTRY_SCRIPT}")
+        assert "cheriot: CHERIoT target: extension on" in loaded, loaded
+    except BaseException:
+        gdb.close()
+        raise
+    return gdb
+
+
+@pytest.fixture
+def pointers_gdb(pointers_elf: Path, pointers_daemon: Daemon) -> Iterator[Gdb]:
+    session = attach_with_extension(pointers_elf, pointers_daemon)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def rtos_gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
+    session = attach_with_extension(rtos_elf, rtos_daemon)
+    yield session
+    session.close()
+
+
+def run_to(gdb: Gdb, location: str) -> None:
+    gdb.mi(f"-break-insert {location}")
+    stop = gdb.run("-exec-continue")
+    gdb.mi("-break-delete")
+    assert stop.payload["reason"] == "breakpoint-hit", stop.payload
