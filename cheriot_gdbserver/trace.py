@@ -41,7 +41,8 @@ class Tracer:
         self.out = out
         self.lines = 0
         self._recorder: TraceRecorder | None = None
-        self._open: list[str] | None = None   # the last line: its start, then its effects
+        self._open: str | None = None   # the last line, still open for its effects
+        self._more = "  ; "             # what goes before its next effect
         self._prefixes: dict[tuple[int, int], str] = {}   # (pc, bits) -> its line's start
         self._caps: dict[tuple[int, int, int, int], str] = {}  # capability effects seen
 
@@ -94,33 +95,34 @@ class Tracer:
 
     def _drain(self) -> None:
         """The records in the buffer as lines; the last line stays open for its effects.
-        (The hot loop of tracing: one pass, locals only, a line's parts joined once.)"""
+        (The hot loop of tracing: one pass, locals only, most lines one concatenation.)"""
         assert self._recorder is not None
         words = self._recorder.take()
         out: list[str] = []
-        line, prefixes, caps = self._open, self._prefixes, self._caps
+        line, more, prefixes, caps = self._open, self._more, self._prefixes, self._caps
         names = INT_REG_NAMES
         records = iter(words)
         for head, a, b, c in zip(records, records, records, records, strict=True):
             if head & 0xFF == TRACE_INSN:  # a: pc, b: the instruction bits
                 if line is not None:
-                    out.append(line[0] if len(line) == 1 else _joined(line))
-                start = prefixes.get((a, b))
-                if start is None:
-                    start = prefixes[(a, b)] = self._prefix(a, b)
-                line = [start]
+                    out.append(line)
+                line = prefixes.get((a, b))
+                if line is None:
+                    line = prefixes[(a, b)] = self._prefix(a, b)
+                more = "  ; "
             elif line is not None:  # an effect of the open line's instruction: x, meta, tag
                 if not b and not c:
-                    line.append("%s=0x%08x" % (names[head >> 8], a))  # noqa: UP031 - speed
-                    continue
-                key = (head, a, b, c)
-                effect = caps.get(key)
-                if effect is None:
-                    if len(caps) > 1 << 16:
-                        caps.clear()
-                    effect = caps[key] = _effect(head >> 8, a, b, c)
-                line.append(effect)
-        self._open = line
+                    line += "%s%s=0x%08x" % (more, names[head >> 8], a)  # noqa: UP031 - speed
+                else:
+                    key = (head, a, b, c)
+                    effect = caps.get(key)
+                    if effect is None:
+                        if len(caps) > 1 << 16:
+                            caps.clear()
+                        effect = caps[key] = _effect(head >> 8, a, b, c)
+                    line += more + effect
+                more = " "
+        self._open, self._more = line, more
         if out:
             self.out.write("\n".join(out) + "\n")
             self.lines += len(out)
@@ -131,16 +133,12 @@ class Tracer:
 
     def _close(self) -> None:
         if self._open is not None:
-            self._write(_joined(self._open))
+            self._write(self._open)
             self._open = None
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
         self.lines += 1
-
-
-def _joined(line: list[str]) -> str:
-    return line[0] if len(line) == 1 else f"{line[0]}  ; {' '.join(line[1:])}"
 
 
 def _effect(index: int, address: int, meta: int, tag: int) -> str:

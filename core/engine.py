@@ -215,41 +215,51 @@ class Engine:
         authorised, inside a published device window; memory.describe_into). The reference
         does the same access in Memory.load/store; to match it exactly the device sees the
         instruction count before the instruction retires (the hook has already counted it),
-        and a write re-evaluates device events as Memory.on_mmio_write does."""
-        memory, core = self.memory, self.core
+        and a write re-evaluates device events as Memory.on_mmio_write does. They are called
+        straight from C (fastpath.map_mmio): each is a device access of the firmware's."""
+        core = self.core
+        windows = [r for r in self.memory.regions
+                   if isinstance(r, MmioRegion) and r.base < base + size and r.base + r.size > base]
 
-        def read(uc: Uc, offset: int, size: int, _data: object) -> int:
-            region = memory.find(base + offset, size)
-            if not isinstance(region, MmioRegion):
+        def window(address: int, width: int) -> MmioRegion | None:
+            for region in windows:
+                if region.base <= address and address + width <= region.base + region.size:
+                    return region
+            return None
+
+        def read(_uc: object, offset: int, width: int, _data: object) -> int:
+            region = window(base + offset, width)
+            if region is None:
                 return 0  # a hole in a device page reads as zero
             core.instret -= 1
             try:
-                value = region.device.read(base + offset - region.base, size)
-            except Exception as exc:  # a device bug must not kill the run silently
-                self._error = exc
+                value = region.device.read(base + offset - region.base, width)
+            except BaseException as exc:  # noqa: BLE001 - a device bug must not kill the run
+                self._error = exc         # silently; re-raised once emu_start returns
                 self.request_stop()
                 value = 0
             finally:
                 core.instret += 1
-            return value & ((1 << (8 * size)) - 1)
+            return value & ((1 << (8 * width)) - 1)
 
-        def write(uc: Uc, offset: int, size: int, value: int, _data: object) -> None:
-            region = memory.find(base + offset, size)
-            if not isinstance(region, MmioRegion):
+        def write(_uc: object, offset: int, width: int, value: int, _data: object) -> None:
+            region = window(base + offset, width)
+            if region is None:
                 return
             core.instret -= 1
             try:
-                region.device.write(base + offset - region.base, size,
-                                    value & ((1 << (8 * size)) - 1))
-            except Exception as exc:
+                region.device.write(base + offset - region.base, width,
+                                    value & ((1 << (8 * width)) - 1))
+                self.events_changed()
+            except BaseException as exc:  # noqa: BLE001 - as above
                 self._error = exc
                 self.request_stop()
             finally:
                 core.instret += 1
-            self.events_changed()
 
-        self._mmio_callbacks.append((read, write))
-        self.uc.mmio_map(base, size, read, None, write, None)
+        from .fastpath import map_mmio
+
+        self._mmio_callbacks.append(map_mmio(self.uc, base, size, read, write))
 
     def _publish_codec_tables(self) -> None:
         """Give the fast path what it must not re-derive: permissions and the revocation map."""

@@ -278,3 +278,24 @@ class RegisterBatch:
             raise EngineError(f"uc_reg_read_batch failed with Unicorn error {err}")
         values = self._values[:]
         return values[:15], values[15] & 0xFFFF_FFFF
+
+
+# uc_mmio_map's callbacks (unicorn.h uc_cb_mmio_read_t / uc_cb_mmio_write_t).
+_MMIO_READ = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint,
+                              ctypes.c_void_p)
+_MMIO_WRITE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint,
+                               ctypes.c_uint64, ctypes.c_void_p)
+
+
+def map_mmio(uc: Uc, base: int, size: int, read, write) -> tuple[object, object]:  # noqa: ANN001
+    """Map [base, base+size) as a device window whose accesses call ``read(uc, offset, width,
+    None)`` and ``write(uc, offset, width, value, None)`` straight from C; the binding's
+    mmio_map wraps each call in two more Python frames. They must not raise. Returns the
+    callback objects, which must be kept alive as long as the mapping."""
+    callbacks = (_MMIO_READ(read), _MMIO_WRITE(write))
+    err = _binding.uclib.uc_mmio_map(uc._uch, base, size,
+                                     ctypes.cast(callbacks[0], ctypes.c_void_p), None,
+                                     ctypes.cast(callbacks[1], ctypes.c_void_p), None)
+    if err:
+        raise EngineError(f"uc_mmio_map failed with Unicorn error {err}")
+    return callbacks
