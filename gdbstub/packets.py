@@ -10,6 +10,7 @@ A payload that matches a known name but cannot be parsed raises ``MalformedPacke
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -459,10 +460,23 @@ def lookup(data: bytes) -> PacketSpec | None:
     return None
 
 
+_CACHED_LENGTH = 64  # a stepping gdb repeats the same few short packets (vCont;s, g, p, m)
+
+
 def parse_packet(data: bytes) -> object:
     """Parse one payload: unknown packets become ``Unknown``; bad arguments raise
-    ``MalformedPacketError``."""
+    ``MalformedPacketError``. Parsing is pure and packets are immutable, so short payloads
+    are parsed once (refusals are not cached: they raise again)."""
+    if len(data) <= _CACHED_LENGTH:
+        return _parse_short(data)
+    return _parse(data)
+
+
+def _parse(data: bytes) -> object:
     spec = lookup(data)
     if spec is None:
         return Unknown(data)
     return spec.parse(data[len(spec.name):])
+
+
+_parse_short = functools.lru_cache(maxsize=256)(_parse)

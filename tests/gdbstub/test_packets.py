@@ -123,3 +123,16 @@ def test_qsupported_offers() -> None:
     p = parse_packet(b"qSupported:swbreak+;hwbreak-")
     assert isinstance(p, pk.QSupported)
     assert p.offers("swbreak") and not p.offers("hwbreak") and not p.offers("multiprocess")
+
+
+def test_repeated_short_packets_parse_alike_and_refusals_repeat() -> None:
+    """Short payloads are parsed once (a stepping gdb repeats them): the same payload gives
+    the same packet, and a malformed one is refused every time, not just the first."""
+    assert parse_packet(b"m80000000,40") == pk.ReadMemory(0x8000_0000, 0x40)
+    assert parse_packet(b"m80000000,40") == pk.ReadMemory(0x8000_0000, 0x40)
+    assert parse_packet(b"m80000000,41") == pk.ReadMemory(0x8000_0000, 0x41)
+    for _ in range(2):
+        with pytest.raises(MalformedPacketError):
+            parse_packet(b"m80000000")
+    long_payload = b"X80000000,40:" + bytes(range(0x40))
+    assert parse_packet(long_payload) == parse_packet(long_payload)

@@ -8,7 +8,7 @@ from structlog.testing import capture_logs
 from cheriot_gdbserver.core.capability import Cap
 from cheriot_gdbserver.core.stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
 from cheriot_gdbserver.gdbstub.codec import frame
-from cheriot_gdbserver.gdbstub.session import Session, SessionState
+from cheriot_gdbserver.gdbstub.session import RLE_MIN_PAYLOAD, Session, SessionState
 from cheriot_gdbserver.gdbstub.target import Feature, ResumeAction, ThreadInfo
 from cheriot_gdbserver.gdbstub.tdesc import target_xml
 
@@ -190,10 +190,16 @@ def test_g_reads_the_integer_registers_and_pc(setup) -> None:
     assert ask(session, transport, b"g") == acked(G_REPLY)
 
 
-def test_g_with_rle() -> None:
+def test_rle_encodes_long_replies_only() -> None:
+    """Run-length encoding is for replies of RLE_MIN_PAYLOAD bytes or more; shorter ones (g,
+    stop replies, small m) go as they are, runs and all (the GDB manual allows either)."""
     target, transport, session = make(rle=True)
-    assert ask(session, transport, b"g") == b"+" + frame(G_REPLY, rle=True)
-    assert b"*" in frame(G_REPLY, rle=True)
+    assert ask(session, transport, b"g") == acked(G_REPLY)
+    length = RLE_MIN_PAYLOAD // 2  # memory bytes: the reply is twice as long
+    zeros = b"00" * length
+    reply = ask(session, transport, b"m%x,%x" % (RAM_BASE + 0x100, length))
+    assert reply == b"+" + frame(zeros, rle=True)
+    assert b"*" in reply and len(reply) < len(zeros) // 10
 
 
 def test_G_writes_only_changed_registers(setup) -> None:  # noqa: N802 - the packet is 'G'
