@@ -183,6 +183,7 @@ class Engine:
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
         self._uc_batch = RegisterBatch(self.uc)
+        self._synced = False  # the hart's x1-x15 and pc equal Unicorn's (since the last stop)
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
@@ -291,6 +292,7 @@ class Engine:
         for i in range(1, 16):
             self.uc.reg_write(UC_RISCV_REG_X1 + i - 1, 0)
         self.uc.reg_write(UC_RISCV_REG_PC, entry)
+        self._synced = False
         self._pending = None
         self._last_trap_instret = None
         self.last_trap = None
@@ -312,6 +314,30 @@ class Engine:
         not delivered while stepping, as in QEMU's default single-step mode. ``stop_on_trap``
         stops before any exception is taken, as ``run`` does."""
         return self._run(count, StopKind.STEP, stepping=True, stop_on_trap=stop_on_trap)
+
+    def single_step(self, *, stop_on_trap: bool = False) -> Stop:
+        """``step(1)`` for a debugger, the same stop without the run's set-up: no device walk
+        before it (the device event cached at the last stop is current: every device change
+        since went through ``events_changed``/``refresh``, and a due event is handled in the
+        loop as in ``run``), and the pc read once. A pending trap or an exited firmware takes
+        the full path."""
+        if self._pending is not None or self.exit_code is not None:
+            return self.step(1, stop_on_trap=stop_on_trap)
+        core = self.core
+        pc = self.pc
+        self._stop_at = core.instret + 1
+        core.event_at = min(self._device_event, self._stop_at)
+        self._step_kind = StopKind.STEP
+        self._stepping = True
+        self._stop_on_trap = stop_on_trap
+        self._resume_pc = pc
+        self._resume_instret = core.instret
+        started = time.perf_counter()
+        try:
+            return self._finish(self._loop(pc))
+        finally:
+            self.run_time += time.perf_counter() - started
+            self._stepping = False
 
     def request_stop(self) -> None:
         """Stop at the next instruction boundary; safe to call from another thread."""
@@ -358,11 +384,14 @@ class Engine:
         self._refresh_event_at()
         return stop
 
-    def _loop(self) -> Stop:
+    def _loop(self, pc: int | None = None) -> Stop:
+        """Run from ``pc`` (default: Unicorn's PC) until a stop."""
         while True:
             self._stop = None
+            self._synced = False
+            begin, pc = (self.pc if pc is None else pc), None
             try:
-                self.uc.emu_start(self.pc, _UNTIL)
+                self.uc.emu_start(begin, _UNTIL)
             except UcError as exc:
                 if self._error is None:
                     stop = self._unicorn_error(exc)
@@ -551,6 +580,7 @@ class Engine:
     def _enter_trap(self, mcause: int, mtval: int, pc: int, info: TrapInfo) -> None:
         semantics.take_trap(self.hart, mcause, mtval, pc)
         self.uc.reg_write(UC_RISCV_REG_PC, self.hart.next_pc)
+        self._synced = False
         self.last_trap = info
         if not mcause >> 31:
             self._last_trap_instret = self.core.instret
@@ -669,7 +699,7 @@ class Engine:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(UC_RISCV_REG_PC)
+        return self._uc_batch.pc()
 
     def set_pc(self, address: int) -> None:
         """Move the PC (PCC's address); a caught exception is then no longer pending."""
@@ -682,6 +712,7 @@ class Engine:
         # the cost of a debugger single-step.
         xs, self.hart.pc = self._uc_batch.read()
         self.core.x[1:16] = xs
+        self._synced = True
 
     def _write_back_x(self) -> None:
         dirty = self.core.xdirty
@@ -699,7 +730,8 @@ class Engine:
         """The hart with x1-x15 and the pc copied from Unicorn (one batch call); they stay
         current until the engine runs or a register is written. A debugger reads the
         registers it needs from it without building all sixteen capabilities."""
-        self._sync_from_uc()
+        if not self._synced:  # the stop already copied them (_finish)
+            self._sync_from_uc()
         return self.hart
 
     def read_caps(self) -> tuple[Cap, ...]:

@@ -269,6 +269,8 @@ class RegisterBatch:
         self._pointers = (ctypes.c_void_p * _COUNT)(*(base + 8 * i for i in range(_COUNT)))
         self._ids = (ctypes.c_int * _COUNT)(*(UC_RISCV_REG_X1 + i for i in range(15)),
                                             UC_RISCV_REG_PC)
+        self._pc_id = (ctypes.c_int * 1)(UC_RISCV_REG_PC)
+        self._pc_pointer = (ctypes.c_void_p * 1)(base + 8 * 15)
 
     def read(self) -> tuple[list[int], int]:
         """(x1..x15, pc)."""
@@ -278,6 +280,14 @@ class RegisterBatch:
             raise EngineError(f"uc_reg_read_batch failed with Unicorn error {err}")
         values = self._values[:]
         return values[:15], values[15] & 0xFFFF_FFFF
+
+    def pc(self) -> int:
+        """The PC alone, in one call (the binding's reg_read goes through three frames)."""
+        self._values[15] = 0
+        err = self._read(self._uc._uch, self._pc_id, self._pc_pointer, 1)
+        if err:
+            raise EngineError(f"uc_reg_read_batch failed with Unicorn error {err}")
+        return self._values[15] & 0xFFFF_FFFF
 
 
 # uc_mmio_map's callbacks (unicorn.h uc_cb_mmio_read_t / uc_cb_mmio_write_t).

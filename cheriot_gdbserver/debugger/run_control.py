@@ -70,7 +70,7 @@ class RunControl:
             # new client): retry the instruction instead of delivering the exception.
             engine.discard_pending_trap()
         if action.step:
-            stop = self._enter_pending_trap() or engine.step(1, stop_on_trap=True)
+            stop = self._enter_pending_trap() or engine.single_step(stop_on_trap=True)
         elif self._step_in_flight():
             stop = self._enter_pending_trap() or self._gdb_step()
         else:
@@ -102,7 +102,7 @@ class RunControl:
         mode), ending on one of gdb's breakpoints. If it ends anywhere else, the breakpoint on
         a next PC was the user's, not a step: run on as the continue it was."""
         engine = self.engine
-        stop = engine.step(1, stop_on_trap=True)
+        stop = engine.single_step(stop_on_trap=True)
         if stop.kind is not StopKind.STEP:
             return stop
         if stop.pc in engine.breakpoints:

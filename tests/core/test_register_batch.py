@@ -1,5 +1,6 @@
 """fastpath.RegisterBatch (x1-x15 and the pc in one uc_reg_read_batch call) against Unicorn's
-own per-register reg_read, its oracle, for random register values."""
+own per-register reg_read, its oracle, for random register values; ``pc()`` (the PC alone)
+likewise."""
 
 from __future__ import annotations
 
@@ -24,3 +25,4 @@ def test_batch_read_matches_reg_read(xs: list[int], pc: int) -> None:
     got_xs, got_pc = BATCH.read()
     assert got_xs == [UC.reg_read(UC_RISCV_REG_X1 + i) for i in range(15)] == xs
     assert got_pc == UC.reg_read(UC_RISCV_REG_PC) == pc
+    assert BATCH.pc() == pc
