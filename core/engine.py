@@ -381,6 +381,11 @@ class Engine:
     def _finish(self, stop: Stop) -> Stop:
         self._sync_from_uc()
         self._stop_at = NEVER
+        if self.timebase is not None and self.core.instret >= self._device_event:
+            # A device event fell due at the stop's instant (a budget or step ends there before
+            # _slow brings the devices up to time): its outputs follow now. Asked later, a device
+            # whose output is a function of time (the CLINT's MTIP) would report no event at all.
+            self.timebase.advance()
         self._refresh_event_at()
         return stop
 
