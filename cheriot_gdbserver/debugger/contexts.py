@@ -49,6 +49,11 @@ class RegisterContext(Protocol):
         """A capability register by name (see the module docstring)."""
         ...
 
+    def address(self, name: str) -> int:
+        """``capability(name).address`` (the integer register gdb sees), without building the
+        capability where the context need not."""
+        ...
+
     def csr(self, name: str) -> int: ...
 
     def set_capability(self, name: str, cap: Cap) -> None:
@@ -76,13 +81,25 @@ class LiveContext:
         self._hart = None
         self._caps.clear()
 
+    def _registers(self) -> Hart:
+        hart = self._hart
+        if hart is None:
+            hart = self._hart = self.machine.engine.read_registers()
+        return hart
+
+    def address(self, name: str) -> int:
+        index = _GPR_INDEX.get(name)
+        if index is not None:
+            return self._registers().read_x(index)  # a stop reply's registers: no Cap built
+        if name == "pcc":
+            return self._registers().pc
+        return self.capability(name).address
+
     def capability(self, name: str) -> Cap:
         cap = self._caps.get(name)
         if cap is not None:
             return cap
-        hart = self._hart
-        if hart is None:
-            hart = self._hart = self.machine.engine.read_registers()
+        hart = self._registers()
         index = _GPR_INDEX.get(name)
         if index is not None:
             cap = hart.read_cap(index)
@@ -140,6 +157,9 @@ class SavedContext:
             return self._caps[name]
         except KeyError:
             raise RegisterUnavailableError(f"{self.owner} has no saved {name}") from None
+
+    def address(self, name: str) -> int:
+        return self.capability(name).address
 
     def csr(self, name: str) -> int:
         try:

@@ -31,9 +31,9 @@ class RegisterFile:
 
     def read(self, context: RegisterContext, regnum: int) -> bytes:
         if regnum < len(GPR_NAMES):
-            return context.capability(GPR_NAMES[regnum]).address.to_bytes(4, "little")
+            return context.address(GPR_NAMES[regnum]).to_bytes(4, "little")
         if regnum == PC_REGNUM:
-            return context.capability("pcc").address.to_bytes(4, "little")
+            return context.address("pcc").to_bytes(4, "little")
         if regnum in CSR_BY_REGNUM:
             return context.csr(CSR_BY_REGNUM[regnum]).to_bytes(4, "little")
         cap = context.capability(CAP_BY_REGNUM[regnum])

@@ -53,6 +53,9 @@ class FakeRegisters:
     def capability(self, name: str) -> Cap:
         return self.caps[name]
 
+    def address(self, name: str) -> int:
+        return self.caps[name].address
+
     def csr(self, name: str) -> int:
         return self.csrs[name]
 
