@@ -299,9 +299,13 @@ def v_cont_query(s: Session, p: pk.VContQuery) -> Reply:
 def v_cont(s: Session, p: pk.VCont) -> Reply:
     """The machine has one hart: apply the leftmost action for the executing thread (or the
     default action); if none names it, the leftmost action."""
-    current = s.target.current_thread()
-    chosen = next((a for a in p.actions if a.thread in (None, pk.ALL_THREADS, current)),
-                  p.actions[0])
+    first = p.actions[0]
+    if len(p.actions) == 1 or first.thread in (None, pk.ALL_THREADS):
+        chosen = first  # whoever is running: no thread list needed (gdb's stepi, continue)
+    else:
+        current = s.target.current_thread()
+        chosen = next((a for a in p.actions if a.thread in (None, pk.ALL_THREADS, current)),
+                      first)
     return _resume_and_report(s, ResumeAction(chosen.step, chosen.signal))
 
 
