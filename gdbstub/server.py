@@ -72,6 +72,7 @@ class SocketRunWatch:
         self._armed = False      # a run is in progress
         self._watching = False   # the thread is waiting for the socket (it noticed the run)
         self._closed = False
+        self.runs_watched = 0  # runs the thread noticed and read the socket for
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._watch, name="gdbstub-run-watch",
                                         daemon=True)
@@ -104,14 +105,18 @@ class SocketRunWatch:
         running.register(wake, select.POLLIN)
         running.register(self.transport.sock.fileno(), select.POLLIN)
         while True:
-            if idle.poll(WATCH_POLL_SECONDS * 1000):
-                os.read(wake, 64)
+            if idle.poll(WATCH_POLL_SECONDS * 1000) and b"q" not in os.read(wake, 64):
+                # A disarm woke us: a run has just ended. Look again only after a full period:
+                # looking now would find the next step armed (the step's emu_start lets this
+                # thread run), and every step after it would pay for waking this thread.
+                continue
             with self._lock:
                 if self._closed:
                     return
                 if not self._armed:
                     continue
                 self._watching = True
+                self.runs_watched += 1
             while self._read_once(running, wake):
                 pass
 

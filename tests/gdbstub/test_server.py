@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from structlog.testing import capture_logs
 
 from cheriot_gdbserver.core.stops import Stop, StopKind
-from cheriot_gdbserver.gdbstub.server import BUSY_REASON, GdbServer
+from cheriot_gdbserver.gdbstub.server import (
+    BUSY_REASON,
+    WATCH_POLL_SECONDS,
+    GdbServer,
+    SocketRunWatch,
+)
+from cheriot_gdbserver.gdbstub.session import Session
+from cheriot_gdbserver.gdbstub.transport import SocketTransport
 
 from .fakes import FakeTarget
 from .rsp_client import TIMEOUT, RspClient
@@ -146,3 +155,32 @@ def test_a_second_client_is_refused_at_once_and_the_first_keeps_its_session(serv
     third = RspClient(*address)  # the first has left: served
     assert third.ask(b"qC") == b"QC1"
     third.close()
+
+
+
+def test_a_run_watch_woken_by_a_disarm_does_not_catch_the_next_run() -> None:
+    """The run watch looks for a run once per WATCH_POLL_SECONDS. Woken by the disarm that
+    ended a run it caught, it must not look again at once: the next step is usually armed by
+    then (the engine's emu_start lets it run), and it would catch every step after it, a
+    thread wake-up per step (steps measured five times slower once it started)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    theirs = socket.create_connection(listener.getsockname())
+    ours = listener.accept()[0]
+    listener.close()
+    session = Session(FakeTarget(), SocketTransport(ours))
+    watch = SocketRunWatch(session, SocketTransport(ours))
+    try:
+        watch.arm()
+        deadline = time.monotonic() + 5
+        while watch.runs_watched == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert watch.runs_watched == 1
+        watch.disarm()
+        watch.arm()  # the next step, at once
+        time.sleep(WATCH_POLL_SECONDS / 4)
+        watch.disarm()
+        assert watch.runs_watched == 1
+    finally:
+        watch.close()
+        ours.close()
+        theirs.close()
