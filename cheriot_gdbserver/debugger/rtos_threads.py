@@ -88,13 +88,15 @@ def thread_text(thread: Thread) -> str:
 
 
 class RtosThreads:
-    """A ``ThreadSource`` over the RTOS model; reads the model afresh at each stop."""
+    """A ``ThreadSource`` over the RTOS model, which caches what it reads until the target
+    state changes."""
 
     def __init__(self, state: RtosState) -> None:
         self.state = state
 
     def threads(self) -> Sequence[DebugThread]:
-        self.state.invalidate()  # called once per stop: everything is read anew
+        # The target invalidates the model whenever target state changes (DebugContext.
+        # state_changed): what this stop has read already is current.
         try:
             threads = self.state.threads()
         except Exception:  # noqa: BLE001 - odd target memory must not end the gdb session
@@ -114,6 +116,21 @@ class RtosThreads:
             out.append(DebugThread(max(t.id for t in threads) + 1, "idle",
                                    "the scheduler's idle loop (no thread is ready)"))
         return tuple(out)
+
+
+    def running(self) -> int | None:
+        """The running thread from the scheduler's ``current`` (two reads); while none runs,
+        whether any thread block exists tells the idle thread from the bare hart."""
+        try:
+            running = self.state.current_thread_id()
+            if running:
+                return running
+            if not self.state.threads_started():
+                return HART_THREAD_ID
+            return max(t.id for t in self.state.image.threads) + 1
+        except Exception:  # noqa: BLE001 - let the whole list (and its fallback) decide
+            log.warning("rtos.current_unreadable", exc_info=True)
+            return None
 
 
 def firmware_handles(state: RtosState, mcause: int) -> bool:

@@ -164,15 +164,45 @@ class ThreadReader:
         cap = self.r.maybe(self.r.cap, at)
         return cap.address if cap is not None and cap.address else None
 
-    def read_all(self) -> tuple[Thread, ...]:
-        lay = self.image.thread_layout
+    def _block(self, static: StaticThread) -> int | None:
         base = self.symbols.get("threads")
+        return base + self.image.thread_layout.size * (static.id - 1) if base is not None \
+            else None
+
+    def _started_block(self, static: StaticThread) -> bytes | None:
+        """The thread's block, once the scheduler has constructed it (its ``threadId`` set)."""
+        lay, block = self.image.thread_layout, self._block(static)
+        raw = self.r.maybe(self.r.bytes, block, lay.size) if block is not None else None
+        return raw if raw is not None and lay.get(raw, "threadId") == static.id else None
+
+    def current_id(self) -> int:
+        """The running thread's ID (0: none, the idle loop or before the scheduler made its
+        threads) from two reads: the scheduler's ``current`` pointer and the block it names,
+        without the save areas and call chains ``read_all`` reads (rtos.md 4.1, 4.10)."""
         current = self.current_block()
-        out = []
-        for static in self.image.threads:
-            block = base + lay.size * (static.id - 1) if base is not None else None
-            out.append(self._thread(static, block, current))
-        return tuple(out)
+        base, size = self.symbols.get("threads"), self.image.thread_layout.size
+        if current is None or base is None or current < base or (current - base) % size:
+            return 0
+        static = next((t for t in self.image.threads
+                       if t.id == (current - base) // size + 1), None)
+        return static.id if static is not None and self._started_block(static) else 0
+
+    def any_started(self) -> bool:
+        """Whether the scheduler has constructed any thread block (reads block by block)."""
+        return any(self._started_block(static) is not None for static in self.image.threads)
+
+    def read_all(self, known: dict[int, Thread | None] | None = None) -> tuple[Thread, ...]:
+        """Every thread; ``known`` holds threads this stop has read already."""
+        current = self.current_block()
+        return tuple((known or {}).get(static.id) or
+                     self._thread(static, self._block(static), current)
+                     for static in self.image.threads)
+
+    def read_one(self, thread_id: int) -> Thread | None:
+        """One thread, reading only its own block, save area and call chain."""
+        static = next((t for t in self.image.threads if t.id == thread_id), None)
+        return self._thread(static, self._block(static), self.current_block()) \
+            if static is not None else None
 
     def _thread(self, static: StaticThread, block: int | None, current: int | None) -> Thread:
         lay = self.image.thread_layout
