@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from ..boards.machine import Machine
+from ..core.capability import Cap
 from ..core.hart import MCAUSE_CHERI
 from ..errors import CheriotGdbError
 from ..rtos.cheriot import NoRtosView, Outcome, RtosImage, RtosState, Thread, ThreadState
@@ -76,6 +77,32 @@ def saved_context(area: SaveArea | None, owner: str) -> SavedContext:
     return SavedContext(dict(area.registers), csrs, owner=owner)
 
 
+class SaveAreaContext:
+    """A waiting thread's registers, read from its save area when first asked for: a thread
+    list for gdb reads no save area (``RegisterContext``, read-only like ``SavedContext``)."""
+
+    def __init__(self, thread: Thread, owner: str) -> None:
+        self.thread, self.owner = thread, owner
+        self._saved: SavedContext | None = None
+
+    def _context(self) -> SavedContext:
+        if self._saved is None:
+            self._saved = saved_context(self.thread.context, self.owner)
+        return self._saved
+
+    def capability(self, name: str) -> Cap:
+        return self._context().capability(name)
+
+    def csr(self, name: str) -> int:
+        return self._context().csr(name)
+
+    def set_capability(self, name: str, cap: Cap) -> None:
+        SavedContext({}, owner=self.owner).set_capability(name, cap)  # always refused
+
+    def set_csr(self, name: str, value: int) -> None:
+        SavedContext({}, owner=self.owner).set_csr(name, value)
+
+
 def thread_text(thread: Thread) -> str:
     """What gdb shows in brackets after the name (qThreadExtraInfo, qXfer:threads)."""
     words = [thread.describe()]
@@ -110,7 +137,7 @@ class RtosThreads:
         out = []
         for t in threads:
             owner = f"thread {t.id} ({t.name})"
-            context = None if t.id == running else saved_context(t.context, owner)
+            context = None if t.id == running else SaveAreaContext(t, owner)
             out.append(DebugThread(t.id, t.name, thread_text(t), context))
         if not running:
             out.append(DebugThread(max(t.id for t in threads) + 1, "idle",

@@ -127,6 +127,12 @@ class DebugTarget:
             return self.run_control.resume(action)
         finally:
             self._state_changed()  # whatever ran, nothing read before it is current
+            # In all-stop a stop reply selects the thread it names (gdbserver's
+            # prepare_resume_reply sets its general thread; gdb's remote.c records it as
+            # the remote's): the expedited registers, and g/p until the next Hg, are the
+            # running thread's.
+            self._selected = self.context.selected_thread = None
+            self.context.registers = self.context.live
 
     def interrupt(self) -> None:
         self.run_control.interrupt()

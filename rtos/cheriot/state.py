@@ -42,6 +42,7 @@ class RtosState:
         for name in _CACHED:
             self.__dict__.pop(name, None)
         self._memo.clear()
+        self.thread_reader.generation += 1  # Threads read before refuse to read on
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()``, kept until ``invalidate``: for a view over this stop's state that a
