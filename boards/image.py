@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import bisect
 import struct
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import InitVar, dataclass, field
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
@@ -39,8 +41,9 @@ class Segment:
     index: int = 0      # program header number (as readelf numbers segments), for messages
 
 
-@dataclass(frozen=True, slots=True)
-class Symbol:
+class Symbol(NamedTuple):
+    """A tuple, not a dataclass: a large image has tens of thousands, made at start-up."""
+
     name: str
     address: int
     size: int
@@ -50,22 +53,46 @@ class Symbol:
 
 @dataclass
 class Image:
+    """``symbols`` (the fourth argument) is the symbol list, or a function that reads it: an
+    ELF's table is parsed on first use only, since a start-up that needs one symbol (the HTIF
+    word) or none should not pay for 26k of them (``symbol_address`` finds one alone)."""
+
     path: Path
     segments: list[Segment]
     entry: int | None
-    symbol_list: list[Symbol] = field(default_factory=list)   # sorted by address
+    symbol_source: InitVar[list[Symbol] | Callable[[], list[Symbol]] | None] = None
     is_elf: bool = False
     _file: IO[bytes] | None = field(default=None, repr=False)
     _elf: ELFFile | None = field(default=None, repr=False)
     _lines: tuple[list[int], list[tuple[str, int] | None]] | None = field(default=None,
                                                                           repr=False)
+    _symbols: list[Symbol] | None = field(default=None, repr=False)
+    _loader: Callable[[], list[Symbol]] | None = field(default=None, repr=False)
+    _find_one: Callable[[str], int | None] | None = field(default=None, repr=False)
     _addresses: list[int] = field(default_factory=list, repr=False)
     _max_size: int = field(default=0, repr=False)
 
-    def __post_init__(self) -> None:
-        self.symbol_list.sort(key=lambda s: (s.address, s.name))
-        self._addresses = [s.address for s in self.symbol_list]
-        self._max_size = max((s.size for s in self.symbol_list), default=0)
+    def __post_init__(self, symbol_source: list[Symbol] | Callable[[], list[Symbol]] | None
+                      ) -> None:
+        if callable(symbol_source):
+            self._loader = symbol_source
+        else:
+            self._index(list(symbol_source or []))
+
+    def _index(self, symbols: list[Symbol]) -> None:
+        symbols.sort(key=itemgetter(1, 0))  # (address, name)
+        self._symbols = symbols
+        self._addresses = [s.address for s in symbols]
+        self._max_size = max((s.size for s in symbols), default=0)
+
+    @property
+    def symbol_list(self) -> list[Symbol]:
+        """Every symbol, sorted by address (read from the file on first use)."""
+        if self._symbols is None:
+            assert self._loader is not None
+            self._index(self._loader())
+        assert self._symbols is not None
+        return self._symbols
 
     @property
     def symbols(self) -> dict[str, int]:
@@ -77,13 +104,20 @@ class Image:
             result.setdefault(sym.name, sym.address)
         return result
 
+    def symbol_address(self, name: str) -> int | None:
+        """``symbols.get(name)``, without reading the whole table when it is not read yet."""
+        if self._symbols is None and self._find_one is not None:
+            return self._find_one(name)
+        return self.symbols.get(name)
+
     def symbol_containing(self, address: int) -> Symbol | None:
         """The smallest sized symbol whose [address, address + size) holds ``address``."""
         best = None
+        symbols = self.symbol_list
         i = bisect.bisect_right(self._addresses, address)
-        while i > 0 and self.symbol_list[i - 1].address + self._max_size > address:
+        while i > 0 and symbols[i - 1].address + self._max_size > address:
             i -= 1
-            sym = self.symbol_list[i]
+            sym = symbols[i]
             if address < sym.address + sym.size:
                 if best is None or sym.size < best.size:
                     best = sym
@@ -91,8 +125,9 @@ class Image:
 
     def nearest_symbol(self, address: int) -> Symbol | None:
         """The last named symbol at or below ``address`` (sized or not)."""
+        symbols = self.symbol_list
         i = bisect.bisect_right(self._addresses, address)
-        return self.symbol_list[i - 1] if i else None
+        return symbols[i - 1] if i else None
 
     @property
     def elf(self) -> ELFFile:
@@ -139,13 +174,15 @@ def load_elf(path: str | Path) -> Image:
             if elf["e_type"] != "ET_EXEC":
                 raise ElfLoadError(f"{path}: not an executable ELF ({elf['e_type']}); firmware "
                                    "is linked at fixed addresses (link without -shared/-pie)")
-            symbols = _symbols(elf)
+            table = _symbol_table(elf)
             entry = elf["e_entry"]
     except OSError as e:
         raise ElfLoadError(f"{path}: cannot read: {e.strerror}") from None
     except ELFError as e:
         raise ElfLoadError(f"{path}: malformed ELF file: {e}") from None
-    return Image(path, segments, entry, symbols, is_elf=True)
+    image = Image(path, segments, entry, lambda: _symbols(table), is_elf=True)
+    image._find_one = lambda name: _find_symbol(table, name)
+    return image
 
 
 def _segments(elf: ELFFile, path: Path) -> list[Segment]:
@@ -170,27 +207,63 @@ _SYM_TYPES = {value: name for name, value in ENUM_ST_INFO_TYPE.items()}
 _SYM_BINDS = {value: name for name, value in ENUM_ST_INFO_BIND.items()}
 
 
-def _symbols(elf: ELFFile) -> list[Symbol]:
+@dataclass(frozen=True)
+class _SymbolTable:
+    """The raw .symtab and its string table, read once at load (bytes, not parsed)."""
+
+    entries: bytes       # whole Elf32_Sym records
+    strings: bytes
+    layout: str          # struct format of one record
+
+
+def _symbol_table(elf: ELFFile) -> _SymbolTable:
+    for section in elf.iter_sections():
+        if isinstance(section, SymbolTableSection) and section.name == ".symtab":
+            data = section.data()
+            strings = elf.get_section(section["sh_link"]).data()
+            layout = ("<" if elf.little_endian else ">") + "IIIBBH"  # Elf32_Sym
+            return _SymbolTable(data[:len(data) - len(data) % 16], strings, layout)
+    return _SymbolTable(b"", b"", "<IIIBBH")
+
+
+def _symbols(table: _SymbolTable) -> list[Symbol]:
     """The .symtab's symbols, read in one pass with ``struct``: pyelftools parses each entry
     through construct (about 30 µs a symbol, most of a large image's start-up)."""
     result = []
-    for section in elf.iter_sections():
-        if not isinstance(section, SymbolTableSection) or section.name != ".symtab":
+    strings, find, types, binds = table.strings, table.strings.find, _SYM_TYPES, _SYM_BINDS
+    for name_at, value, size, info, _other, _shndx in struct.iter_unpack(table.layout,
+                                                                        table.entries):
+        kind = types.get(info & 0xF, info & 0xF)
+        # Skip file and section symbols and the psABI's mapping symbols ($x..., $d...).
+        if kind == "STT_FILE" or kind == "STT_SECTION":
             continue
-        data = section.data()
-        strings = elf.get_section(section["sh_link"]).data()
-        layout = ("<" if elf.little_endian else ">") + "IIIBBH"  # Elf32_Sym
-        whole = len(data) - len(data) % 16
-        for name_at, value, size, info, _other, _shndx in struct.iter_unpack(layout,
-                                                                            data[:whole]):
-            kind = _SYM_TYPES.get(info & 0xF, info & 0xF)
-            end = strings.find(b"\0", name_at)
-            name = strings[name_at:end if end >= 0 else None].decode(errors="replace")
-            # Skip file and section symbols and the psABI's mapping symbols ($x..., $d...).
-            if not name or kind in ("STT_FILE", "STT_SECTION") or _is_mapping(name):
-                continue
-            result.append(Symbol(name, value, size, kind, _SYM_BINDS.get(info >> 4, info >> 4)))
+        end = find(b"\0", name_at)
+        name = strings[name_at:end if end >= 0 else None].decode(errors="replace")
+        if not name or (name[0] == "$" and _is_mapping(name)):
+            continue
+        result.append(Symbol(name, value, size, kind, binds.get(info >> 4, info >> 4)))
     return result
+
+
+def _find_symbol(table: _SymbolTable, name: str) -> int | None:
+    """What ``Image.symbols.get(name)`` gives (global first, then the lowest address), found
+    from the string-table offsets that hold ``name`` without decoding the other names."""
+    wanted = name.encode()
+    if not wanted or _is_mapping(name):
+        return None
+    offsets, at = set(), table.strings.find(wanted + b"\0")
+    while at >= 0:  # suffix-shared strings point into longer ones: no leading NUL needed
+        offsets.add(at)
+        at = table.strings.find(wanted + b"\0", at + 1)
+    if not offsets:
+        return None
+    best: tuple[bool, int] | None = None
+    for name_at, value, _size, info, _other, _shndx in struct.iter_unpack(table.layout,
+                                                                         table.entries):
+        if name_at in offsets and _SYM_TYPES.get(info & 0xF) not in ("STT_FILE", "STT_SECTION"):
+            key = (_SYM_BINDS.get(info >> 4) == "STB_LOCAL", value)
+            best = key if best is None or key < best else best
+    return None if best is None else best[1]
 
 
 def _is_mapping(name: str) -> bool:

@@ -67,7 +67,7 @@ class Machine:
     def _build_devices(self) -> DeviceSet:
         engine = self.engine
         exit_symbol = self.board.exit.symbol if self.board.exit.kind == "htif" else None
-        tohost = self.image.symbols.get(exit_symbol) if exit_symbol else None
+        tohost = self.image.symbol_address(exit_symbol) if exit_symbol else None
         if self.board.exit.required and tohost is None and self.image.is_elf:
             raise BoardError(f"{self.image.path}: board '{self.board.name}' ends the simulation "
                              f"through the HTIF word '{exit_symbol}', which the image does not "

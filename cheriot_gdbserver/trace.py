@@ -4,28 +4,33 @@ One line per instruction started, in execution order::
 
     0x80000010 <_start+16>  csetbounds csp, csp, 1024  ; csp={tag=1 address=... meta=0x...}
 
-The tracer is the engine's ``tracer`` hook, which sees each instruction before it executes
-(the machine runs in reference mode so that every instruction passes through Python). The
-line is completed when the next instruction, a trap or the end of the run is seen: the
-general-purpose registers are compared with their values before the instruction, so the
-effects of instructions Unicorn executes natively are reported too. A register holding an
-integer (untagged, metadata 0) prints as ``a0=0x0000002a``; anything else as a capability
-``ca0={...}`` in ``capability.describe``'s notation. Traps and interrupts get a line of their
-own starting with ``--``, as does the end of the run.
+The records are made by compiled code (the engine's ``record_trace``: fastpath.c appends the
+address and bits of each instruction it runs, and the registers it changed), so tracing runs
+at the fast path's speed; instructions that reach the slow path arrive through the engine's
+``tracer`` hook and are recorded in the same stream. This module turns the records into lines
+in batches (when the buffer fills, at each trap, at the end), with one disassembly per
+address and instruction bits. A register's effect is its value after the instruction compared
+with before it: an integer (untagged, metadata 0) prints as ``a0=0x0000002a``, anything else
+as a capability ``ca0={...}`` in ``capability.describe``'s notation. Traps and interrupts get a
+line of their own starting with ``--``, as does the end of the run.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .boards.machine import Machine
 from .core.capability import Cap, describe
-from .core.decode import Instr, disassemble
+from .core.decode import Instr, decode, disassemble
 from .core.hart import CAP_REG_NAMES, INT_REG_NAMES
+from .core.state import TRACE_INSN, TRACE_WORDS
 from .core.stops import TrapInfo
 from .report import cause_words, where
 
-Registers = list[tuple[int, int, int]]  # (address, metadata, tag) of c1-c15
+if TYPE_CHECKING:
+    from .core.fastpath import TraceRecorder
+
+assert TRACE_WORDS == 4, "Tracer._drain reads records four words at a time"
 
 
 class Tracer:
@@ -35,11 +40,15 @@ class Tracer:
         self.machine = machine
         self.out = out
         self.lines = 0
-        self._pending: str | None = None
-        self._before: Registers = []
+        self._recorder: TraceRecorder | None = None
+        self._open: str | None = None   # the last line, still open for its effects
+        self._more = "  ; "             # what goes before its next effect
+        self._prefixes: dict[tuple[int, int], str] = {}   # (pc, bits) -> its line's start
+        self._caps: dict[tuple[int, int, int, int], str] = {}  # capability effects seen
 
     def attach(self) -> None:
         engine = self.machine.engine
+        self._recorder = engine.record_trace(self._drain)
         engine.tracer = self
         engine.trap_listeners.append(self.on_trap)
 
@@ -48,18 +57,21 @@ class Tracer:
         engine.tracer = None
         if self.on_trap in engine.trap_listeners:
             engine.trap_listeners.remove(self.on_trap)
+        if self._recorder is not None:
+            self._drain()
+            self._recorder.close()
+            self._recorder = None
 
     # --- engine hooks ------------------------------------------------------------------------
 
     def __call__(self, pc: int, instr: Instr) -> None:
-        """An instruction is about to execute (the engine's ``tracer`` hook)."""
-        self._complete()
-        self._before = self._registers()
-        self._pending = f"{where(self.machine.image, pc)}  {disassemble(instr, pc)}"
+        """The slow path is about to execute ``instr`` (the engine's ``tracer`` hook)."""
+        assert self._recorder is not None
+        self._recorder.slow(pc, instr.length, instr.raw)
 
     def on_trap(self, trap: TrapInfo) -> None:
         """A trap was taken (a trap listener); the handler's address is the hart's next PC."""
-        self._complete()
+        self._settle()
         cause = cause_words(trap.mcause, trap.mtval)
         what = f"interrupt: {cause}" if trap.interrupt else f"trap: {trap.description}; {cause}"
         handler = self.machine.engine.hart.next_pc
@@ -68,38 +80,68 @@ class Tracer:
 
     def finish(self, ending: str) -> None:
         """The run is over: complete the last instruction and say how it ended."""
-        self._complete()
+        self._settle()
         self._write(f"-- {ending}")
         self.out.flush()
 
     # --- lines -------------------------------------------------------------------------------
 
-    def _complete(self) -> None:
-        if self._pending is None:
-            return
-        after = self._registers()
-        effects = [_effect(i + 1, new) for i, (old, new) in enumerate(zip(self._before, after,
-                                                                           strict=True))
-                   if old != new]
-        line = self._pending
-        if effects:
-            line += "  ; " + " ".join(effects)
-        self._pending = None
-        self._write(line)
+    def _settle(self) -> None:
+        """Every record made so far as lines, the last instruction's included."""
+        if self._recorder is not None:
+            self._recorder.settle()
+            self._drain()
+        self._close()
+
+    def _drain(self) -> None:
+        """The records in the buffer as lines; the last line stays open for its effects.
+        (The hot loop of tracing: one pass, locals only, most lines one concatenation.)"""
+        assert self._recorder is not None
+        words = self._recorder.take()
+        out: list[str] = []
+        line, more, prefixes, caps = self._open, self._more, self._prefixes, self._caps
+        names = INT_REG_NAMES
+        records = iter(words)
+        for head, a, b, c in zip(records, records, records, records, strict=True):
+            if head & 0xFF == TRACE_INSN:  # a: pc, b: the instruction bits
+                if line is not None:
+                    out.append(line)
+                line = prefixes.get((a, b))
+                if line is None:
+                    line = prefixes[(a, b)] = self._prefix(a, b)
+                more = "  ; "
+            elif line is not None:  # an effect of the open line's instruction: x, meta, tag
+                if not b and not c:
+                    line += "%s%s=0x%08x" % (more, names[head >> 8], a)  # noqa: UP031 - speed
+                else:
+                    key = (head, a, b, c)
+                    effect = caps.get(key)
+                    if effect is None:
+                        if len(caps) > 1 << 16:
+                            caps.clear()
+                        effect = caps[key] = _effect(head >> 8, a, b, c)
+                    line += more + effect
+                more = " "
+        self._open, self._more = line, more
+        if out:
+            self.out.write("\n".join(out) + "\n")
+            self.lines += len(out)
+
+    def _prefix(self, pc: int, bits: int) -> str:
+        instr = decode(bits, self.machine.engine.isa)
+        return f"{where(self.machine.image, pc)}  {disassemble(instr, pc)}"
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self._write(self._open)
+            self._open = None
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
         self.lines += 1
 
-    def _registers(self) -> Registers:
-        # The shadow register file is current here: the fast path copies Unicorn's registers
-        # into it before every slow-path call, and the engine syncs it when a run ends.
-        core = self.machine.engine.core
-        return [(core.x[i], core.meta[i], core.tag[i]) for i in range(1, 16)]
 
-
-def _effect(index: int, value: tuple[int, int, int]) -> str:
-    address, meta, tag = value
+def _effect(index: int, address: int, meta: int, tag: int) -> str:
     if not tag and not meta:
         return f"{INT_REG_NAMES[index]}={address:#010x}"
     return f"{CAP_REG_NAMES[index]}={{{describe(Cap(bool(tag), address, meta))}}}"

@@ -8,6 +8,7 @@ Names follow the Sail functions where one exists (``set_cap_bounds`` ~ ``setCapB
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 
@@ -386,7 +387,12 @@ def is_derivable(parent: Cap, child: Cap) -> bool:
 # --- presentation (one place, shared by gdb, monitor commands and reports) ----------------------
 
 def perm_names(perms: int) -> list[str]:
-    return [name for name in PERM_ORDER if perms & Perm[name]]
+    return list(_perm_names(perms))
+
+
+@functools.lru_cache(maxsize=4096)  # one entry per permission set (12 bits)
+def _perm_names(perms: int) -> tuple[str, ...]:
+    return tuple(name for name in PERM_ORDER if perms & Perm[name])
 
 
 def otype_name(otype: int) -> str:
@@ -397,11 +403,16 @@ def otype_name(otype: int) -> str:
 def describe(cap: Cap) -> str:
     """The field view: gdb's capability struct (fields, order, permission order) in one stable,
     parseable line, numbers in hex. Used by monitor commands, reports and traces."""
-    base, top = cap.bounds
-    perms = " ".join(perm_names(cap.perms))
+    meta = cap.meta
+    base, top = get_cap_bounds(meta, cap.address)
     return (f"address={cap.address:#010x} base={base:#010x} top={top:#010x} "
-            f"length={cap.length:#x} perms=[{perms}] otype={otype_name(cap.otype)} "
-            f"tag={int(cap.tag)}")
+            f"length={(top - base) & ((1 << 33) - 1):#x} perms=[{_perm_text(get_perms(meta))}] "
+            f"otype={otype_name(get_otype(meta))} tag={int(cap.tag)}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _perm_text(perms: int) -> str:
+    return " ".join(_perm_names(perms))
 
 
 def rtos_notation(cap: Cap) -> str:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from unicorn import (
@@ -32,6 +32,7 @@ from unicorn.riscv_const import UC_CPU_RISCV32_SIFIVE_E31, UC_RISCV_REG_PC, UC_R
 
 from ..errors import EngineError, RegisterWriteError
 from . import semantics
+from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
 from .decode import Instr, Kind, decode, disassemble
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
@@ -42,6 +43,7 @@ from .state import (
     ACT_NATIVE,
     ACT_STOP,
     CSR_OPS,
+    DECODE_NO_FAST_CLC,
     F_BREAKPOINT,
     F_SIGNED,
     FAST_CSRS,
@@ -49,8 +51,12 @@ from .state import (
     WATCH_READ,
     WATCH_WRITE,
     CoreState,
+    DecodedInsn,
 )
 from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
+
+if TYPE_CHECKING:
+    from . import fastpath
 
 log = structlog.get_logger(__name__)
 
@@ -93,6 +99,35 @@ class _PendingTrap:
     mtval: int
     pc: int
     info: TrapInfo
+
+
+def bitmanip_legal(isa: Isa) -> int:
+    """Bit i: the bit-manipulation operation of kind BITMANIP_FIRST + i exists on ``isa``
+    (bitmanip.OPERATIONS order), for fastpath.c's pre-decoder."""
+    return sum(1 << i for i, (_, extensions) in enumerate(BITMANIP_OPERATIONS.values())
+               if any(isa.has(e) for e in extensions))
+
+
+def fill_entry(entry: DecodedInsn, instr: Instr, *, no_fast_clc: bool,
+               breakpoint: bool) -> None:
+    """The decode-cache entry the fast path runs ``instr`` from (fastpath.c's pre-decoder fills
+    the same entry for the encodings it knows; tests/core/test_predecode.py compares them)."""
+    kind = int(instr.kind)
+    if instr.op in FAST_KINDS and not (instr.op == "clc" and no_fast_clc):
+        kind = FAST_KINDS[instr.op]
+    entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
+    entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
+    if instr.op in CSR_OPS:
+        if instr.csr not in FAST_CSRS:
+            kind = int(instr.kind)
+        # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
+        entry.imm = instr.csr
+        if instr.op.endswith("i"):
+            entry.rs1 = instr.imm & 0x1F
+    entry.kind = kind
+    entry.by_c = 0
+    flags = F_SIGNED if instr.signed else 0
+    entry.flags = flags | (F_BREAKPOINT if breakpoint else 0)
 
 
 class Engine:
@@ -176,32 +211,55 @@ class Engine:
             self._map_mmio(lo, hi - lo)
 
     def _map_mmio(self, base: int, size: int) -> None:
-        memory = self.memory
+        """Unicorn calls these only for an access the fast path let run natively (aligned,
+        authorised, inside a published device window; memory.describe_into). The reference
+        does the same access in Memory.load/store; to match it exactly the device sees the
+        instruction count before the instruction retires (the hook has already counted it),
+        and a write re-evaluates device events as Memory.on_mmio_write does. They are called
+        straight from C (fastpath.map_mmio): each is a device access of the firmware's."""
+        core = self.core
+        windows = [r for r in self.memory.regions
+                   if isinstance(r, MmioRegion) and r.base < base + size and r.base + r.size > base]
 
-        def read(uc: Uc, offset: int, size: int, _data: object) -> int:
-            region = memory.find(base + offset, size)
-            if not isinstance(region, MmioRegion):
+        def window(address: int, width: int) -> MmioRegion | None:
+            for region in windows:
+                if region.base <= address and address + width <= region.base + region.size:
+                    return region
+            return None
+
+        def read(_uc: object, offset: int, width: int, _data: object) -> int:
+            region = window(base + offset, width)
+            if region is None:
                 return 0  # a hole in a device page reads as zero
+            core.instret -= 1
             try:
-                return region.device.read(base + offset - region.base, size)
-            except Exception as exc:  # a device bug must not kill the run silently
-                self._error = exc
+                value = region.device.read(base + offset - region.base, width)
+            except BaseException as exc:  # noqa: BLE001 - a device bug must not kill the run
+                self._error = exc         # silently; re-raised once emu_start returns
                 self.request_stop()
-                return 0
+                value = 0
+            finally:
+                core.instret += 1
+            return value & ((1 << (8 * width)) - 1)
 
-        def write(uc: Uc, offset: int, size: int, value: int, _data: object) -> None:
-            region = memory.find(base + offset, size)
-            if not isinstance(region, MmioRegion):
+        def write(_uc: object, offset: int, width: int, value: int, _data: object) -> None:
+            region = window(base + offset, width)
+            if region is None:
                 return
+            core.instret -= 1
             try:
-                region.device.write(base + offset - region.base, size, value)
-            except Exception as exc:
+                region.device.write(base + offset - region.base, width,
+                                    value & ((1 << (8 * width)) - 1))
+                self.events_changed()
+            except BaseException as exc:  # noqa: BLE001 - as above
                 self._error = exc
                 self.request_stop()
-            self.events_changed()
+            finally:
+                core.instret += 1
 
-        self._mmio_callbacks.append((read, write))
-        self.uc.mmio_map(base, size, read, None, write, None)
+        from .fastpath import map_mmio
+
+        self._mmio_callbacks.append(map_mmio(self.uc, base, size, read, write))
 
     def _publish_codec_tables(self) -> None:
         """Give the fast path what it must not re-derive: permissions and the revocation map."""
@@ -221,6 +279,8 @@ class Engine:
             # revocable capability must not be decided there.
             self.core.rev_shadow = None
             self._no_fast_clc = rev is not None
+        self.core.decode_opts = DECODE_NO_FAST_CLC if self._no_fast_clc else 0
+        self.core.bitmanip_legal = bitmanip_legal(self.isa)
 
     def reset(self, entry: int) -> None:
         """Architectural reset (isa.md §7.7) with the PC at ``entry``. Interrupt lines (mip) are
@@ -407,27 +467,14 @@ class Engine:
             raise AccessFault(pc)
         entry = region.dtab[(pc - region.base) >> 1]
         cached = self._decoded.get(pc)
-        if entry.kind and cached is not None:
+        if entry.kind and not entry.by_c and cached is not None:
             return cached
         low = self.memory.load(pc, 2)
         word = low if low & 3 != 3 else self.memory.load(pc, 4)
         instr = decode(word, self.isa)
         self._decoded[pc] = instr
-        kind = int(instr.kind)
-        if instr.op in FAST_KINDS and not (instr.op == "clc" and self._no_fast_clc):
-            kind = FAST_KINDS[instr.op]
-        entry.rd, entry.rs1, entry.rs2 = instr.rd & 0xFF, instr.rs1 & 0xFF, instr.rs2 & 0xFF
-        entry.width, entry.length, entry.imm = instr.width, instr.length, instr.imm
-        if instr.op in CSR_OPS:
-            if instr.csr not in FAST_CSRS:
-                kind = int(instr.kind)
-            # fastpath.c reads the CSR number from imm and an immediate form's zimm from rs1.
-            entry.imm = instr.csr
-            if instr.op.endswith("i"):
-                entry.rs1 = instr.imm & 0x1F
-        entry.kind = kind
-        flags = F_SIGNED if instr.signed else 0
-        entry.flags = flags | (F_BREAKPOINT if pc in self.breakpoints else 0)
+        fill_entry(entry, instr, no_fast_clc=self._no_fast_clc,
+                   breakpoint=pc in self.breakpoints)
         return instr
 
     def _watch_hit(self, instr: Instr) -> WatchHit | None:
@@ -703,6 +750,14 @@ class Engine:
     def _forget_decoded(self, lo: int, hi: int) -> None:
         for pc in range(lo, hi, 2):
             self._decoded.pop(pc, None)
+
+    def record_trace(self, on_full: Callable[[], None]) -> fastpath.TraceRecorder:
+        """Start the compiled instruction trace (fastpath.TraceRecorder): a record for each
+        instruction started, fast or slow path, and for each register it changed. The
+        ``tracer`` hook must pass the slow path's instructions on to ``recorder.slow``."""
+        from .fastpath import TraceRecorder
+
+        return TraceRecorder(self.core, on_full)
 
     def recent_pcs(self, count: int = 16) -> list[int]:
         """Addresses of the most recently started instructions, oldest first."""

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAX_REGIONS 8
+#define MAX_REGIONS 8   /* RAM and ROM regions of a board */
+#define REGION_SLOTS 16 /* the RAM regions, then device windows */
 #define MAX_WATCH 8
 
 enum { K_UNDECODED = 0, K_NATIVE_INT = 1, K_NATIVE_OTHER = 2, K_LOAD = 3, K_STORE = 4 };
@@ -31,7 +32,7 @@ enum {
  * cache holds the CSR number in imm and, for the immediate forms, the zimm in rs1. */
 enum {
     K_CSPECIALRW = 64, K_CSEAL, K_CUNSEAL, K_CRRL, K_CRAM, K_CSRRW, K_CSRRS, K_CSRRC, K_CSRRWI,
-    K_CSRRSI, K_CSRRCI
+    K_CSRRSI, K_CSRRCI, K_MRET
 };
 /* Bit-manipulation instructions (kinds >= K_BITMANIP = state.BITMANIP_FIRST, in
  * core/bitmanip.py OPERATIONS order). */
@@ -54,13 +55,16 @@ enum { MSTATUS_MIE = 1u << 3, MSTATUS_MPIE = 1u << 7, MSTATUS_MPP = 3u << 11 };
 enum { SCR_MTCC = 28, SCR_MTDC = 29, SCR_MSCRATCHC = 30, SCR_MEPCC = 31 };
 enum { MIE_WRITABLE = (1u << 3) | (1u << 7) | (1u << 11) };
 enum {
-    CSR_MSTATUS = 0x300, CSR_MIE = 0x304, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MIP = 0x344,
-    CSR_MSHWM = 0xBC1, CSR_MSHWMB = 0xBC2
+    CSR_MSTATUS = 0x300, CSR_MIE = 0x304, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MTVAL = 0x343,
+    CSR_MIP = 0x344, CSR_MSHWM = 0xBC1, CSR_MSHWMB = 0xBC2
 };
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
+enum { DECODE_NO_FAST_CLC = 1 };
+enum { TRACE_WORDS = 4, TRACE_INSN = 1, TRACE_EFFECT = 2 };
 
 typedef struct {
-    uint8_t kind, rd, rs1, rs2, width, flags, length, pad;
+    /* by_c: filled by this file's pre-decoder, so Python holds no Instr for it yet. */
+    uint8_t kind, rd, rs1, rs2, width, flags, length, by_c;
     int32_t imm;
 } dinsn_t;
 
@@ -75,6 +79,7 @@ typedef struct {
 typedef int (*slow_fn)(uint32_t pc, uint32_t size);
 typedef int (*reg_rw_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
+typedef int (*flush_fn)(void);
 
 typedef struct {
     uint32_t x[16], meta[16], tag[16], base[16];
@@ -85,7 +90,7 @@ typedef struct {
     uint32_t mstatus, mshwm, mshwmb, xdirty;
     uint64_t instret, event_at;
     uint32_t attention, reference, nregions, nwatch;
-    region_t regions[MAX_REGIONS];
+    region_t regions[REGION_SLOTS];
     uint32_t watch_lo[MAX_WATCH], watch_hi[MAX_WATCH], watch_mode[MAX_WATCH];
     uint32_t next_pc, pad2;
     slow_fn slow;
@@ -114,7 +119,22 @@ typedef struct {
     /* Set when Unicorn is our patched build (scripts/build-unicorn) and translates the encodings
      * this hook executes to nothing: then a completed instruction needs no PC write, and
      * Unicorn stays in its translated block. */
-    uint32_t hook_executes, pad5;
+    uint32_t hook_executes;
+    /* What the pre-decoder may decode: DECODE_* options (CLC keeps the reference kind when the
+     * revocation bitmap is not plain RAM), and which bit-manipulation operations the core has
+     * (bit i: kind K_BITMANIP + i, from isa.py). */
+    uint32_t decode_opts, pad5;
+    uint64_t bitmanip_legal;
+    /* The instruction trace (cheriot_gdbserver/trace.py formats it): records of TRACE_WORDS
+     * words appended here, drained by trace_flush when full and by Python at each trap and at
+     * the end. trace_pending: the last instruction's effects are not recorded yet (1: only
+     * register trace_rd can have changed, a fast-path instruction; 2: any, a slow-path one),
+     * against the values before it in trace_x/meta/tag. */
+    uint32_t *trace_buf;
+    uint32_t trace_cap, trace_len;
+    flush_fn trace_flush;
+    uint32_t trace_on, trace_pending, trace_rd, pad6;
+    uint32_t trace_x[16], trace_meta[16], trace_tag[16];
 } core_t;
 
 /* --- the ABI shared with Python (core/state.py), checked field by field at load and by
@@ -132,7 +152,7 @@ static const abi_entry_t abi_layout[] = {
     {"sizeof.core", sizeof(core_t)}, {"sizeof.region", sizeof(region_t)},
     {"sizeof.dinsn", sizeof(dinsn_t)},
     DINSN(kind), DINSN(rd), DINSN(rs1), DINSN(rs2), DINSN(width), DINSN(flags), DINSN(length),
-    DINSN(pad), DINSN(imm),
+    DINSN(by_c), DINSN(imm),
     REGION(base), REGION(size), REGION(host), REGION(tags), REGION(dtab), REGION(kind),
     REGION(pad),
     CORE(x), CORE(meta), CORE(tag), CORE(base), CORE(top), CORE(perms), CORE(otype),
@@ -144,13 +164,16 @@ static const abi_entry_t abi_layout[] = {
     CORE(pad3), CORE(n_slow), CORE(n_fast), CORE(perm_table), CORE(rev_base), CORE(rev_size),
     CORE(rev_shadow), CORE(history), CORE(hist_pos), CORE(pad4), CORE(p_of_perms),
     CORE(n_exit), CORE(scr_x), CORE(scr_meta), CORE(scr_tag), CORE(mie), CORE(mip),
-    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(pad5),
+    CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(decode_opts), CORE(pad5),
+    CORE(bitmanip_legal), CORE(trace_buf), CORE(trace_cap), CORE(trace_len),
+    CORE(trace_flush), CORE(trace_on), CORE(trace_pending), CORE(trace_rd), CORE(pad6),
+    CORE(trace_x), CORE(trace_meta), CORE(trace_tag),
     {NULL, 0},
 };
 
 #define CONST(c) {#c, (uint64_t)(c)}
 static const abi_entry_t abi_constants[] = {
-    CONST(MAX_REGIONS), CONST(MAX_WATCH),
+    CONST(MAX_REGIONS), CONST(REGION_SLOTS), CONST(MAX_WATCH),
     CONST(K_UNDECODED), CONST(K_NATIVE_INT), CONST(K_NATIVE_OTHER), CONST(K_LOAD),
     CONST(K_STORE),
     CONST(K_CMOVE), CONST(K_CINCADDRIMM), CONST(K_CINCADDR), CONST(K_CSETADDR), CONST(K_AUIPCC),
@@ -161,7 +184,7 @@ static const abi_entry_t abi_constants[] = {
     CONST(K_CSETBOUNDSEXACT), CONST(K_CSETBOUNDSROUNDDOWN), CONST(K_CANDPERM),
     CONST(K_CSPECIALRW), CONST(K_CSEAL), CONST(K_CUNSEAL), CONST(K_CRRL), CONST(K_CRAM),
     CONST(K_CSRRW), CONST(K_CSRRS), CONST(K_CSRRC), CONST(K_CSRRWI), CONST(K_CSRRSI),
-    CONST(K_CSRRCI),
+    CONST(K_CSRRCI), CONST(K_MRET),
     CONST(K_SH1ADD), CONST(K_SH2ADD), CONST(K_SH3ADD), CONST(K_ANDN), CONST(K_ORN), CONST(K_XNOR),
     CONST(K_CLZ), CONST(K_CTZ), CONST(K_CPOP), CONST(K_MAX), CONST(K_MAXU), CONST(K_MIN),
     CONST(K_MINU), CONST(K_SEXT_B), CONST(K_SEXT_H), CONST(K_ZEXT_H), CONST(K_ROL), CONST(K_ROR),
@@ -171,11 +194,12 @@ static const abi_entry_t abi_constants[] = {
     CONST(K_CLMULR), CONST(K_XPERM4), CONST(K_XPERM8),
     CONST(F_BREAKPOINT), CONST(F_SIGNED), CONST(REGION_RAM), CONST(REGION_MMIO),
     CONST(ACT_JUMP), CONST(ACT_STOP), CONST(WATCH_READ), CONST(WATCH_WRITE),
+    CONST(DECODE_NO_FAST_CLC), CONST(TRACE_WORDS), CONST(TRACE_INSN), CONST(TRACE_EFFECT),
     CONST(PERM_GL), CONST(PERM_LG), CONST(PERM_SD), CONST(PERM_LM), CONST(PERM_SL),
     CONST(PERM_LD), CONST(PERM_MC), CONST(PERM_SR), CONST(PERM_EX), CONST(PERM_US),
     CONST(PERM_SE), CONST(PERM_SEALING), CONST(MSTATUS_MIE), CONST(MSTATUS_MPIE),
     CONST(MSTATUS_MPP), CONST(SCR_MTCC), CONST(SCR_MTDC), CONST(SCR_MSCRATCHC), CONST(SCR_MEPCC),
-    CONST(MIE_WRITABLE), CONST(CSR_MSTATUS), CONST(CSR_MIE), CONST(CSR_MEPC), CONST(CSR_MCAUSE),
+    CONST(MIE_WRITABLE), CONST(CSR_MSTATUS), CONST(CSR_MIE), CONST(CSR_MEPC), CONST(CSR_MCAUSE), CONST(CSR_MTVAL),
     CONST(CSR_MIP), CONST(CSR_MSHWM), CONST(CSR_MSHWMB),
     {NULL, 0},
 };
@@ -417,6 +441,7 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
     case CSR_MIE: old = s->mie; break;
     case CSR_MIP: old = s->mip; break;
     case CSR_MCAUSE: old = s->mcause; break;
+    case CSR_MTVAL: old = s->mtval; break;
     case CSR_MEPC:
         if (writes) return 0;
         old = s->scr_x[SCR_MEPCC - SCR_MTCC];
@@ -431,6 +456,7 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
         case CSR_MSTATUS: s->mstatus = (v & (MSTATUS_MIE | MSTATUS_MPIE)) | MSTATUS_MPP; break;
         case CSR_MIE: s->mie = v & MIE_WRITABLE; break;
         case CSR_MCAUSE: s->mcause = v; break;
+        case CSR_MTVAL: s->mtval = v; break;
         case CSR_MSHWM: s->mshwm = v & ~0xFu; break;
         case CSR_MSHWMB: s->mshwmb = v & ~0xFu; break;
         default: break; /* mip: read-only here, the write is ignored (WARL) */
@@ -438,6 +464,25 @@ static int fast_csr(void *uc, core_t *s, const dinsn_t *d) {
         check_interrupts(s);
     }
     set_reg(uc, s, d->rd, old, 0, 0);
+    return 1;
+}
+
+/* MRET (isa.md §7.5; csr.mret): PCC <- MEPCC (installed even untagged: the next fetch then
+ * faults in the slow path), MIE <- MPIE, MPIE <- 1; continue at MEPCC's address. Without SR it
+ * traps: deferred. A pending interrupt that MIE now enables is taken before the next
+ * instruction. */
+static int fast_mret(void *uc, core_t *s) {
+    if (!(s->pcc_perms & PERM_SR)) return 0;
+    unsigned i = SCR_MEPCC - SCR_MTCC;
+    uint32_t a = s->scr_x[i], meta = s->scr_meta[i];
+    uint32_t mie = (s->mstatus & MSTATUS_MPIE) ? MSTATUS_MIE : 0;
+    s->mstatus = (s->mstatus & ~(uint32_t)MSTATUS_MIE) | mie | MSTATUS_MPIE | MSTATUS_MPP;
+    s->pcc_tag = s->scr_tag[i];
+    s->pcc_meta = meta;
+    cheriot_decode_bounds(meta, a, &s->pcc_base, &s->pcc_top);
+    s->pcc_perms = perms_of(s, meta);
+    check_interrupts(s);
+    jump(uc, s, a);
     return 1;
 }
 
@@ -688,6 +733,8 @@ static int fast_cap(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, uint32_t
     case K_CSRRCI:
         if (!fast_csr(uc, s, d)) return 0;
         break;
+    case K_MRET:
+        return fast_mret(uc, s); /* a jump: always a PC write */
     default:
         return 0;
     }
@@ -797,7 +844,459 @@ static void fast_bitmanip(void *uc, core_t *s, const dinsn_t *d, uint32_t pc, ui
     uint32_t a = read_x(uc, s, d->rs1);
     uint32_t b = d->rs2 ? read_x(uc, s, d->rs2) : (uint32_t)d->imm;
     set_reg(uc, s, d->rd, bitmanip_result(d->kind, a, b), 0, 0);
-    jump(uc, s, pc + size);
+    if (!s->hook_executes) jump(uc, s, pc + size); /* stock Unicorn would reject it */
+}
+
+/* --- the pre-decoder: first executions without Python ---------------------------------------
+ * An accelerator of Engine._instr_at (core/decode.py is the specification): for the encodings
+ * listed here it fills the decode-cache entry exactly as Python would, so the first execution
+ * of an instruction no longer costs a slow-path call. Anything else (illegal encodings, x16-x31,
+ * ecall/ebreak/wfi, CSRs outside FAST_CSRS, extensions the core lacks, ...) is left
+ * undecoded for Python. tests/core/test_predecode.py compares the two on every 16-bit encoding
+ * and on random and structured 32-bit ones. */
+
+static inline uint32_t field(uint32_t w, unsigned hi, unsigned lo, unsigned dest) {
+    return ((w >> lo) & ((1u << (hi - lo + 1)) - 1)) << dest;
+}
+
+static inline int32_t sext(uint32_t v, unsigned bits) {
+    return (int32_t)(v << (32 - bits)) >> (32 - bits);
+}
+
+static int put(dinsn_t *o, unsigned kind, unsigned rd, unsigned rs1, unsigned rs2, int32_t imm,
+               unsigned width, unsigned length, unsigned flags) {
+    o->rd = (uint8_t)rd;
+    o->rs1 = (uint8_t)rs1;
+    o->rs2 = (uint8_t)rs2;
+    o->imm = imm;
+    o->width = (uint8_t)width;
+    o->length = (uint8_t)length;
+    o->flags = (uint8_t)((o->flags & F_BREAKPOINT) | flags);
+    o->by_c = 1;
+    o->kind = (uint8_t)kind;
+    return 1;
+}
+
+static inline int fast_csr_number(uint32_t csr) {
+    return csr == CSR_MSTATUS || csr == CSR_MIE || csr == CSR_MEPC || csr == CSR_MCAUSE ||
+           csr == CSR_MTVAL || csr == CSR_MIP || csr == CSR_MSHWM || csr == CSR_MSHWMB;
+}
+
+/* 0x5B, funct3 0, funct7 0x7F: the single-source operation in the rs2 field (0: none). */
+static unsigned cap_unary_kind(unsigned sel) {
+    switch (sel) {
+    case 0x00: return K_CGETPERM;
+    case 0x01: return K_CGETTYPE;
+    case 0x02: return K_CGETBASE;
+    case 0x03: return K_CGETLEN;
+    case 0x04: return K_CGETTAG;
+    case 0x08: return K_CRRL;
+    case 0x09: return K_CRAM;
+    case 0x0A: return K_CMOVE;
+    case 0x0B: return K_CCLEARTAG;
+    case 0x0F: return K_CGETADDR;
+    case 0x17: return K_CGETHIGH;
+    case 0x18: return K_CGETTOP;
+    default: return 0;
+    }
+}
+
+/* 0x5B, funct3 0: the two-source operation of funct7 (0: none; CSpecialRW is separate). */
+static unsigned cap_binary_kind(unsigned f7) {
+    switch (f7) {
+    case 0x08: return K_CSETBOUNDS;
+    case 0x09: return K_CSETBOUNDSEXACT;
+    case 0x0A: return K_CSETBOUNDSROUNDDOWN;
+    case 0x0B: return K_CSEAL;
+    case 0x0C: return K_CUNSEAL;
+    case 0x0D: return K_CANDPERM;
+    case 0x10: return K_CSETADDR;
+    case 0x11: return K_CINCADDR;
+    case 0x14: return K_CSUB;
+    case 0x16: return K_CSETHIGH;
+    case 0x20: return K_CTESTSUBSET;
+    case 0x21: return K_CSEQX; /* CSetEqualExact */
+    default: return 0;
+    }
+}
+
+/* The bit-manipulation operation of an OP (0x33) or OP-IMM (0x13) encoding, in the decoder's
+ * row order (its exact-rs2 rows first); *unary: rs2 is part of the encoding; 0: none. */
+static unsigned bitmanip_kind(unsigned opcode, unsigned f3, unsigned f7, unsigned rs2,
+                              int *unary) {
+    *unary = 0;
+    if (opcode == 0x33) {
+        switch (f7 << 3 | f3) {
+        case 0x10 << 3 | 2: return K_SH1ADD;
+        case 0x10 << 3 | 4: return K_SH2ADD;
+        case 0x10 << 3 | 6: return K_SH3ADD;
+        case 0x20 << 3 | 7: return K_ANDN;
+        case 0x20 << 3 | 6: return K_ORN;
+        case 0x20 << 3 | 4: return K_XNOR;
+        case 0x05 << 3 | 6: return K_MAX;
+        case 0x05 << 3 | 7: return K_MAXU;
+        case 0x05 << 3 | 4: return K_MIN;
+        case 0x05 << 3 | 5: return K_MINU;
+        case 0x30 << 3 | 1: return K_ROL;
+        case 0x30 << 3 | 5: return K_ROR;
+        case 0x04 << 3 | 4:
+            if (rs2 == 0) {
+                *unary = 1;
+                return K_ZEXT_H;
+            }
+            return K_PACK;
+        case 0x04 << 3 | 7: return K_PACKH;
+        case 0x24 << 3 | 1: return K_BCLR;
+        case 0x24 << 3 | 5: return K_BEXT;
+        case 0x34 << 3 | 1: return K_BINV;
+        case 0x14 << 3 | 1: return K_BSET;
+        case 0x05 << 3 | 1: return K_CLMUL;
+        case 0x05 << 3 | 2: return K_CLMULR;
+        case 0x05 << 3 | 3: return K_CLMULH;
+        case 0x14 << 3 | 2: return K_XPERM4;
+        case 0x14 << 3 | 4: return K_XPERM8;
+        default: return 0;
+        }
+    }
+    *unary = 1;
+    switch (f7 << 3 | f3) {
+    case 0x30 << 3 | 1:
+        switch (rs2) {
+        case 0: return K_CLZ;
+        case 1: return K_CTZ;
+        case 2: return K_CPOP;
+        case 4: return K_SEXT_B;
+        case 5: return K_SEXT_H;
+        default: return 0;
+        }
+    case 0x04 << 3 | 1: return rs2 == 0x0F ? K_ZIP : 0;
+    case 0x04 << 3 | 5: return rs2 == 0x0F ? K_UNZIP : 0;
+    case 0x14 << 3 | 5: return rs2 == 0x07 ? K_ORC_B : 0;
+    case 0x34 << 3 | 5: return rs2 == 0x07 ? K_BREV8 : rs2 == 0x18 ? K_REV8 : 0;
+    default: break;
+    }
+    *unary = 0; /* the shift-immediate forms: rs2 is the shift amount */
+    switch (f7 << 3 | f3) {
+    case 0x30 << 3 | 5: return K_RORI;
+    case 0x24 << 3 | 1: return K_BCLRI;
+    case 0x24 << 3 | 5: return K_BEXTI;
+    case 0x34 << 3 | 1: return K_BINVI;
+    case 0x14 << 3 | 1: return K_BSETI;
+    default: return 0;
+    }
+}
+
+/* A bit-manipulation entry: R forms keep rs2, unary ones have none, the immediate forms carry
+ * the shift amount in imm. Not on this core (bitmanip_legal): left to Python (illegal). */
+static int predecode_bitmanip(uint64_t legal, unsigned opcode, unsigned f3, unsigned f7,
+                              unsigned rd, unsigned rs1, unsigned rs2, dinsn_t *o) {
+    int unary;
+    unsigned k = bitmanip_kind(opcode, f3, f7, rs2, &unary);
+    if (!k || !((legal >> (k - K_BITMANIP)) & 1) || rd >= 16 || rs1 >= 16) return 0;
+    if (opcode == 0x13 && !unary) return put(o, k, rd, rs1, 0, (int32_t)rs2, 0, 4, 0);
+    if (unary) return put(o, k, rd, rs1, 0, 0, 0, 4, 0);
+    if (rs2 >= 16) return 0;
+    return put(o, k, rd, rs1, rs2, 0, 0, 4, 0);
+}
+
+static int predecode32(uint32_t opts, uint64_t legal, uint32_t w, dinsn_t *o) {
+    unsigned opcode = w & 0x7F, f3 = (w >> 12) & 7, f7 = w >> 25;
+    unsigned rd = (w >> 7) & 0x1F, rs1 = (w >> 15) & 0x1F, rs2 = (w >> 20) & 0x1F;
+    int32_t imm_i = (int32_t)w >> 20;
+    int32_t imm_s = sext((f7 << 5) | rd, 12);
+    switch (opcode) {
+    case 0x37: /* lui */
+        if (rd >= 16) return 0;
+        return put(o, K_NATIVE_INT, rd, 0, 0, (int32_t)(w & 0xFFFFF000u), 0, 4, 0);
+    case 0x17: /* auipcc: the immediate is shifted by 11 */
+        if (rd >= 16) return 0;
+        return put(o, K_AUIPCC, rd, 0, 0, (int32_t)(w & 0xFFFFF000u) >> 1, 0, 4, 0);
+    case 0x7B: /* auicgp: CIncAddrImm of cgp (c3) */
+        if (rd >= 16) return 0;
+        return put(o, K_CINCADDRIMM, rd, 3, 0, (int32_t)(w & 0xFFFFF000u) >> 1, 0, 4, 0);
+    case 0x6F: { /* cjal */
+        uint32_t j = field(w, 31, 31, 20) | field(w, 30, 21, 1) | field(w, 20, 20, 11) |
+                     field(w, 19, 12, 12);
+        if (rd >= 16) return 0;
+        return put(o, K_CJAL, rd, 0, 0, sext(j, 21), 0, 4, 0);
+    }
+    case 0x67: /* cjalr */
+        if (f3 || rd >= 16 || rs1 >= 16) return 0;
+        return put(o, K_CJALR, rd, rs1, 0, imm_i, 0, 4, 0);
+    case 0x63: { /* conditional branches */
+        uint32_t b = field(w, 31, 31, 12) | field(w, 30, 25, 5) | field(w, 11, 8, 1) |
+                     field(w, 7, 7, 11);
+        if (f3 == 2 || f3 == 3 || rs1 >= 16 || rs2 >= 16) return 0;
+        return put(o, K_NATIVE_OTHER, 0, rs1, rs2, sext(b, 13), 0, 4, 0);
+    }
+    case 0x03: { /* lb lh lw clc lbu lhu */
+        static const uint8_t width[8] = {1, 2, 4, 8, 1, 2, 0, 0};
+        if (f3 >= 6 || rd >= 16 || rs1 >= 16) return 0;
+        if (f3 == 3) {
+            if (opts & DECODE_NO_FAST_CLC) return 0;
+            return put(o, K_CLC, rd, rs1, 0, imm_i, 8, 4, 0);
+        }
+        return put(o, K_LOAD, rd, rs1, 0, imm_i, width[f3], 4, f3 < 2 ? F_SIGNED : 0);
+    }
+    case 0x23: /* sb sh sw csc */
+        if (f3 >= 4 || rs1 >= 16 || rs2 >= 16) return 0;
+        if (f3 == 3) return put(o, K_CSC, 0, rs1, rs2, imm_s, 8, 4, 0);
+        return put(o, K_STORE, 0, rs1, rs2, imm_s, 1u << f3, 4, 0);
+    case 0x13: /* OP-IMM; the other funct7 of the shifts are bit manipulation */
+        if ((f3 == 1 && f7 != 0) || (f3 == 5 && f7 != 0 && f7 != 0x20))
+            return predecode_bitmanip(legal, opcode, f3, f7, rd, rs1, rs2, o);
+        if (rd >= 16 || rs1 >= 16) return 0;
+        return put(o, K_NATIVE_INT, rd, rs1, 0, (f3 == 1 || f3 == 5) ? (int32_t)rs2 : imm_i, 0,
+                   4, 0);
+    case 0x33: /* OP and M; other funct7 are bit manipulation */
+        if (!(f7 == 0 || f7 == 1 || (f7 == 0x20 && (f3 == 0 || f3 == 5))))
+            return predecode_bitmanip(legal, opcode, f3, f7, rd, rs1, rs2, o);
+        if (rd >= 16 || rs1 >= 16 || rs2 >= 16) return 0;
+        return put(o, K_NATIVE_INT, rd, rs1, rs2, 0, 0, 4, 0);
+    case 0x0F: /* fence (its fields are ignored), fence.i */
+        if (f3 > 1) return 0;
+        return put(o, K_NATIVE_OTHER, 0, 0, 0, f3 ? 0 : (int32_t)(w >> 20), 0, 4, 0);
+    case 0x73: { /* CSR instructions of FAST_CSRS: imm is the CSR, rs1 the zimm of the I forms */
+        uint32_t csr = w >> 20;
+        if (w == 0x30200073u) return put(o, K_MRET, 0, 0, 0, 0, 0, 4, 0);
+        if (f3 == 0 || f3 == 4 || !fast_csr_number(csr) || rd >= 16) return 0;
+        if (f3 < 4) {
+            if (rs1 >= 16) return 0;
+            return put(o, K_CSRRW + f3 - 1, rd, rs1, 0, (int32_t)csr, 0, 4, 0);
+        }
+        return put(o, K_CSRRWI + f3 - 5, rd, rs1, 0, (int32_t)csr, 0, 4, 0);
+    }
+    case 0x5B:
+        if (rd >= 16 || rs1 >= 16) return 0;
+        if (f3 == 1) return put(o, K_CINCADDRIMM, rd, rs1, 0, imm_i, 0, 4, 0);
+        if (f3 == 2) return put(o, K_CSETBOUNDSIMM, rd, rs1, 0, (int32_t)(w >> 20), 0, 4, 0);
+        if (f3 != 0) return 0;
+        if (f7 == 0x7F) {
+            unsigned k = cap_unary_kind(rs2);
+            return k ? put(o, k, rd, rs1, 0, 0, 0, 4, 0) : 0;
+        }
+        if (f7 == 0x01) return put(o, K_CSPECIALRW, rd, rs1, rs2, 0, 0, 4, 0); /* rs2: the SCR */
+        {
+            unsigned k = cap_binary_kind(f7);
+            if (!k || rs2 >= 16) return 0;
+            return put(o, k, rd, rs1, rs2, 0, 0, 4, 0);
+        }
+    default:
+        return 0;
+    }
+}
+
+static int predecode16(uint32_t opts, uint32_t h, dinsn_t *o) {
+    unsigned f3 = h >> 13, bit12 = (h >> 12) & 1;
+    unsigned rd = (h >> 7) & 0x1F, rs2 = (h >> 2) & 0x1F;
+    unsigned rdp = 8 + ((h >> 2) & 7), rs1p = 8 + ((h >> 7) & 7); /* rd'/rs2', rs1' */
+    int32_t imm6 = sext(field(h, 12, 12, 5) | field(h, 6, 2, 0), 6);
+    if (h == 0) return 0;
+    switch (h & 3) {
+    case 0: {
+        uint32_t word = field(h, 12, 10, 3) | field(h, 6, 6, 2) | field(h, 5, 5, 6);
+        uint32_t cap = field(h, 12, 10, 3) | field(h, 6, 5, 6);
+        switch (f3) {
+        case 0: { /* c.cincaddr4cspn */
+            uint32_t imm = field(h, 12, 11, 4) | field(h, 10, 7, 6) | field(h, 6, 6, 2) |
+                           field(h, 5, 5, 3);
+            return imm ? put(o, K_CINCADDRIMM, rdp, 2, 0, (int32_t)imm, 0, 2, 0) : 0;
+        }
+        case 2: return put(o, K_LOAD, rdp, rs1p, 0, (int32_t)word, 4, 2, 0); /* c.lw */
+        case 3: /* c.clc */
+            if (opts & DECODE_NO_FAST_CLC) return 0;
+            return put(o, K_CLC, rdp, rs1p, 0, (int32_t)cap, 8, 2, 0);
+        case 6: return put(o, K_STORE, 0, rs1p, rdp, (int32_t)word, 4, 2, 0); /* c.sw */
+        case 7: return put(o, K_CSC, 0, rs1p, rdp, (int32_t)cap, 8, 2, 0);    /* c.csc */
+        default: return 0;
+        }
+    }
+    case 1:
+        switch (f3) {
+        case 0: /* c.nop, c.addi (a no-op hint with a zero immediate) */
+            if (rd == 0) return put(o, K_NATIVE_INT, 0, 0, 0, imm6, 0, 2, 0);
+            if (rd >= 16) return 0;
+            return put(o, imm6 ? K_NATIVE_INT : K_NATIVE_OTHER, rd, rd, 0, imm6, 0, 2, 0);
+        case 1:
+        case 5: { /* c.cjal, c.j */
+            uint32_t j = field(h, 12, 12, 11) | field(h, 11, 11, 4) | field(h, 10, 9, 8) |
+                         field(h, 8, 8, 10) | field(h, 7, 7, 6) | field(h, 6, 6, 7) |
+                         field(h, 5, 3, 1) | field(h, 2, 2, 5);
+            return put(o, K_CJAL, f3 == 1 ? 1 : 0, 0, 0, sext(j, 12), 0, 2, 0);
+        }
+        case 2: /* c.li */
+            if (rd >= 16) return 0;
+            return put(o, K_NATIVE_INT, rd, 0, 0, imm6, 0, 2, 0);
+        case 3:
+            if (rd == 2) { /* c.cincaddr16csp */
+                int32_t imm = sext(field(h, 12, 12, 9) | field(h, 6, 6, 4) | field(h, 5, 5, 6) |
+                                   field(h, 4, 3, 7) | field(h, 2, 2, 5), 10);
+                return imm ? put(o, K_CINCADDRIMM, 2, 2, 0, imm, 0, 2, 0) : 0;
+            } else { /* c.lui */
+                int32_t imm = sext(field(h, 12, 12, 17) | field(h, 6, 2, 12), 18);
+                if (!imm || rd >= 16) return 0;
+                return put(o, K_NATIVE_INT, rd, 0, 0, imm, 0, 2, 0);
+            }
+        case 6:
+        case 7: { /* c.beqz, c.bnez */
+            uint32_t b = field(h, 12, 12, 8) | field(h, 11, 10, 3) | field(h, 6, 5, 6) |
+                         field(h, 4, 3, 1) | field(h, 2, 2, 5);
+            return put(o, K_NATIVE_OTHER, 0, rs1p, 0, sext(b, 9), 0, 2, 0);
+        }
+        default: { /* 4: arithmetic on rs1' */
+            unsigned funct2 = (h >> 10) & 3;
+            if (funct2 < 2) { /* c.srli, c.srai (shamt 0: a no-op hint) */
+                unsigned shamt = (h >> 2) & 0x1F;
+                if (bit12) return 0;
+                return put(o, shamt ? K_NATIVE_INT : K_NATIVE_OTHER, rs1p, rs1p, 0,
+                           (int32_t)shamt, 0, 2, 0);
+            }
+            if (funct2 == 2) return put(o, K_NATIVE_INT, rs1p, rs1p, 0, imm6, 0, 2, 0);
+            if (bit12) return 0; /* c.subw, c.addw */
+            return put(o, K_NATIVE_INT, rs1p, rs1p, rdp, 0, 0, 2, 0); /* sub xor or and */
+        }
+        }
+    case 2:
+        switch (f3) {
+        case 0: /* c.slli (shamt 0: a no-op hint unless rd is zero) */
+            if (bit12 || rd >= 16) return 0;
+            return put(o, (rs2 == 0 && rd != 0) ? K_NATIVE_OTHER : K_NATIVE_INT, rd, rd, 0,
+                       (int32_t)rs2, 0, 2, 0);
+        case 2: /* c.lwsp */
+            if (rd == 0 || rd >= 16) return 0;
+            return put(o, K_LOAD, rd, 2, 0,
+                       (int32_t)(field(h, 12, 12, 5) | field(h, 6, 4, 2) | field(h, 3, 2, 6)),
+                       4, 2, 0);
+        case 3: /* c.clcsp */
+            if (rd == 0 || rd >= 16 || (opts & DECODE_NO_FAST_CLC)) return 0;
+            return put(o, K_CLC, rd, 2, 0,
+                       (int32_t)(field(h, 12, 12, 5) | field(h, 6, 5, 3) | field(h, 4, 2, 6)),
+                       8, 2, 0);
+        case 6: /* c.swsp */
+            if (rs2 >= 16) return 0;
+            return put(o, K_STORE, 0, 2, rs2, (int32_t)(field(h, 12, 9, 2) | field(h, 8, 7, 6)),
+                       4, 2, 0);
+        case 7: /* c.cscsp */
+            if (rs2 >= 16) return 0;
+            return put(o, K_CSC, 0, 2, rs2, (int32_t)(field(h, 12, 10, 3) | field(h, 9, 7, 6)),
+                       8, 2, 0);
+        case 4:
+            if (rd >= 16 || rs2 >= 16) return 0;
+            if (!bit12 && rs2 == 0) return rd ? put(o, K_CJALR, 0, rd, 0, 0, 0, 2, 0) : 0;
+            if (!bit12) return put(o, K_NATIVE_INT, rd, 0, rs2, 0, 0, 2, 0); /* c.mv */
+            if (rs2 == 0) return rd ? put(o, K_CJALR, 1, rd, 0, 0, 0, 2, 0) : 0; /* c.ebreak */
+            return put(o, K_NATIVE_INT, rd, rd, rs2, 0, 0, 2, 0); /* c.add */
+        default:
+            return 0;
+        }
+    default:
+        return 0;
+    }
+}
+
+/* Decode ``word`` (the instruction's first bytes, little-endian) into ``out``; 0 when Python must
+ * decode it. Exported for the differential test. */
+int cheriot_predecode(uint32_t opts, uint64_t bitmanip_legal, uint32_t word, dinsn_t *out) {
+    if ((word & 3) == 3) return predecode32(opts, bitmanip_legal, word, out);
+    return predecode16(opts, word & 0xFFFF, out);
+}
+
+/* The first execution at pc of region r (RAM with a decode cache): decode it here if we can. */
+static int predecode_at(core_t *s, region_t *r, uint32_t pc, dinsn_t *d) {
+    uint32_t off = pc - r->base, word = 0;
+    if (off + 2 > r->size) return 0;
+    __builtin_memcpy(&word, r->host + off, 2);
+    if ((word & 3) == 3) {
+        if (off + 4 > r->size) return 0;
+        __builtin_memcpy(&word, r->host + off, 4);
+    }
+    return cheriot_predecode(s->decode_opts, s->bitmanip_legal, word, d);
+}
+
+
+/* --- the instruction trace (cheriot_gdbserver/trace.py) -----------------------------------
+ * An INSN record {TRACE_INSN | length << 8, pc, instruction bits, 0} for each instruction
+ * started, followed by an EFFECT record {TRACE_EFFECT | reg << 8, x, meta, tag} for each
+ * general-purpose register it changed. Effects are found at the next instruction boundary
+ * (the next hook call, a trap, the end of the run), by comparing with the values saved when
+ * the instruction started. */
+
+static void trace_push(core_t *s, uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3) {
+    if (s->trace_len >= s->trace_cap) {
+        s->trace_flush();
+        if (s->trace_len >= s->trace_cap) return; /* not drained: lose it rather than overrun */
+    }
+    uint32_t *r = s->trace_buf + (size_t)s->trace_len * TRACE_WORDS;
+    r[0] = w0;
+    r[1] = w1;
+    r[2] = w2;
+    r[3] = w3;
+    s->trace_len++;
+}
+
+static inline void trace_compare(core_t *s, unsigned r, uint32_t x) {
+    uint32_t meta = s->meta[r], tag = s->tag[r];
+    if (x != s->trace_x[r] || meta != s->trace_meta[r] || tag != s->trace_tag[r])
+        trace_push(s, TRACE_EFFECT | r << 8, x, meta, tag);
+}
+
+/* Record the effects of the pending instruction. From the hook Unicorn holds the registers;
+ * from Python (in_python) the shadow x[] does (the slow path synced it). */
+static void trace_settle(void *uc, core_t *s, int in_python) {
+    if (s->trace_pending == 1) {
+        unsigned r = s->trace_rd;
+        uint32_t x = s->x[r];
+        if (r && !in_python) s->reg_read(uc, s->reg_ids[r], &x);
+        if (r) trace_compare(s, r, x);
+    } else if (s->trace_pending == 2) {
+        for (unsigned r = 1; r < 16; r++) {
+            uint32_t x = s->x[r];
+            if (!in_python) s->reg_read(uc, s->reg_ids[r], &x);
+            trace_compare(s, r, x);
+        }
+    }
+    s->trace_pending = 0;
+}
+
+static inline uint32_t insn_bits(region_t *r, uint32_t pc, uint32_t size) {
+    uint32_t w = 0;
+    __builtin_memcpy(&w, r->host + (pc - r->base), size);
+    return w;
+}
+
+/* A fast-path instruction starts: only its rd can change (every compiled kind writes rd or
+ * nothing), so only rd's value before it is kept (trace_before, ahead of any change), and
+ * once it is accepted its INSN record follows (trace_fast). */
+static inline void trace_before(void *uc, core_t *s, const dinsn_t *d) {
+    unsigned rd = d->rd < 16 ? d->rd : 0;
+    if (rd) {
+        uint32_t x = s->x[rd];
+        s->reg_read(uc, s->reg_ids[rd], &x);
+        s->trace_x[rd] = x;
+        s->trace_meta[rd] = s->meta[rd];
+        s->trace_tag[rd] = s->tag[rd];
+    }
+    s->trace_rd = rd;
+}
+
+static inline void trace_fast(core_t *s, region_t *r, uint32_t pc, uint32_t size) {
+    trace_push(s, TRACE_INSN | size << 8, pc, insn_bits(r, pc, size), 0);
+    s->trace_pending = 1;
+}
+
+/* Python's side (the slow path's tracer call, a trap, the end of a run): settle the pending
+ * instruction, then (bits != 0 or length != 0) start one the slow path is about to execute,
+ * keeping every register. */
+void cheriot_trace_slow(core_t *s, uint32_t pc, uint32_t length, uint32_t bits) {
+    trace_settle(NULL, s, 1);
+    if (!length) return;
+    trace_push(s, TRACE_INSN | length << 8, pc, bits, 0);
+    for (unsigned r = 1; r < 16; r++) {
+        s->trace_x[r] = s->x[r];
+        s->trace_meta[r] = s->meta[r];
+        s->trace_tag[r] = s->tag[r];
+    }
+    s->trace_pending = 2;
 }
 
 static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
@@ -823,14 +1322,17 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
     uint32_t pc = (uint32_t)address;
 
     if (s->history[(s->hist_pos - 1) & 63] != pc) s->history[s->hist_pos++ & 63] = pc;
+    if (s->trace_on) trace_settle(uc, s, 0);
 
     if (s->attention || s->instret >= s->event_at || s->reference) goto slow;
     /* Instruction fetch (isa.md §7.4): tagged PCC and every parcel inside its bounds. */
     if (!s->pcc_tag || pc < s->pcc_base || (uint64_t)pc + size > s->pcc_top) goto slow;
     region_t *r = find_region(s, pc);
     if (!r || !r->dtab) goto slow;
-    const dinsn_t *d = &r->dtab[(pc - r->base) >> 1];
+    dinsn_t *d = &r->dtab[(pc - r->base) >> 1];
     if (d->flags & F_BREAKPOINT) goto slow;
+    if (d->kind == K_UNDECODED && !predecode_at(s, r, pc, d)) goto slow;
+    if (s->trace_on) trace_before(uc, s, d);
 
     switch (d->kind) {
     case K_NATIVE_INT:
@@ -840,7 +1342,8 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         break;
     case K_LOAD: {
         uint32_t va = s->x[d->rs1] + (uint32_t)d->imm;
-        if (!access_ok(s, d->rs1, va, d->width, PERM_LD, WATCH_READ)) goto slow;
+        region_t *dr = access_ok(s, d->rs1, va, d->width, PERM_LD, WATCH_READ);
+        if (!dr || (dr->kind == REGION_MMIO && (va & (d->width - 1u)))) goto slow;
         clear_int(s, d->rd);
         break;
     }
@@ -849,12 +1352,14 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         region_t *dr = access_ok(s, d->rs1, va, d->width, PERM_SD, WATCH_WRITE);
         if (!dr) goto slow;
         if (dr->kind == REGION_RAM) store_effects(s, dr, va, d->width);
+        else if (va & (d->width - 1u)) goto slow; /* Unicorn might split it: the device sees one */
         break;
     }
     default:
         if (d->kind >= K_BITMANIP) fast_bitmanip(uc, s, d, pc, size);
         else if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
     }
+    if (s->trace_on) trace_fast(s, r, pc, size);
     s->instret++;
     s->n_fast++;
     return;

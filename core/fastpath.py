@@ -19,15 +19,22 @@ from ..errors import EngineError
 from .state import (
     ACT_JUMP,
     ACT_STOP,
+    DECODE_NO_FAST_CLC,
     F_BREAKPOINT,
     F_SIGNED,
     FAST_CSRS,
     FAST_KINDS,
+    KIND_ALIASES,
     MAX_REGIONS,
     MAX_WATCH,
     REGION_MMIO,
     REGION_RAM,
+    REGION_SLOTS,
     SLOW_CALLBACK,
+    TRACE_EFFECT,
+    TRACE_FLUSH_CALLBACK,
+    TRACE_INSN,
+    TRACE_WORDS,
     WATCH_READ,
     WATCH_WRITE,
     CoreState,
@@ -99,24 +106,26 @@ def python_abi() -> tuple[dict[str, int], dict[str, int]]:
         for name, *_ in struct._fields_:
             layout[f"{prefix}.{name}"] = getattr(struct, name).offset
     constants = {
-        "MAX_REGIONS": MAX_REGIONS, "MAX_WATCH": MAX_WATCH,
+        "MAX_REGIONS": MAX_REGIONS, "REGION_SLOTS": REGION_SLOTS, "MAX_WATCH": MAX_WATCH,
         "K_UNDECODED": Kind.UNDECODED, "K_NATIVE_INT": Kind.NATIVE_INT,
         "K_NATIVE_OTHER": Kind.NATIVE_OTHER, "K_LOAD": Kind.LOAD, "K_STORE": Kind.STORE,
         "F_BREAKPOINT": F_BREAKPOINT, "F_SIGNED": F_SIGNED,
         "REGION_RAM": REGION_RAM, "REGION_MMIO": REGION_MMIO,
         "ACT_JUMP": ACT_JUMP, "ACT_STOP": ACT_STOP,
         "WATCH_READ": WATCH_READ, "WATCH_WRITE": WATCH_WRITE,
+        "DECODE_NO_FAST_CLC": DECODE_NO_FAST_CLC, "TRACE_WORDS": TRACE_WORDS,
+        "TRACE_INSN": TRACE_INSN, "TRACE_EFFECT": TRACE_EFFECT,
         "PERM_SEALING": SEALING_PERMS, "MSTATUS_MIE": MSTATUS_MIE,
         "MSTATUS_MPIE": MSTATUS_MPIE, "MSTATUS_MPP": MSTATUS_MPP,
         "SCR_MTCC": SCR_MTCC, "SCR_MTDC": SCR_MTDC, "SCR_MSCRATCHC": SCR_MSCRATCHC,
         "SCR_MEPCC": SCR_MEPCC, "MIE_WRITABLE": MIE_WRITABLE,
     }
     names = {"mstatus": "MSTATUS", "mie": "MIE", "mepc": "MEPC", "mcause": "MCAUSE",
-             "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
+             "mtval": "MTVAL", "mip": "MIP", "mshwm": "MSHWM", "mshwmb": "MSHWMB"}
     for number in FAST_CSRS:
         constants[f"CSR_{names[CSRS[number].name]}"] = number
     for op, kind in FAST_KINDS.items():
-        if op != "csetequalexact":  # an alias of cseqx
+        if op not in KIND_ALIASES:
             constants[f"K_{op.upper().replace('.', '_')}"] = kind
     for perm in ("GL", "LG", "SD", "LM", "SL", "LD", "MC", "SR", "EX", "US", "SE"):
         constants[f"PERM_{perm}"] = Perm[perm]
@@ -140,6 +149,20 @@ def check_abi(lib: ctypes.CDLL) -> None:
     if problems:
         raise EngineError("the compiled fast path does not match core/state.py (rebuild it with "
                           "pip install -e .): " + "; ".join(problems))
+
+
+# The set of encodings our Unicorn patch leaves to this hook (uc_cheriot_patch_level): 2 adds
+# bit manipulation. A library with another set runs as the stock one (with block exits).
+PATCH_LEVEL = 2
+
+
+def patch_level(uclib: ctypes.CDLL) -> int:
+    """0 for the stock library, else the level of our patch it was built with."""
+    level = getattr(uclib, "uc_cheriot_patch_level", None)
+    if level is None:
+        return 0
+    level.restype = ctypes.c_uint
+    return int(level())
 
 
 class FastPath:
@@ -166,12 +189,63 @@ class FastPath:
             raise EngineError(f"uc_hook_add failed with Unicorn error {err}")
         # Our Unicorn build (scripts/build-unicorn) leaves the instructions this hook executes
         # out of its translated code; with the stock build the hook skips them with a PC write.
-        hook_executes = getattr(uclib, "uc_cheriot_hook_executes", None)
-        if hook_executes is not None:
+        if patch_level(uclib) == PATCH_LEVEL:
+            hook_executes = uclib.uc_cheriot_hook_executes
             hook_executes.argtypes = [ctypes.c_void_p, ctypes.c_bool]
             if hook_executes(uc._uch, True) == 0:
                 core.hook_executes = 1
         self.core = core
+
+
+class TraceRecorder:
+    """The compiled side of an instruction trace: fastpath.c appends a record for each
+    instruction started and each register it changed (fastpath.c, "the instruction trace");
+    ``on_full`` is called when the buffer is full and must ``take()`` the records."""
+
+    def __init__(self, core: CoreState, on_full, capacity: int = 1 << 14) -> None:  # noqa: ANN001
+        self._lib = library()
+        self._lib.cheriot_trace_slow.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+                                                 ctypes.c_uint32, ctypes.c_uint32]
+        self._lib.cheriot_trace_slow.restype = None
+        self.core = core
+        self._buffer = (ctypes.c_uint32 * (TRACE_WORDS * capacity))()
+        self._view = memoryview(self._buffer).cast("B").cast("I")
+
+        def full() -> int:
+            try:
+                on_full()
+            except Exception:  # noqa: BLE001 - never unwind through Unicorn; the next take()
+                pass           # at a trap or the end reports what remains
+            return 0
+
+        self._on_full = TRACE_FLUSH_CALLBACK(full)  # keep a reference: C holds the pointer
+        core.trace_buf = ctypes.addressof(self._buffer)
+        core.trace_cap = capacity
+        core.trace_len = 0
+        core.trace_flush = self._on_full
+        core.trace_pending = 0
+        core.trace_on = 1
+
+    def slow(self, pc: int, length: int, bits: int) -> None:
+        """The slow path is about to execute the instruction at ``pc``."""
+        self._lib.cheriot_trace_slow(ctypes.addressof(self.core), pc, length, bits)
+
+    def settle(self) -> None:
+        """Record the effects of the instruction started last (at a trap, at the end)."""
+        self._lib.cheriot_trace_slow(ctypes.addressof(self.core), 0, 0, 0)
+
+    def take(self) -> list[int]:
+        """The records so far, as a flat list of words; the buffer starts again empty."""
+        n = self.core.trace_len
+        words = self._view[:n * TRACE_WORDS].tolist()
+        self.core.trace_len = 0
+        return words
+
+    def close(self) -> None:
+        self.core.trace_on = 0
+        self.core.trace_pending = 0
+        self.core.trace_buf = None
+        self.core.trace_cap = self.core.trace_len = 0
 
 
 # --- x1-x15 and the PC in one call ------------------------------------------------------------
@@ -204,3 +278,24 @@ class RegisterBatch:
             raise EngineError(f"uc_reg_read_batch failed with Unicorn error {err}")
         values = self._values[:]
         return values[:15], values[15] & 0xFFFF_FFFF
+
+
+# uc_mmio_map's callbacks (unicorn.h uc_cb_mmio_read_t / uc_cb_mmio_write_t).
+_MMIO_READ = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint,
+                              ctypes.c_void_p)
+_MMIO_WRITE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint,
+                               ctypes.c_uint64, ctypes.c_void_p)
+
+
+def map_mmio(uc: Uc, base: int, size: int, read, write) -> tuple[object, object]:  # noqa: ANN001
+    """Map [base, base+size) as a device window whose accesses call ``read(uc, offset, width,
+    None)`` and ``write(uc, offset, width, value, None)`` straight from C; the binding's
+    mmio_map wraps each call in two more Python frames. They must not raise. Returns the
+    callback objects, which must be kept alive as long as the mapping."""
+    callbacks = (_MMIO_READ(read), _MMIO_WRITE(write))
+    err = _binding.uclib.uc_mmio_map(uc._uch, base, size,
+                                     ctypes.cast(callbacks[0], ctypes.c_void_p), None,
+                                     ctypes.cast(callbacks[1], ctypes.c_void_p), None)
+    if err:
+        raise EngineError(f"uc_mmio_map failed with Unicorn error {err}")
+    return callbacks

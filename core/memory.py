@@ -15,7 +15,7 @@ from typing import Protocol
 
 from ..errors import MemoryAccessError
 from .hart import AccessFault
-from .state import REGION_RAM, CoreState, DecodedInsn
+from .state import MAX_REGIONS, REGION_MMIO, REGION_RAM, CoreState, DecodedInsn
 
 GRANULE = 8
 
@@ -90,14 +90,23 @@ class Memory:
         self.write_listeners: list[tuple[int, int, Callable[[int, bytes], None]]] = []
 
     def describe_into(self, core: CoreState) -> None:
-        """Publish the RAM regions to the fast path. Device windows are left out: an access
-        there is not in any published region, so it always takes the Python path."""
+        """Publish the regions to the fast path: RAM first (the common case of its linear
+        search), then device windows as far as slots remain. An aligned access to a published
+        device window runs natively (Unicorn calls the device through the engine's MMIO
+        callbacks); anything else there, and every access to a window left out, takes the
+        Python path."""
         ram = [r for r in self.regions if isinstance(r, RamRegion)]
-        if len(ram) > len(core.regions):
-            raise ValueError(f"at most {len(core.regions)} RAM regions are supported")
-        core.nregions = len(ram)
-        for slot, region in zip(core.regions, ram, strict=False):
-            slot.base, slot.size, slot.kind = region.base, region.size, REGION_RAM
+        mmio = [r for r in self.regions if isinstance(r, MmioRegion)]
+        if len(ram) > MAX_REGIONS:
+            raise ValueError(f"at most {MAX_REGIONS} RAM regions are supported")
+        published: list[Region] = [*ram, *mmio][:len(core.regions)]
+        core.nregions = len(published)
+        for slot, region in zip(core.regions, published, strict=False):
+            slot.base, slot.size = region.base, region.size
+            if isinstance(region, MmioRegion):
+                slot.kind, slot.host, slot.tags, slot.dtab = REGION_MMIO, None, None, None
+                continue
+            slot.kind = REGION_RAM
             slot.host = ctypes.addressof(region.buffer)
             slot.tags = ctypes.addressof(region.tags) if region.tags is not None else None
             slot.dtab = ctypes.addressof(region.dtab) if region.dtab is not None else None

@@ -15,7 +15,8 @@ import ctypes
 
 from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 
-MAX_REGIONS = 8
+MAX_REGIONS = 8  # RAM and ROM regions of a board (boards/board.py enforces it)
+REGION_SLOTS = 16  # regions the fast path sees: the RAM ones, then device windows
 MAX_WATCH = 8
 
 # Decoded-instruction cache entry flags.
@@ -34,11 +35,19 @@ FAST_KINDS = {
     # System-level instructions (numbered from 64 in fastpath.c).
     "cspecialrw": 64, "cseal": 65, "cunseal": 66, "crrl": 67, "cram": 68,
     "csrrw": 69, "csrrs": 70, "csrrc": 71, "csrrwi": 72, "csrrsi": 73, "csrrci": 74,
+    "mret": 75,
+    # AUICGP is CIncAddrImm of cgp: the decoder gives it rs1 = 3 and the shifted immediate.
+    "auicgp": 17,
 }
+# Operations sharing another's compiled kind (fastpath.c has one K_ name for both).
+KIND_ALIASES = frozenset({"csetequalexact", "auicgp"})
 CSR_OPS = frozenset({"csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"})
 # The CSRs the fast path accesses itself (fastpath.c fast_csr): mstatus, mie, mepc (read),
-# mcause, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
-FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x344, 0xBC1, 0xBC2})
+# mcause, mtval, mip, mshwm, mshwmb. Every other CSR instruction stays with the reference.
+FAST_CSRS = frozenset({0x300, 0x304, 0x341, 0x342, 0x343, 0x344, 0xBC1, 0xBC2})
+
+# What fastpath.c's pre-decoder may decode (core.decode_opts).
+DECODE_NO_FAST_CLC = 1  # CLC keeps the reference kind (the revocation bitmap is not plain RAM)
 
 # Watchpoint modes (a watch range applies to reads, writes or both).
 WATCH_READ = 1
@@ -61,6 +70,14 @@ ACT_STOP = 2     # stop emulation (with ACT_JUMP: after moving to ``next_pc``)
 U8, U32, I32, U64 = ctypes.c_uint8, ctypes.c_uint32, ctypes.c_int32, ctypes.c_uint64
 
 SLOW_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
+TRACE_FLUSH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int)
+
+# Instruction-trace records (fastpath.c): TRACE_WORDS words each, the first word's low byte
+# the kind (INSN: length, pc, bits; EFFECT: register, x, meta, tag) and its next byte the
+# length or register number.
+TRACE_WORDS = 4
+TRACE_INSN = 1
+TRACE_EFFECT = 2
 
 
 class DecodedInsn(ctypes.Structure):
@@ -68,7 +85,8 @@ class DecodedInsn(ctypes.Structure):
 
     _fields_ = [
         ("kind", U8), ("rd", U8), ("rs1", U8), ("rs2", U8),
-        ("width", U8), ("flags", U8), ("length", U8), ("pad", U8),
+        ("width", U8), ("flags", U8), ("length", U8),
+        ("by_c", U8),  # filled by fastpath.c's pre-decoder: Python has no Instr for it yet
         ("imm", I32),
     ]
 
@@ -92,7 +110,7 @@ class CoreState(ctypes.Structure):
         ("mstatus", U32), ("mshwm", U32), ("mshwmb", U32), ("xdirty", U32),
         ("instret", U64), ("event_at", U64),
         ("attention", U32), ("reference", U32), ("nregions", U32), ("nwatch", U32),
-        ("regions", Region * MAX_REGIONS),
+        ("regions", Region * REGION_SLOTS),
         ("watch_lo", U32 * MAX_WATCH), ("watch_hi", U32 * MAX_WATCH),
         ("watch_mode", U32 * MAX_WATCH),
         ("next_pc", U32), ("pad2", U32),
@@ -109,5 +127,10 @@ class CoreState(ctypes.Structure):
         ("n_exit", U64),
         ("scr_x", U32 * 4), ("scr_meta", U32 * 4), ("scr_tag", U32 * 4),
         ("mie", U32), ("mip", U32), ("mcause", U32), ("mtval", U32),
-        ("hook_executes", U32), ("pad5", U32),
+        ("hook_executes", U32), ("decode_opts", U32), ("pad5", U32),
+        ("bitmanip_legal", U64),
+        ("trace_buf", ctypes.c_void_p), ("trace_cap", U32), ("trace_len", U32),
+        ("trace_flush", TRACE_FLUSH_CALLBACK),
+        ("trace_on", U32), ("trace_pending", U32), ("trace_rd", U32), ("pad6", U32),
+        ("trace_x", U32 * 16), ("trace_meta", U32 * 16), ("trace_tag", U32 * 16),
     ]

@@ -48,16 +48,24 @@ def _load_bench_module():  # noqa: ANN202 - a script loaded as a module
 
 def _keys() -> set[str]:
     keys = set(RAW) | {f"{k}_{suffix}" for k in (*WORKLOADS, "rtos_firmware")
-                       for suffix in ("ips", "slow_share", "exit_share")}
-    return keys
+                       for suffix in ("ips", "cpu_ips", "slow_share", "exit_share")}
+    keys |= {r.removesuffix("_ips") + "_cpu_ips" for r in RAW}
+    keys |= {f"{k}_hook_ns" for k in WORKLOADS}
+    return keys | {"trace_ips", "trace_cpu_ips", "startup_run_s", "startup_serve_s"}
 
 
 def test_bench_json_has_every_figure_and_the_fast_path_carries_the_loops() -> None:
     figures = _bench("--iterations", "2000")
     assert set(figures) == _keys()
-    for key in (*(f"{k}_ips" for k in WORKLOADS), *RAW):
+    for key in (*(f"{k}_ips" for k in WORKLOADS), *(f"{k}_cpu_ips" for k in WORKLOADS), *RAW):
         value = figures[key]
         assert isinstance(value, float) and value > 0, key
+    for key in WORKLOADS:  # a cost per instruction, in nanoseconds: finite, whatever its sign
+        assert isinstance(figures[f"{key}_hook_ns"], float), key
+    for key in ("startup_run_s", "startup_serve_s"):
+        assert isinstance(figures[key], float) and 0 < figures[key] < 60, key
+    if figures["rtos_firmware_ips"] is not None:  # the demo exists: its trace was measured
+        assert isinstance(figures["trace_ips"], float) and figures["trace_ips"] > 0
     # Only the first execution of each instruction (decode) and the final ebreak reach Python.
     for key in ("integer_loop", "load_store_loop", "typical_mix"):
         assert figures[f"{key}_slow_share"] < 0.01, key
@@ -69,13 +77,13 @@ def test_bench_json_has_every_figure_and_the_fast_path_carries_the_loops() -> No
 
 
 def test_bench_on_the_stock_unicorn_computes_the_same_with_a_block_exit_per_cap_insn() -> None:
-    figures = _bench("--iterations", "2000", stock=True)
+    figures = _bench("--iterations", "2000", "--no-startup", stock=True)
     assert figures["compartment_call_slow_share"] < 0.01
     assert figures["typical_mix_exit_share"] > 0.2  # every capability instruction
 
 
 def test_bench_reference_mode_sends_every_instruction_to_python() -> None:
-    figures = _bench("--iterations", "300", "--reference")
+    figures = _bench("--iterations", "300", "--reference", "--no-startup")
     for key in WORKLOADS:
         assert figures[f"{key}_slow_share"] >= 1.0, key
 

@@ -177,9 +177,11 @@ def straight_program(tmp_path_factory: pytest.TempPathFactory):
     return build(BODY.format(skip=4, block=BLOCK), tmp_path_factory.mktemp("fuzz4"))
 
 
-def run_both(program, words: list[int]) -> tuple[int, int]:
+def run_both(program, words: list[int], counters: dict[str, int] | None = None
+             ) -> tuple[int, int]:
     """Run ``words`` in both modes, assert they agree, and return (instructions of the random
-    block executed, how many of them went through the Python slow path in the fast mode)."""
+    block executed, how many of them went through the Python slow path in the fast mode).
+    ``counters`` receives the fast engine's block exits and whether Unicorn is our build."""
     lo = program["random_code"]
     hi = lo + 4 * BLOCK
     results, in_block = [], []
@@ -202,6 +204,9 @@ def run_both(program, words: list[int]) -> tuple[int, int]:
         results.append(((stop.kind, stop.pc), last and (last.mcause, last.mtval, last.pc),
                         engine.core.instret, state(engine)))
         in_block.append(count[0])
+        if not reference and counters is not None:
+            counters["exits"] = engine.core.n_exit
+            counters["hook_executes"] = engine.core.hook_executes
     assert results[0] == results[1]
     slow, executed = in_block
     return executed, slow

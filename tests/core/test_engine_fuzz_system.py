@@ -2,8 +2,9 @@
 
 Random sequences of the instructions the RTOS switcher and scheduler live on: CSpecialRW of
 every special register (and of numbers that are not one), the hot CSRs (mstatus, mie, mip,
-mepc, mcause, mshwm, mshwmb) and a few cold ones, CSeal/CUnseal with sealing authorities of
-many object types, CRRL/CRAM, and jumps through sentries of every interrupt posture, with
+mepc, mcause, mtval, mshwm, mshwmb) and a few cold ones, CSeal/CUnseal with sealing
+authorities of many object types, CRRL/CRAM, MRET, AUICGP, and jumps through sentries of every
+interrupt posture, with
 interrupt lines asserted so that enabling interrupts takes one. Some code runs from a PCC
 without SR, so every permission check is exercised. The compiled fast path and the reference
 must agree on every register, special register, CSR, trap and memory byte; the decode
@@ -78,8 +79,9 @@ handler:
 	mret
 """
 
-HOT_CSRS = (0x300, 0x304, 0x341, 0x342, 0x344, 0xBC1, 0xBC2)
-COLD_CSRS = (0x340, 0x343, 0x305, 0xC00, 0xB00, 0x7C0)
+HOT_CSRS = (0x300, 0x304, 0x341, 0x342, 0x343, 0x344, 0xBC1, 0xBC2)
+COLD_CSRS = (0x340, 0x305, 0xC00, 0xB00, 0x7C0)
+MRET = 0x3020_0073
 CSR_F3 = {"csrrw": 1, "csrrs": 2, "csrrc": 3, "csrrwi": 5, "csrrsi": 6, "csrrci": 7}
 
 
@@ -114,9 +116,13 @@ def _word(rng: random.Random) -> int:
         rs1 = rng.choice((1, 5, 7, 8, 9, 11, reg()))
         imm = 0 if rng.random() < 0.8 else rng.choice((2, 4, -4))
         return ((imm & 0xFFF) << 20) | (rs1 << 15) | (rd << 7) | 0x67
-    if family < 0.90:  # move a sealing authority's address (object types 0-15)
+    if family < 0.88:  # move a sealing authority's address (object types 0-15)
         return ((rng.randrange(-4, 12) & 0xFFF) << 20) | (1 << 12) | (reg() << 15) \
             | (reg() << 7) | 0x5B
+    if family < 0.90:  # mret: to MEPCC (often a trap's, sometimes set by cspecialw)
+        return MRET
+    if family < 0.92:  # auicgp: cgp moved by a small multiple of 2 KiB
+        return ((rng.randrange(-2, 3) & 0xFFFFF) << 12) | (reg() << 7) | 0x7B
     if family < 0.95:  # csetaddr to a small integer (t0 = 15, t2 = 3 at the start)
         return _r(0x10, rng.choice((5, 7, 5, 7, reg())), rng.choice((3, 14, reg())), reg())
     return (rng.randrange(-64, 64) & 0xFFF) << 20 | (reg() << 15) | (reg() << 7) | 0x13  # addi
@@ -156,7 +162,8 @@ def program(tmp_path_factory: pytest.TempPathFactory):
 def test_the_generators_make_the_instructions_they_mean() -> None:
     rng = random.Random(1)
     ops = {decode(_word(rng)).op for _ in range(3000)}
-    assert {"cspecialrw", "cseal", "cunseal", "crrl", "cram", "cjalr", *CSR_F3} <= ops
+    assert {"cspecialrw", "cseal", "cunseal", "crrl", "cram", "cjalr", "mret", "auicgp",
+            *CSR_F3} <= ops
 
 
 @settings(max_examples=80, deadline=None,

@@ -46,3 +46,15 @@ def test_our_build_is_preferred_once_built() -> None:
     if not (directory / unicorn_build.LIBRARY).exists():
         pytest.skip("scripts/build-unicorn has not been run (or could not build) here")
     assert _probe() == [str(directory), "1"]
+
+
+def test_a_build_of_another_patch_level_runs_as_the_stock_one(monkeypatch) -> None:  # noqa: ANN001
+    # A library built from an older patch leaves fewer encodings to the hook: relying on it
+    # would skip instructions nobody executes.
+    from cheriot_gdbserver.core import fastpath
+    from cheriot_gdbserver.core.engine import Engine
+    from cheriot_gdbserver.core.memory import Memory, RamRegion
+
+    monkeypatch.setattr(fastpath, "patch_level", lambda _lib: fastpath.PATCH_LEVEL - 1)
+    engine = Engine(Memory([RamRegion("ram", 0x8000_0000, 0x1000)]))
+    assert engine.core.hook_executes == 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,7 @@ from cheriot_gdbserver.boards.machine import Machine
 from cheriot_gdbserver.debugger.commands.catalog import default_registry
 from cheriot_gdbserver.debugger.debug_context import DebugContext
 from cheriot_gdbserver.rtos import bundled
-
-
-def nm(elf: Path) -> dict[str, int]:
-    out = subprocess.run(["riscv64-unknown-elf-nm", str(elf)], check=True, text=True,
-                         capture_output=True).stdout
-    return {f[2]: int(f[0], 16) for f in (line.split() for line in out.splitlines())
-            if len(f) == 3}
+from tests.gdb_support import nm
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,6 @@ scripts use too.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,17 +18,10 @@ import pytest
 from cheriot_gdbserver.asm.build import assemble
 from cheriot_gdbserver.boards.image import load_elf
 from tests.capfields import CapFields, fields
+from tests.gdb_support import MISSING, Daemon, Gdb, attach, serve
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "scripts" / "examples"
 FIRMWARE = Path(__file__).resolve().parent / "firmware" / "debugee.S"
-
-MISSING = [tool for tool in ("gdb-multiarch", "riscv64-unknown-elf-as") if not shutil.which(tool)]
-if importlib.util.find_spec("pygdbmi") is None:
-    MISSING.append("pygdbmi")
-
-sys.path.insert(0, str(EXAMPLES))
-from cheriot_gdbmi import Daemon, Gdb  # noqa: E402 - imports pygdbmi only when gdb starts
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -124,32 +114,12 @@ def firmware(tmp_path_factory: pytest.TempPathFactory) -> Firmware:
 
 @pytest.fixture(scope="module")
 def daemon(firmware: Firmware) -> Iterator[Daemon]:
-    server = Daemon(firmware.elf)
-    yield server
-    assert server.stop() == 0, server.stderr
-
-
-def attach(elf: Path, daemon: Daemon) -> Gdb:
-    gdb = Gdb(elf)
-    try:
-        gdb.connect(daemon.address)
-    except BaseException:
-        gdb.close()
-        raise
-    return gdb
+    yield from serve(firmware.elf)
 
 
 @pytest.fixture
 def gdb(firmware: Firmware, daemon: Daemon) -> Iterator[Gdb]:
     """gdb attached to the shared daemon, the machine freshly reset (halted at _start)."""
-    session = attach(firmware.elf, daemon)
-    reset(session)
+    session = attach(firmware.elf, daemon, fresh=True)
     yield session
     session.close()
-
-
-def reset(gdb: Gdb) -> None:
-    """Power-on state (the catch mode is not part of it: back to the default too)."""
-    gdb.monitor("reset")
-    gdb.monitor("catch cheri")
-    gdb.console("maintenance flush register-cache")

@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 from cheriot_gdbmi import Daemon
 
+from tests.gdb_support import attach, reset
 from tests.gdbstub.rsp_client import RspClient
 
-from .conftest import Firmware, attach, reset
+from .conftest import Firmware
 
 
 def monitor(client: RspClient, command: str) -> str:

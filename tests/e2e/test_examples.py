@@ -8,8 +8,9 @@ import sys
 from cheriot_gdbmi import Daemon
 
 from tests.capfields import CapFields, assert_lines
+from tests.gdb_support import EXAMPLES
 
-from .conftest import COUNTER_CAP, EXAMPLES, FIRMWARE, SAVED_CRA_CAP, Firmware, fault_lines
+from .conftest import COUNTER_CAP, FIRMWARE, SAVED_CRA_CAP, Firmware, fault_lines
 
 
 def example(*args: str) -> subprocess.CompletedProcess[str]:

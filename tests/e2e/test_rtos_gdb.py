@@ -22,22 +22,15 @@ import pytest
 from cheriot_gdbmi import Daemon, Gdb, GdbError
 
 from cheriot_gdbserver.rtos import bundled
+from tests.gdb_support import attach, nm, run_to, serve
 
 from ..rtos_firmware.support import section, thread_records
-from .conftest import attach, reset
 
 SOURCES = Path(bundled.FIRMWARE_DIR)
 THREADS = {1: "demo.demo_main", 2: "producer.producer_run", 3: "consumer.consumer_run"}
 RTOS_COMMANDS = ["compartments", "compartment demo", "exports demo", "imports demo", "threads",
                  "callchain", "callchain 1", "futexes", "sealed csp", "heap", "heap 0x80000000",
                  "where csp", "audit", "audit demo"]
-
-
-def nm(elf: Path) -> dict[str, int]:
-    out = subprocess.run(["riscv64-unknown-elf-nm", str(elf)], check=True, text=True,
-                         capture_output=True).stdout
-    return {f[2]: int(f[0], 16) for f in (line.split() for line in out.splitlines())
-            if len(f) == 3}
 
 
 def sections(elf: Path) -> dict[str, tuple[int, int]]:
@@ -104,25 +97,14 @@ def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    server = Daemon(rtos_elf)
-    yield server
-    assert server.stop() == 0, server.stderr
+    yield from serve(rtos_elf)
 
 
 @pytest.fixture
 def gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
-    session = attach(rtos_elf, rtos_daemon)
-    reset(session)
+    session = attach(rtos_elf, rtos_daemon, fresh=True)
     yield session
     session.close()
-
-
-def run_to(gdb: Gdb, function: str) -> dict:
-    gdb.mi(f"-break-insert {function}")
-    stop = gdb.run("-exec-continue")
-    gdb.mi("-break-delete")
-    assert stop.payload["reason"] == "breakpoint-hit", stop.payload
-    return stop.payload
 
 
 def thread_info(gdb: Gdb) -> list[dict]:

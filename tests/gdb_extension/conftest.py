@@ -9,10 +9,6 @@ gdb loads the extension exactly as serve's attach line says: after connecting, `
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,18 +17,14 @@ import pytest
 from cheriot_gdbserver.asm.build import assemble
 from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
 from cheriot_gdbserver.rtos import bundled
+from tests.gdb_support import MISSING, Daemon, Gdb, attach, nm, run_to, serve
+
+__all__ = ["nm", "run_to"]  # the feature tests' helpers, shared with every gdb test
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 POINTERS = HERE / "firmware" / "pointers.S"
 DEBUGEE = ROOT / "tests" / "e2e" / "firmware" / "debugee.S"
-
-MISSING = [tool for tool in ("gdb-multiarch", "riscv64-unknown-elf-as") if not shutil.which(tool)]
-if importlib.util.find_spec("pygdbmi") is None:
-    MISSING.append("pygdbmi")
-
-sys.path.insert(0, str(ROOT / "scripts" / "examples"))
-from cheriot_gdbmi import Daemon, Gdb  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,13 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(skip)
-
-
-def nm(elf: Path) -> dict[str, int]:
-    out = subprocess.run(["riscv64-unknown-elf-nm", str(elf)], check=True, text=True,
-                         capture_output=True).stdout
-    return {f[2]: int(f[0], 16) for f in (line.split() for line in out.splitlines())
-            if len(f) == 3}
 
 
 @pytest.fixture(scope="session")
@@ -66,12 +51,6 @@ def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtosext"), board="sail")
 
 
-def serve(elf: Path) -> Iterator[Daemon]:
-    server = Daemon(elf)
-    yield server
-    assert server.stop() == 0, server.stderr
-
-
 @pytest.fixture(scope="module")
 def pointers_daemon(pointers_elf: Path) -> Iterator[Daemon]:
     yield from serve(pointers_elf)
@@ -84,17 +63,7 @@ def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
 
 def attach_with_extension(elf: Path, daemon: Daemon) -> Gdb:
     """gdb on ``elf``, connected, the machine reset to its entry, the extension loaded."""
-    gdb = Gdb(elf)
-    try:
-        gdb.connect(daemon.address)
-        gdb.monitor("reset")
-        gdb.console("maintenance flush register-cache")
-        loaded = gdb.console(f"source {ENTRY_SCRIPT}")
-        assert "cheriot: CHERIoT target: extension on" in loaded, loaded
-    except BaseException:
-        gdb.close()
-        raise
-    return gdb
+    return attach(elf, daemon, fresh=True, extension=ENTRY_SCRIPT)
 
 
 @pytest.fixture
@@ -109,10 +78,3 @@ def rtos_gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
     session = attach_with_extension(rtos_elf, rtos_daemon)
     yield session
     session.close()
-
-
-def run_to(gdb: Gdb, location: str) -> None:
-    gdb.mi(f"-break-insert {location}")
-    stop = gdb.run("-exec-continue")
-    gdb.mi("-break-delete")
-    assert stop.payload["reason"] == "breakpoint-hit", stop.payload

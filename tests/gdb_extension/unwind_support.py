@@ -9,11 +9,8 @@ The bundled demo thread (docs/firmware.md) calls ``faulty.faulty_read(2)`` (a go
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,19 +18,16 @@ import pytest
 
 from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
 from cheriot_gdbserver.rtos import bundled
+from tests.gdb_support import MISSING, Daemon, Gdb, nm, run_to, serve
+from tests.gdb_support import attach as attach_gdb
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["nm", "run_to"]
+
 SOURCES = Path(bundled.FIRMWARE_DIR)
 DEMO = SOURCES / "demo" / "demo.S"
 FAULTY = SOURCES / "faulty" / "faulty.S"
 
-MISSING = [tool for tool in ("gdb-multiarch", "riscv64-unknown-elf-as") if not shutil.which(tool)]
-if importlib.util.find_spec("pygdbmi") is None:
-    MISSING.append("pygdbmi")
 needs_tools = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}")
-
-sys.path.insert(0, str(ROOT / "scripts" / "examples"))
-from cheriot_gdbmi import Daemon, Gdb  # noqa: E402
 
 
 def line_of(path: Path, text: str, nth: int = 0) -> int:
@@ -41,13 +35,6 @@ def line_of(path: Path, text: str, nth: int = 0) -> int:
     lines = [n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line]
     assert len(lines) > nth, f"{text!r} is on lines {lines} of {path}"
     return lines[nth]
-
-
-def nm(elf: Path) -> dict[str, int]:
-    out = subprocess.run(["riscv64-unknown-elf-nm", str(elf)], check=True, text=True,
-                         capture_output=True).stdout
-    return {f[2]: int(f[0], 16) for f in (line.split() for line in out.splitlines())
-            if len(f) == 3}
 
 
 def disassembly(elf: Path, start: int, stop: int) -> list[tuple[int, str]]:
@@ -66,25 +53,17 @@ def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    server = Daemon(rtos_elf)
-    yield server
-    assert server.stop() == 0, server.stderr
+    yield from serve(rtos_elf)
 
 
 def attach(elf: Path, daemon: Daemon, extension: bool = True) -> Gdb:
     """gdb on ``elf``, connected, the machine reset to its entry, the extension loaded."""
-    gdb = Gdb(elf)
-    try:
-        gdb.connect(daemon.address)
-        gdb.monitor("reset")
-        gdb.console("maintenance flush register-cache")
-        if extension:
-            loaded = gdb.console(f"source {ENTRY_SCRIPT}")
-            assert "extension on" in loaded and "unwind" in loaded and "stepping" in loaded, \
-                loaded
-    except BaseException:
-        gdb.close()
-        raise
+    gdb = attach_gdb(elf, daemon, fresh=True)
+    if extension:
+        loaded = gdb.console(f"source {ENTRY_SCRIPT}")
+        if not ("extension on" in loaded and "unwind" in loaded and "stepping" in loaded):
+            gdb.close()
+            raise AssertionError(loaded)
     return gdb
 
 
@@ -93,13 +72,6 @@ def rtos_gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
     session = attach(rtos_elf, rtos_daemon)
     yield session
     session.close()
-
-
-def run_to(gdb: Gdb, location: str) -> None:
-    gdb.mi(f"-break-insert {location}")
-    stop = gdb.run("-exec-continue")
-    gdb.mi("-break-delete")
-    assert stop.payload["reason"] == "breakpoint-hit", stop.payload
 
 
 def frames(gdb: Gdb) -> list[str]:

@@ -16,8 +16,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from cheriot_gdbserver.rtos import bundled
-
-from ..e2e.conftest import MISSING, attach, reset
+from tests.gdb_support import MISSING, Daemon, Gdb, attach, serve
 
 FIRMWARE = Path(bundled.FIRMWARE_DIR)
 # Lines that emit no code: directives, labels, macro invocations that only emit data or
@@ -100,18 +99,13 @@ needs_gdb = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)
 
 
 @pytest.fixture(scope="module")
-def daemon(rtos_elf: Path) -> Iterator[object]:
-    from cheriot_gdbmi import Daemon
-
-    server = Daemon(rtos_elf)
-    yield server
-    assert server.stop() == 0, server.stderr
+def daemon(rtos_elf: Path) -> Iterator[Daemon]:
+    yield from serve(rtos_elf)
 
 
 @pytest.fixture
-def gdb(rtos_elf: Path, daemon) -> Iterator[object]:  # noqa: ANN001 - cheriot_gdbmi.Daemon
-    session = attach(rtos_elf, daemon)
-    reset(session)
+def gdb(rtos_elf: Path, daemon: Daemon) -> Iterator[Gdb]:
+    session = attach(rtos_elf, daemon, fresh=True)
     session.monitor("catch none")
     yield session
     session.close()
@@ -127,7 +121,7 @@ def line_of(relative: str, text: str) -> int:
 @needs_gdb
 @pytest.mark.parametrize("where", ["report_flaky", "body"])
 def test_bt_two_calls_deep_in_a_compartment_shows_both_callers(
-        gdb, where: str) -> None:  # noqa: ANN001 - cheriot_gdbmi.Gdb
+        gdb: Gdb, where: str) -> None:
     # demo_main -> flaky_round -> report_flaky, all in the demo compartment (demo.S): at the
     # function's first instruction (nothing pushed yet) and inside its body (its frame pushed).
     spot = "report_flaky" if where == "report_flaky" else \

@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 
 from cheriot_gdbserver.rtos import bundled
+from tests.gdb_support import MISSING, Daemon, Gdb, attach, nm, serve
 
-from ..e2e.conftest import MISSING, attach, reset
-from ..e2e.test_rtos_gdb import nm, source_line
+from ..e2e.test_rtos_gdb import source_line
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}")
 
-from cheriot_gdbmi import Daemon, Gdb  # noqa: E402 - on sys.path through tests.e2e.conftest
 
 INITIAL_CALLS = 100      # flaky.S: flaky_initial_globals, `calls` counts from 100
 
@@ -33,15 +32,12 @@ def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    server = Daemon(rtos_elf)
-    yield server
-    assert server.stop() == 0, server.stderr
+    yield from serve(rtos_elf)
 
 
 @pytest.fixture
 def gdb(rtos_elf: Path, daemon: Daemon) -> Iterator[Gdb]:
-    session = attach(rtos_elf, daemon)
-    reset(session)
+    session = attach(rtos_elf, daemon, fresh=True)
     session.monitor("catch none")     # the demo's own faults are the firmware's to handle
     yield session
     session.close()
