@@ -171,18 +171,18 @@ def firmware_handles(state: RtosState, mcause: int) -> bool:
 
     if not (mcause == MCAUSE_CHERI or mcause < 8):
         return True  # not an error (ecall, ...): the scheduler's business (rtos.md 3.4)
-    state.invalidate()
+    state.invalidate()  # mid-run: read this exception's state, and leave none of it behind
     try:
         thread = state.thread(state.current_thread_id())
         outcome = state.fault_outcome(thread.id, mcause) if thread is not None else None
+        if thread is None or outcome is None:
+            return False
+        if outcome.outcome is Outcome.SCHEDULER:
+            return True
+        return (outcome.outcome in (Outcome.HANDLER, Outcome.STACKLESS_HANDLER)
+                and not in_error_handler(outcome, thread))
     except Exception:  # noqa: BLE001 - unreadable state: stop, so the user can look
         log.warning("rtos.fault_unreadable", exc_info=True)
         return False
-    if thread is None:
-        return False
-    if outcome is None:
-        return False
-    if outcome.outcome is Outcome.SCHEDULER:
-        return True
-    return (outcome.outcome in (Outcome.HANDLER, Outcome.STACKLESS_HANDLER)
-            and not in_error_handler(outcome, thread))
+    finally:
+        state.invalidate()

@@ -165,11 +165,11 @@ def test_the_running_thread_from_current_agrees_with_the_thread_list(machine: Ma
 
 def test_read_only_commands_keep_this_stops_caches(at_fault) -> None:
     target, client, counted = at_fault
-    first = [client.monitor(c) for c in ("threads", "caps csp,cra", "futexes",
-                                         "where $csp")]
+    commands = ("threads", "caps csp,cra", "futexes", "where $csp", "fault")
+    first = [client.monitor(c) for c in commands]
+    assert "thread: 1 demo.demo_main" in first[-1]  # the fault's RTOS lines (the last ecall)
     assert Counted.reads(counted.take()) > 20
-    again = [client.monitor(c) for c in ("threads", "caps csp,cra", "futexes",
-                                         "where $csp")]
+    again = [client.monitor(c) for c in commands]
     assert again == first
     assert _thread_ids(client) == [1, 2, 3]
     client.ask(b"g")
@@ -197,9 +197,10 @@ def test_a_command_declared_as_changing_the_target_invalidates(machine: Machine)
     """The declaration is what counts: the same write, as a command that changes the target,
     is seen by the next thread list."""
     def idle(context, args) -> str:
+        sp = context.registers.capability("csp").address  # gdb's thread's, read before
         current = context.rtos.thread_reader.symbols["current"]
         context.machine.engine.write_memory(current, bytes(8))
-        return "current = NULL"
+        return f"current = NULL (csp was {sp:#x})"
     registry = CommandRegistry([*FAMILIES, CommandFamily("test", (
         Command("idle", "make the scheduler's current pointer null", idle),))])
     target = DebugTarget(machine, commands=registry)
@@ -209,8 +210,10 @@ def test_a_command_declared_as_changing_the_target_invalidates(machine: Machine)
         client.ask(b"Z0,%x,4" % address)
         client.ask(b"vCont;c")
         assert _thread_ids(client) == [1, 2, 3]
-        assert "state=running" in client.monitor("threads")
-        client.monitor("idle")
+        assert client.ask(b"Hg3") == b"OK"  # its save area is read when the command asks
+        said = client.monitor("idle")
+        saved_sp = target.context.rtos.context(3)["csp"].address  # the write left it alone
+        assert said == f"current = NULL (csp was {saved_sp:#x})\n"
         assert _thread_ids(client) == [1, 2, 3, 4]
         assert "state=running" not in client.monitor("threads")
         assert b"thread:4;" in client.ask(b"?")

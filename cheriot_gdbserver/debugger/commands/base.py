@@ -137,8 +137,9 @@ class CommandRegistry:
 
     def run(self, line: str, context: DebugContext) -> str:
         """Run one command line and return its output text. A command that changes the target
-        starts and ends with ``context.state_changed()``: it reads the target afresh, and
-        nothing read before it is served after it."""
+        ends with ``context.state_changed()``: nothing read before or during it is served
+        after it (what it reads after its own change, it reads after its own
+        ``state_changed()``)."""
         try:
             words = shlex.split(line)
         except ValueError as e:
@@ -151,7 +152,6 @@ class CommandRegistry:
             return self._unknown(name)
         if not cmd.changes_target:
             return self._run(cmd, name, rest, context)
-        context.state_changed()
         try:
             return self._run(cmd, name, rest, context)
         finally:
