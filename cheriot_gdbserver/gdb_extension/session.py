@@ -8,8 +8,7 @@ module starts (if gdb is already connected), else when a thread appears, at a st
 prompt. Features installed for an earlier CHERIoT connection step aside (``active()``) while
 gdb is connected to something else.
 
-Features are the modules in ``FEATURES``, each with ``install() -> None``; the optional ones are
-skipped when their module is absent (the unwinding work lives on another branch until merged).
+Features are the modules in ``FEATURES``, each with ``install() -> None``.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ import importlib
 
 import gdb
 
-FEATURES = ("disasm", "values", "info", "commands")
-OPTIONAL_FEATURES = ("unwind", "stepping")
+FEATURES = ("disasm", "values", "info", "commands", "unwind", "stepping")
 CAPABILITY_REGISTERS = ("pcc", "csp", "cra")  # what our target description always has
 
 PREFIX = "cheriot:"
@@ -73,17 +71,9 @@ def check() -> None:
     if _state["installed"]:
         return
     _state["installed"] = True
-    installed = []
-    for name in FEATURES + OPTIONAL_FEATURES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if name in OPTIONAL_FEATURES and exc.name == f"{__package__}.{name}":
-                continue
-            raise
-        module.install()
-        installed.append(name)
-    print(f"{PREFIX} CHERIoT target: extension on ({', '.join(installed)}); "
+    for name in FEATURES:
+        importlib.import_module(f"{__package__}.{name}").install()
+    print(f"{PREFIX} CHERIoT target: extension on ({', '.join(FEATURES)}); "
           "'info cheriot' summarises the current thread")
 
 
