@@ -41,3 +41,31 @@ def test_a_write_re_evaluates_what_every_device_gives(monkeypatch) -> None:  # n
         stop = machine.engine.run(2_000_000)
     assert stop.kind.value in ("exit", "budget")
     assert len(writes) > 100 and len(set(writes)) >= 2, set(writes)
+
+
+def test_a_read_that_moves_a_uarts_events_is_seen_at_the_next_write() -> None:
+    # OpenTitan UART (lowRISC opentitan hw/ip/uart, the RX timeout restarts when the FIFO
+    # level changes): reading the last byte ends the pending receive timeout, with no write
+    # to that UART; a later write to another device must not bring the stale instant back.
+    import io
+
+    from cheriot_gdbserver.boards.devices.base import ManualClock
+    from cheriot_gdbserver.boards.devices.opentitan_uart import OpenTitanUart
+
+    ctrl, rdata, timeout_ctrl = 0x10, 0x18, 0x30
+    clock = ManualClock()
+    reader, other = (OpenTitanUart(clock, output=io.BytesIO()) for _ in range(2))
+    reader.write(ctrl, 4, 0x1000 << 16 | 2)          # RX enabled, a bit time of 256 clocks
+    reader.write(timeout_ctrl, 4, 1 << 31 | 3)
+    reader.feed(b"q")
+    devices = DeviceSet(devices={"uart": reader, "uart1": other}, regions=[])
+    assert devices.next_event() == 768
+    assert reader.read(rdata, 4) == ord("q")         # the FIFO is empty: no timeout any more
+    assert devices.next_event_after_write(other) is None
+    assert devices.next_event() is None
+
+    reader.events_follow_reads = False               # without the declaration: stale
+    reader.feed(b"r")
+    assert devices.next_event() == 768
+    reader.read(rdata, 4)
+    assert devices.next_event_after_write(other) == 768
