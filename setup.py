@@ -10,7 +10,8 @@ setup(
     ext_modules=[
         Extension(
             "cheriot_gdbserver.core._fastpath",
-            sources=["core/fastpath.c"],
+            sources=["core/fastpath.c", "core/tracefmt.c"],
+            depends=["core/trace_records.h"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra"],
         )
     ]

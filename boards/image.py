@@ -69,6 +69,8 @@ class Image:
     _symbols: list[Symbol] | None = field(default=None, repr=False)
     _loader: Callable[[], list[Symbol]] | None = field(default=None, repr=False)
     _find_one: Callable[[str], int | None] | None = field(default=None, repr=False)
+    _find_near: Callable[[int], list[Symbol]] | None = field(default=None, repr=False)
+    _near_lookups: int = field(default=0, repr=False)
     _addresses: list[int] = field(default_factory=list, repr=False)
     _max_size: int = field(default=0, repr=False)
 
@@ -112,10 +114,10 @@ class Image:
 
     def symbol_containing(self, address: int) -> Symbol | None:
         """The smallest sized symbol whose [address, address + size) holds ``address``."""
+        symbols, addresses, max_size = self._around(address)
         best = None
-        symbols = self.symbol_list
-        i = bisect.bisect_right(self._addresses, address)
-        while i > 0 and symbols[i - 1].address + self._max_size > address:
+        i = bisect.bisect_right(addresses, address)
+        while i > 0 and symbols[i - 1].address + max_size > address:
             i -= 1
             sym = symbols[i]
             if address < sym.address + sym.size:
@@ -125,9 +127,22 @@ class Image:
 
     def nearest_symbol(self, address: int) -> Symbol | None:
         """The last named symbol at or below ``address`` (sized or not)."""
-        symbols = self.symbol_list
-        i = bisect.bisect_right(self._addresses, address)
+        symbols, addresses, _ = self._around(address)
+        i = bisect.bisect_right(addresses, address)
         return symbols[i - 1] if i else None
+
+    def _around(self, address: int) -> tuple[list[Symbol], list[int], int]:
+        """The sorted symbols (with their addresses and largest size) that the two lookups
+        above need for ``address``: the whole table once it is read; before that, for the
+        first few lookups (a `run` report's), only the symbols that can answer them, found in
+        one pass over the raw table (reading and sorting all of a large table costs more
+        than a tenth of a second; a pass, a few milliseconds)."""
+        if self._symbols is None and self._find_near is not None and self._near_lookups < 8:
+            self._near_lookups += 1
+            near = self._find_near(address)
+            near.sort(key=itemgetter(1, 0))
+            return near, [s.address for s in near], max((s.size for s in near), default=0)
+        return self.symbol_list, self._addresses, self._max_size
 
     @property
     def elf(self) -> ELFFile:
@@ -182,6 +197,7 @@ def load_elf(path: str | Path) -> Image:
         raise ElfLoadError(f"{path}: malformed ELF file: {e}") from None
     image = Image(path, segments, entry, lambda: _symbols(table), is_elf=True)
     image._find_one = lambda name: _find_symbol(table, name)
+    image._find_near = lambda address: _symbols_near(table, address)
     return image
 
 
@@ -242,6 +258,45 @@ def _symbols(table: _SymbolTable) -> list[Symbol]:
         if not name or (name[0] == "$" and _is_mapping(name)):
             continue
         result.append(Symbol(name, value, size, kind, binds.get(info >> 4, info >> 4)))
+    return result
+
+
+def _symbol(table: _SymbolTable, name_at: int, value: int, size: int, info: int
+            ) -> Symbol | None:
+    """One raw entry as ``_symbols`` makes it, or None where ``_symbols`` skips it."""
+    kind = _SYM_TYPES.get(info & 0xF, info & 0xF)
+    if kind == "STT_FILE" or kind == "STT_SECTION":
+        return None
+    end = table.strings.find(b"\0", name_at)
+    name = table.strings[name_at:end if end >= 0 else None].decode(errors="replace")
+    if not name or (name[0] == "$" and _is_mapping(name)):
+        return None
+    return Symbol(name, value, size, kind, _SYM_BINDS.get(info >> 4, info >> 4))
+
+
+def _symbols_near(table: _SymbolTable, address: int) -> list[Symbol]:
+    """The symbols of ``_symbols(table)`` that hold ``address`` or lie at the highest address
+    at or below it (all that ``symbol_containing`` and ``nearest_symbol`` look at), in one
+    pass that decodes only their names."""
+    result, below = [], []
+    for name_at, value, size, info, _other, _shndx in struct.iter_unpack(table.layout,
+                                                                        table.entries):
+        if value <= address:
+            if address < value + size:
+                sym = _symbol(table, name_at, value, size, info)
+                if sym is not None:
+                    result.append(sym)
+            else:
+                below.append((value, name_at, size, info))
+    top = max((s.address for s in result), default=-1)
+    below.sort(reverse=True)
+    for value, name_at, size, info in below:  # the highest first, until past the top one
+        if value < top:
+            break
+        sym = _symbol(table, name_at, value, size, info)
+        if sym is not None:
+            result.append(sym)
+            top = value
     return result
 
 

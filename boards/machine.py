@@ -121,6 +121,9 @@ class Machine:
     def next_event(self) -> int | None:
         return self.devices.next_event()
 
+    def next_event_after_write(self, device: object) -> int | None:
+        return self.devices.next_event_after_write(device)  # type: ignore[arg-type]
+
     def advance(self) -> None:
         self.devices.update()
 

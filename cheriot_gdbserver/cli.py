@@ -6,6 +6,7 @@ firmware_args.py. Errors become one-line messages and status 2."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -28,17 +29,32 @@ def _register_gdb_extension(subparsers: argparse._SubParsersAction) -> None:  # 
     parser.set_defaults(handler=_gdb_extension, log_level="warning")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from . import monitor_command, run_command, serve_command
+# The module of each subcommand, imported only when it is the one asked for: each brings its
+# own layers (the gdb stub and asyncio for serve, the monitor commands), tens of milliseconds
+# of start-up that `run` has no use for.
+_MODULES = {"run": "run_command", "serve": "serve_command", "monitor": "monitor_command"}
 
+
+def _wanted(argv: Sequence[str]) -> list[str]:
+    """The subcommands to register: the one named, or all of them (for the top-level help, or
+    to let argparse name the choices when the name is missing or wrong)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    if first in _MODULES or first == "gdb-extension":
+        return [first]
+    return [*_MODULES, "gdb-extension"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(
         prog="cheriot-gdbserver",
         description="Emulate a CHERIoT microcontroller: run firmware headless or serve it to gdb.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run_command.register(commands)
-    serve_command.register(commands)
-    monitor_command.register(commands)
-    _register_gdb_extension(commands)
+    for name in _wanted(argv):
+        if name == "gdb-extension":
+            _register_gdb_extension(commands)
+        else:
+            importlib.import_module(f".{_MODULES[name]}", __package__).register(commands)
     args = parser.parse_args(argv)
     configure(args.log_level)
     try:

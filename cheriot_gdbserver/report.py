@@ -150,8 +150,8 @@ def _rtos_lines(machine: Machine, rtos: RtosState, mcause: int | None) -> list[s
     """``thread: 1 demo.demo_main``, ``compartment: faulty``, with ``mcause`` the switcher's
     answer (``switcher: run the compartment's error handler``), then ``call chain:`` and one
     ``  #N compartment.export called from ...`` line per trusted-stack frame, innermost first.
-    Nothing while no RTOS thread runs (boot code, idle loop)."""
-    rtos.invalidate()
+    Nothing while no RTOS thread runs (boot code, idle loop). ``rtos`` holds this stop's reads
+    (its owner invalidates it whenever the target has run)."""
     thread = rtos.thread(rtos.current_thread_id())
     if thread is None:
         return []

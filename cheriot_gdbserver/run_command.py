@@ -76,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                              "wfi counts, as the emulated clock does")
     parser.add_argument("--trace", type=Path, default=None, metavar="FILE",
                         help="write an instruction trace to FILE (one line per instruction; "
-                             "about ten times slower than a plain run)")
+                             "several times slower than a plain run)")
     parser.set_defaults(handler=handle)
 
 

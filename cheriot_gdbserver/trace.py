@@ -17,11 +17,13 @@ line of their own starting with ``--``, as does the end of the run.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, TextIO
 
 from .boards.machine import Machine
 from .core.capability import Cap, describe
 from .core.decode import Instr, decode, disassemble
+from .core.fastpath import TraceFormatter
 from .core.hart import CAP_REG_NAMES, INT_REG_NAMES
 from .core.state import TRACE_INSN, TRACE_WORDS
 from .core.stops import TrapInfo
@@ -34,23 +36,40 @@ assert TRACE_WORDS == 4, "Tracer._drain reads records four words at a time"
 
 
 class Tracer:
-    """Writes the trace of ``machine``'s run to ``out``; ``attach`` before running."""
+    """Writes the trace of ``machine``'s run to ``out``; ``attach`` before running.
+    ``compiled``: lines made by core/tracefmt.c (the default), else by ``_drain`` here, the
+    Python formatter that is its oracle."""
 
-    def __init__(self, machine: Machine, out: TextIO) -> None:
+    def __init__(self, machine: Machine, out: TextIO, *, compiled: bool = True) -> None:
         self.machine = machine
         self.out = out
-        self.lines = 0
+        self._lines = 0  # written here (the compiled formatter counts its own)
+        self._compiled = compiled
+        self._format: TraceFormatter | None = None
         self._recorder: TraceRecorder | None = None
         self._open: str | None = None   # the last line, still open for its effects
         self._more = "  ; "             # what goes before its next effect
         self._prefixes: dict[tuple[int, int], str] = {}   # (pc, bits) -> its line's start
         self._caps: dict[tuple[int, int, int, int], str] = {}  # capability effects seen
 
+    @property
+    def lines(self) -> int:
+        """Lines written so far."""
+        return self._lines + (self._format.lines if self._format is not None else 0)
+
     def attach(self) -> None:
         engine = self.machine.engine
-        self._recorder = engine.record_trace(self._drain)
+        if self._compiled:
+            self._start_formatter()
+        self._recorder = engine.record_trace(self._drain_compiled if self._compiled
+                                             else self._drain)
         engine.tracer = self
         engine.trap_listeners.append(self.on_trap)
+
+    def _start_formatter(self, capacity: int = 1 << 20) -> None:
+        if self._format is None:
+            self._format = TraceFormatter(self._prefix, INT_REG_NAMES, CAP_REG_NAMES, _tails(),
+                                          capacity)
 
     def detach(self) -> None:
         engine = self.machine.engine
@@ -58,9 +77,15 @@ class Tracer:
         if self.on_trap in engine.trap_listeners:
             engine.trap_listeners.remove(self.on_trap)
         if self._recorder is not None:
-            self._drain()
+            self._drain_any()
             self._recorder.close()
             self._recorder = None
+        if self._format is not None:  # an open line's text is out, its newline still owed
+            still_open = self._format.close_line()
+            self._lines += self._format.lines - still_open
+            self._open = "" if still_open else None
+            self._format.free()
+            self._format = None
 
     # --- engine hooks ------------------------------------------------------------------------
 
@@ -90,8 +115,21 @@ class Tracer:
         """Every record made so far as lines, the last instruction's included."""
         if self._recorder is not None:
             self._recorder.settle()
-            self._drain()
+            self._drain_any()
         self._close()
+
+    def _drain_any(self) -> None:
+        if self._format is not None:
+            self._drain_compiled()
+        else:
+            self._drain()
+
+    def _drain_compiled(self) -> None:
+        """The records in the buffer as lines, made by compiled code."""
+        assert self._recorder is not None and self._format is not None
+        text = self._format.format(self._recorder)
+        if text:
+            self.out.write(text.decode())
 
     def _drain(self) -> None:
         """The records in the buffer as lines; the last line stays open for its effects.
@@ -125,20 +163,35 @@ class Tracer:
         self._open, self._more = line, more
         if out:
             self.out.write("\n".join(out) + "\n")
-            self.lines += len(out)
+            self._lines += len(out)
 
     def _prefix(self, pc: int, bits: int) -> str:
         instr = decode(bits, self.machine.engine.isa)
         return f"{where(self.machine.image, pc)}  {disassemble(instr, pc)}"
 
     def _close(self) -> None:
+        if self._format is not None:
+            if self._format.close_line():
+                self.out.write("\n")
+            return
         if self._open is not None:
             self._write(self._open)
             self._open = None
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
-        self.lines += 1
+        self._lines += 1
+
+
+def _tail(field: int) -> str:
+    """What ``describe`` writes after the bounds, for meta bits 22-30 (permissions, otype)."""
+    text = describe(Cap(False, 0, field << 22))
+    return text[text.index(" perms="):text.index(" tag=")]
+
+
+@functools.cache
+def _tails() -> tuple[str, ...]:
+    return tuple(_tail(field) for field in range(512))
 
 
 def _effect(index: int, address: int, meta: int, tag: int) -> str:

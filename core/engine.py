@@ -34,7 +34,7 @@ from ..errors import EngineError, RegisterWriteError
 from . import semantics
 from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
-from .decode import Instr, Kind, decode, disassemble
+from .decode import Instr, Kind, decode
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .isa import ALL, Isa
 from .memory import Memory, MmioRegion, RamRegion
@@ -73,6 +73,10 @@ class Timebase(Protocol):
 
     def next_event(self) -> int | None:
         """Instruction count at which device outputs next change on their own."""
+
+    def next_event_after_write(self, device: object) -> int | None:
+        """``next_event()`` right after the firmware wrote a register of ``device`` (may
+        re-evaluate only what such a write can move)."""
 
     def advance(self) -> None:
         """Bring every device up to the engine's current instruction count."""
@@ -249,9 +253,9 @@ class Engine:
                 return
             core.instret -= 1
             try:
-                region.device.write(base + offset - region.base, width,
-                                    value & ((1 << (8 * width)) - 1))
-                self.events_changed()
+                device = region.device
+                device.write(base + offset - region.base, width, value & ((1 << (8 * width)) - 1))
+                self._device_wrote(device)
             except BaseException as exc:  # noqa: BLE001 - as above
                 self._error = exc
                 self.request_stop()
@@ -598,17 +602,11 @@ class Engine:
         mcause, mtval = trap.mcause, trap.mtval
         cheri = mcause == MCAUSE_CHERI
         description = trap.description or semantics.describe_trap(mcause, mtval)
-        text = None
-        if instr is not None:
-            try:
-                text = disassemble(instr, pc)
-            except Exception:  # noqa: BLE001 - an explanation must never raise
-                text = None
         return TrapInfo(
             mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause >> 31),
             description=description, cheri_cause=(mtval & 0x1F) if cheri else None,
             register=register_name((mtval >> 5) & 0x3F) if cheri else None,
-            capability=trap.capability, instruction=text)
+            capability=trap.capability, decoded=instr)
 
     def discard_pending_trap(self) -> None:
         """Forget a caught exception instead of delivering it (gdb's ``signal 0``)."""
@@ -635,6 +633,11 @@ class Engine:
     def events_changed(self) -> None:
         """A device re-programmed when it next needs attention (e.g. a timer compare)."""
         self._refresh_event_at()
+
+    def _device_wrote(self, device: object) -> None:
+        due = self.timebase.next_event_after_write(device) if self.timebase is not None else None
+        self._device_event = NEVER if due is None else due
+        self.core.event_at = min(self._device_event, self._stop_at)
 
     def _refresh_event_at(self) -> None:
         due = self.timebase.next_event() if self.timebase is not None else None

@@ -60,7 +60,7 @@ enum {
 };
 enum { WATCH_READ = 1, WATCH_WRITE = 2 };
 enum { DECODE_NO_FAST_CLC = 1 };
-enum { TRACE_WORDS = 4, TRACE_INSN = 1, TRACE_EFFECT = 2 };
+#include "trace_records.h"
 
 typedef struct {
     /* by_c: filled by this file's pre-decoder, so Python holds no Instr for it yet. */

@@ -248,6 +248,84 @@ class TraceRecorder:
         self.core.trace_cap = self.core.trace_len = 0
 
 
+class TraceFormatter:
+    """The trace's lines made by compiled code (core/tracefmt.c) from a ``TraceRecorder``'s
+    records; cheriot_gdbserver/trace.py supplies the texts only Python knows (register names,
+    permission and otype words, each instruction's "where  disassembly" once) and keeps the
+    Python formatter as the oracle."""
+
+    def __init__(self, prefix, int_names, cap_names, tails, capacity: int = 1 << 20) -> None:  # noqa: ANN001
+        lib = self._lib = library()
+        if not getattr(lib, "_tracefmt_typed", False):
+            lib.cheriot_tracefmt_new.restype = ctypes.c_void_p
+            lib.cheriot_tracefmt_free.argtypes = [ctypes.c_void_p]
+            lib.cheriot_tracefmt_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+                                                 ctypes.c_uint32, ctypes.c_char_p,
+                                                 ctypes.c_uint32]
+            lib.cheriot_tracefmt_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32,
+                                                 ctypes.c_char_p]
+            lib.cheriot_tracefmt_missing.argtypes = [ctypes.c_void_p]
+            lib.cheriot_tracefmt_missing.restype = ctypes.c_uint64
+            lib.cheriot_tracefmt_close.argtypes = [ctypes.c_void_p]
+            lib.cheriot_tracefmt_lines.argtypes = [ctypes.c_void_p]
+            lib.cheriot_tracefmt_lines.restype = ctypes.c_uint64
+            lib.cheriot_tracefmt_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                                 ctypes.c_uint32, ctypes.c_uint32,
+                                                 ctypes.c_void_p, ctypes.c_size_t,
+                                                 ctypes.POINTER(ctypes.c_size_t)]
+            lib.cheriot_tracefmt_run.restype = ctypes.c_uint32
+            lib._tracefmt_typed = True
+        self._f = lib.cheriot_tracefmt_new()
+        if not self._f:
+            raise MemoryError("the trace formatter could not allocate its tables")
+        self._prefix = prefix  # (pc, bits) -> the line's start
+        for kind, texts in enumerate((int_names, cap_names, tails)):
+            for index, text in enumerate(texts):
+                if lib.cheriot_tracefmt_set(self._f, kind, index, text.encode()):
+                    raise ValueError(f"trace text too long for the formatter: {text!r}")
+        if capacity < 1024:
+            raise ValueError("the trace formatter needs an output buffer of 1 KiB or more")
+        self._out = ctypes.create_string_buffer(capacity)
+        self._capacity = capacity
+        self._written = ctypes.c_size_t()
+
+    def format(self, recorder: TraceRecorder) -> bytes:
+        """The recorder's records as text (UTF-8; the last line left open); empties it."""
+        lib, f, out, written = self._lib, self._f, self._out, self._written
+        n = recorder.core.trace_len
+        records = ctypes.addressof(recorder._buffer)
+        chunks: list[bytes] = []
+        i = 0
+        while i < n:
+            i = lib.cheriot_tracefmt_run(f, records, i, n, out, self._capacity,
+                                         ctypes.byref(written))
+            if written.value:
+                chunks.append(ctypes.string_at(out, written.value))
+            if i < n and not written.value:
+                missing = lib.cheriot_tracefmt_missing(f)
+                pc, bits = missing >> 32, missing & 0xFFFF_FFFF
+                text = self._prefix(pc, bits).encode()
+                if not text or len(text) >= self._capacity // 2:
+                    raise ValueError(f"a trace line cannot start with {text[:80]!r}...")
+                if lib.cheriot_tracefmt_add(f, pc, bits, text, len(text)):
+                    raise MemoryError("the trace formatter could not keep a line's start")
+        recorder.core.trace_len = 0
+        return b"".join(chunks)
+
+    def close_line(self) -> bool:
+        """The open line is complete (the caller writes its newline): whether one was open."""
+        return bool(self._lib.cheriot_tracefmt_close(self._f))
+
+    @property
+    def lines(self) -> int:
+        return int(self._lib.cheriot_tracefmt_lines(self._f))
+
+    def free(self) -> None:
+        if self._f:
+            self._lib.cheriot_tracefmt_free(self._f)
+            self._f = None
+
+
 # --- x1-x15 and the PC in one call ------------------------------------------------------------
 # Unicorn's Python reg_read costs over a microsecond of binding code per register, and the engine
 # copies all fifteen general-purpose registers after every run (and again when a debugger reads

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .capability import Cap
+from .decode import Instr, disassemble
 
 
 class StopKind(Enum):
@@ -50,7 +51,18 @@ class TrapInfo:
     cheri_cause: int | None = None   # mtval[4:0] for mcause 0x1C
     register: str | None = None      # name of the register mtval names (e.g. "ca0", "pcc")
     capability: Cap | None = None    # the capability the failed check looked at
-    instruction: str | None = None   # disassembly of the faulting instruction
+    decoded: Instr | None = None     # the faulting instruction, decoded
+
+    @property
+    def instruction(self) -> str | None:
+        """Disassembly of the faulting instruction. Made when asked, not when the trap is
+        taken: the RTOS takes traps on purpose, and few of them are ever reported."""
+        if self.decoded is None:
+            return None
+        try:
+            return disassemble(self.decoded, self.pc)
+        except Exception:  # noqa: BLE001 - an explanation must never raise
+            return None
 
 
 @dataclass(frozen=True, slots=True)

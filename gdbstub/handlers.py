@@ -364,8 +364,8 @@ def set_thread(s: Session, p: pk.SetThread) -> Reply:
     """Hg selects the thread for register access; Hc is checked and accepted."""
     if p.thread in (pk.ANY_THREAD, pk.ALL_THREADS):
         thread = s.target.current_thread()
-    elif p.thread in _thread_ids(s):
-        thread = p.thread
+    elif p.thread == s.target.current_thread() or p.thread in _thread_ids(s):
+        thread = p.thread  # the running thread needs no thread list (gdb's Hg after a stop)
     else:
         raise UnknownThreadError(p.thread)
     if p.op == "g":

@@ -63,6 +63,9 @@ class Device(ABC):
     """A memory-mapped device model (see the module docstring for the contract)."""
 
     size: int
+    # True when a register read can move next_event() (a FIFO read restarting a timeout): the
+    # machine then re-evaluates this device's events after any device write, not only its own.
+    events_follow_reads: bool = False
 
     @abstractmethod
     def read(self, offset: int, size: int) -> int: ...

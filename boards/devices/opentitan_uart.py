@@ -96,6 +96,8 @@ def _clog2(n: int) -> int:
 
 
 class OpenTitanUart(RegisterDevice, ConsoleOutput):
+    events_follow_reads = True   # an RX FIFO read restarts the receive timeout
+
     def __init__(self, clock: Clock, *, output: BinaryIO | None = None,
                  rx_source: Callable[[], bytes] | None = None,
                  on_exit: ExitHandler | None = None, irq: LineSetter | None = None,

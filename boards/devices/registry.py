@@ -126,9 +126,38 @@ class DeviceSet:
                 return device, address - region.base
         return None
 
+    def __post_init__(self) -> None:
+        # _due: the next event of each device that can have one (overrides next_event), by id,
+        # as of the last full re-evaluation (None: none yet; devices are added after __init__),
+        # so that a write re-evaluates only what it can move.
+        self._due: dict[int, int | None] | None = None
+        self._follow_reads: list[Device] = []
+        self._soonest: int | None = None
+
     def next_event(self) -> int | None:
-        events = [t for d in self.devices.values() if (t := d.next_event()) is not None]
-        return min(events, default=None)
+        """The earliest instant any device's outputs change on their own (every device asked)."""
+        timed = [d for d in self.devices.values() if type(d).next_event is not Device.next_event]
+        self._follow_reads = [d for d in timed if d.events_follow_reads]
+        due = self._due = {id(d): d.next_event() for d in timed}
+        self._soonest = min((t for t in due.values() if t is not None), default=None)
+        return self._soonest
+
+    def next_event_after_write(self, device: Device) -> int | None:
+        """``next_event()`` after a register write to ``device``: only the written device and
+        those whose events reads can move are asked again (a write to one device never moves
+        another's events; time moving does, and the engine asks ``next_event`` after that)."""
+        due = self._due
+        if due is None:
+            return self.next_event()
+        follow = self._follow_reads
+        if id(device) not in due and not follow:
+            return self._soonest  # a device without events (most writes: a UART's data)
+        if id(device) in due:
+            due[id(device)] = device.next_event()
+        for other in follow:
+            due[id(other)] = other.next_event()
+        self._soonest = min((t for t in due.values() if t is not None), default=None)
+        return self._soonest
 
     def update(self) -> None:
         for device in self.devices.values():

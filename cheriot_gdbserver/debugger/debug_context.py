@@ -50,11 +50,18 @@ class DebugContext:
         self._take_baseline()
 
     def require_rtos(self) -> RtosState:
-        """The RTOS model, read afresh; raises NoRtosError ("no RTOS view: ...") without."""
+        """The RTOS model (what it read stays until ``state_changed``); raises NoRtosError
+        ("no RTOS view: ...") without."""
         if self.rtos is None:
             raise NoRtosError(self.no_rtos or "no RTOS view: no RTOS model is attached")
-        self.rtos.invalidate()
         return self.rtos
+
+    def state_changed(self) -> None:
+        """Target state may have changed (a resume, a write, a reset, a command that changes
+        the target): the live registers and everything the RTOS model read are stale."""
+        self.live.invalidate()
+        if self.rtos is not None:
+            self.rtos.invalidate()
 
     @property
     def image(self) -> Image:
@@ -64,7 +71,7 @@ class DebugContext:
         """Power-on reset of the machine; whoever holds state about it (the gdb target's last
         stop, cached threads) is told through ``reset_listeners``."""
         self.machine.reset()
-        self.live.invalidate()
+        self.state_changed()
         self._take_baseline()
         for listener in self.reset_listeners:
             listener()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from ..boards.machine import Machine
+from ..core.capability import Cap
 from ..core.hart import MCAUSE_CHERI
 from ..errors import CheriotGdbError
 from ..rtos.cheriot import NoRtosView, Outcome, RtosImage, RtosState, Thread, ThreadState
@@ -76,6 +77,35 @@ def saved_context(area: SaveArea | None, owner: str) -> SavedContext:
     return SavedContext(dict(area.registers), csrs, owner=owner)
 
 
+class SaveAreaContext:
+    """A waiting thread's registers, read from its save area when first asked for: a thread
+    list for gdb reads no save area (``RegisterContext``, read-only like ``SavedContext``)."""
+
+    def __init__(self, thread: Thread, owner: str) -> None:
+        self.thread, self.owner = thread, owner
+        self._saved: SavedContext | None = None
+
+    def _context(self) -> SavedContext:
+        if self._saved is None:
+            self._saved = saved_context(self.thread.context, self.owner)
+        return self._saved
+
+    def capability(self, name: str) -> Cap:
+        return self._context().capability(name)
+
+    def address(self, name: str) -> int:
+        return self._context().address(name)
+
+    def csr(self, name: str) -> int:
+        return self._context().csr(name)
+
+    def set_capability(self, name: str, cap: Cap) -> None:
+        SavedContext({}, owner=self.owner).set_capability(name, cap)  # always refused
+
+    def set_csr(self, name: str, value: int) -> None:
+        SavedContext({}, owner=self.owner).set_csr(name, value)
+
+
 def thread_text(thread: Thread) -> str:
     """What gdb shows in brackets after the name (qThreadExtraInfo, qXfer:threads)."""
     words = [thread.describe()]
@@ -88,13 +118,15 @@ def thread_text(thread: Thread) -> str:
 
 
 class RtosThreads:
-    """A ``ThreadSource`` over the RTOS model; reads the model afresh at each stop."""
+    """A ``ThreadSource`` over the RTOS model, which caches what it reads until the target
+    state changes."""
 
     def __init__(self, state: RtosState) -> None:
         self.state = state
 
     def threads(self) -> Sequence[DebugThread]:
-        self.state.invalidate()  # called once per stop: everything is read anew
+        # The target invalidates the model whenever target state changes (DebugContext.
+        # state_changed): what this stop has read already is current.
         try:
             threads = self.state.threads()
         except Exception:  # noqa: BLE001 - odd target memory must not end the gdb session
@@ -108,12 +140,27 @@ class RtosThreads:
         out = []
         for t in threads:
             owner = f"thread {t.id} ({t.name})"
-            context = None if t.id == running else saved_context(t.context, owner)
+            context = None if t.id == running else SaveAreaContext(t, owner)
             out.append(DebugThread(t.id, t.name, thread_text(t), context))
         if not running:
             out.append(DebugThread(max(t.id for t in threads) + 1, "idle",
                                    "the scheduler's idle loop (no thread is ready)"))
         return tuple(out)
+
+
+    def running(self) -> int | None:
+        """The running thread from the scheduler's ``current`` (two reads); while none runs,
+        whether any thread block exists tells the idle thread from the bare hart."""
+        try:
+            running = self.state.current_thread_id()
+            if running:
+                return running
+            if not self.state.threads_started():
+                return HART_THREAD_ID
+            return max(t.id for t in self.state.image.threads) + 1
+        except Exception:  # noqa: BLE001 - let the whole list (and its fallback) decide
+            log.warning("rtos.current_unreadable", exc_info=True)
+            return None
 
 
 def firmware_handles(state: RtosState, mcause: int) -> bool:
@@ -127,18 +174,18 @@ def firmware_handles(state: RtosState, mcause: int) -> bool:
 
     if not (mcause == MCAUSE_CHERI or mcause < 8):
         return True  # not an error (ecall, ...): the scheduler's business (rtos.md 3.4)
-    state.invalidate()
+    state.invalidate()  # mid-run: read this exception's state, and leave none of it behind
     try:
         thread = state.thread(state.current_thread_id())
         outcome = state.fault_outcome(thread.id, mcause) if thread is not None else None
+        if thread is None or outcome is None:
+            return False
+        if outcome.outcome is Outcome.SCHEDULER:
+            return True
+        return (outcome.outcome in (Outcome.HANDLER, Outcome.STACKLESS_HANDLER)
+                and not in_error_handler(outcome, thread))
     except Exception:  # noqa: BLE001 - unreadable state: stop, so the user can look
         log.warning("rtos.fault_unreadable", exc_info=True)
         return False
-    if thread is None:
-        return False
-    if outcome is None:
-        return False
-    if outcome.outcome is Outcome.SCHEDULER:
-        return True
-    return (outcome.outcome in (Outcome.HANDLER, Outcome.STACKLESS_HANDLER)
-            and not in_error_handler(outcome, thread))
+    finally:
+        state.invalidate()

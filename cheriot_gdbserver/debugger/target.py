@@ -7,10 +7,11 @@ Resumes go to run_control.py, registers through the selected thread's register c
 - ``detach`` leaves the target halted where it is; ``kill`` resets the machine (the daemon keeps
   serving the same firmware), and so does a client leaving after the firmware exited.
 - Threads come from a ``ThreadSource`` (the RTOS's threads on an RTOS image, rtos_threads.py;
-  else the bare hart), read once per stop. ``Hg`` selects whose registers ``g``/``p``/``P``
-  and ``monitor`` see; the selection stays until gdb changes it or the thread disappears. The
-  machine has one hart, so every resume (whatever ``Hc`` or ``vCont`` names) runs the whole
-  machine (all-stop).
+  else the bare hart), read at most once per stop and only when gdb asks for them (the stop
+  reply names the running thread from the source's cheap ``running()``). ``Hg`` selects whose
+  registers ``g``/``p``/``P`` and ``monitor`` see; the selection stays until gdb changes it or
+  the thread disappears. The machine has one hart, so every resume (whatever ``Hc`` or
+  ``vCont`` names) runs the whole machine (all-stop).
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ class DebugTarget:
         self.commands = commands or default_registry()
         self.register_file = RegisterFile()
         self._threads: Sequence[DebugThread] | None = None  # this stop's, until state changes
+        self._running: int | None = None  # this stop's running thread id, found cheaply
         # This stop's register bytes by regnum, for the selected thread; emptied with the
-        # threads (any resume, write, monitor command or reset) and when the selection changes.
+        # threads (any resume, write, reset or monitor command that changes the target) and
+        # when the selection changes.
         self._register_bytes: dict[int, bytes] = {}
         self._selected: int | None = None  # gdb's Hg thread (None: the running one)
         self.run_control = RunControl(self.context)
@@ -93,9 +96,12 @@ class DebugTarget:
         self._state_changed()  # a thread list may depend on any register
 
     def _registers(self) -> RegisterContext:
-        """The selected thread's context at this stop. The running thread's (gdb selected
-        none, the usual case) is the live CPU: no thread list is needed for it."""
-        if self._selected is None and self._threads is None:
+        """The selected thread's context at this stop (also ``context.registers``, what
+        ``monitor`` sees). The running thread's (gdb selected none, or the one that runs, the
+        usual case) is the live CPU: no thread list is needed for it."""
+        if self._threads is None and self._selected in (None, self._running_id()):
+            self.context.registers = self.context.live
+            self.context.selected_thread = self._selected
             return self.context.live
         self._thread_list()
         return self.context.registers
@@ -121,6 +127,12 @@ class DebugTarget:
             return self.run_control.resume(action)
         finally:
             self._state_changed()  # whatever ran, nothing read before it is current
+            # In all-stop a stop reply selects the thread it names (gdbserver's
+            # prepare_resume_reply sets its general thread; gdb's remote.c records it as
+            # the remote's): the expedited registers, and g/p until the next Hg, are the
+            # running thread's.
+            self._selected = self.context.selected_thread = None
+            self.context.registers = self.context.live
 
     def interrupt(self) -> None:
         self.run_control.interrupt()
@@ -145,7 +157,10 @@ class DebugTarget:
             if self._selected is not None and self._find(self._selected) is None:
                 self._selected = None  # the selected thread is gone: back to the running one
                 self._register_bytes.clear()
-            self.context.registers = self._context_of(self._selected)
+            registers = self._context_of(self._selected)
+            if registers is not self.context.registers:
+                self._register_bytes.clear()  # cached for the context the cheap path chose
+            self.context.registers = registers
             self.context.selected_thread = self._selected
         return self._threads
 
@@ -162,11 +177,26 @@ class DebugTarget:
         return tuple(ThreadInfo(t.id, t.name, t.extra) for t in self._thread_list())
 
     def current_thread(self) -> int:
+        return self._running_id()
+
+    def _running_id(self) -> int:
+        """The running thread: from the list once read, else from the source's cheap answer
+        (the stop reply needs only this), else from the list."""
+        if self._threads is None and self._running is None:
+            self._running = self.thread_source.running()
+        if self._threads is None and self._running is not None:
+            return self._running
         threads = self._thread_list()
         return next((t.id for t in threads if t.context is None), threads[0].id)
 
     def select_thread(self, thread_id: int) -> None:
-        """gdb's ``Hg``: registers (and ``monitor``) now refer to ``thread_id``."""
+        """gdb's ``Hg``: registers (and ``monitor``) now refer to ``thread_id``. Selecting
+        the running thread reads no thread list."""
+        if thread_id == self._running_id() and self._threads is None:
+            self._selected = thread_id
+            self._register_bytes.clear()
+            self._registers()
+            return
         self._thread_list()
         if self._find(thread_id) is None:
             raise RegisterWriteError(f"no thread {thread_id}")
@@ -176,9 +206,9 @@ class DebugTarget:
 
     def _state_changed(self) -> None:
         """Target state may have changed: this stop's threads and registers are stale."""
-        self._threads = None
+        self._threads = self._running = None
         self._register_bytes.clear()
-        self.context.live.invalidate()
+        self.context.state_changed()
 
     def _forget(self) -> None:
         """The machine was reset: no stop to report, threads to be read afresh."""
@@ -209,10 +239,16 @@ class DebugTarget:
         return "\n".join(lines) + "\n"
 
     def monitor(self, command: str) -> str:
-        self._thread_list()  # the selected thread's registers, as gdb sees them
-        output = self.commands.run(command, self.context)
-        self._state_changed()  # a command may have changed the target (reset, catch...)
-        return output
+        """Run a monitor line against the selected thread's registers, as gdb sees them. This
+        stop's caches (registers, threads, the RTOS model's reads) outlive a command that only
+        reads (``Command.changes_target``), and none outlives one that may change the target."""
+        self._registers()
+        changes = self.commands.changes_target(command)
+        try:
+            return self.commands.run(command, self.context)
+        finally:
+            if changes:
+                self._state_changed()
 
     def detach(self) -> None:
         """The target stays halted where it is, with breakpoints and watchpoints removed."""

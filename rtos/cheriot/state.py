@@ -6,8 +6,9 @@ answer is computed on first use from target memory and kept until then, never lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from ...core.capability import Cap
 from ..view import TargetView, ViewError
@@ -21,9 +22,11 @@ from .names import demangle
 from .reader import Reader
 from .reboots import MicroReboot, read_reboots
 from .sealing import SealedInfo, identify
-from .threads import SavedContext, Thread, ThreadReader
+from .threads import SavedContext, Thread, ThreadReader, ThreadState
 
-_CACHED = ("_threads", "_futexes", "_heap", "_sealing_types", "_regions", "_reboots")
+T = TypeVar("T")
+_CACHED = ("_threads", "_current_id", "_one_thread", "_futexes", "_heap", "_sealing_types",
+           "_regions", "_reboots")
 
 
 class RtosState:
@@ -32,23 +35,39 @@ class RtosState:
         self.view = view
         self.reader = Reader(view)
         self.thread_reader = ThreadReader(image, self.reader)
+        self._memo: dict[str, Any] = {}
 
     def invalidate(self) -> None:
         """Forget everything read: the target has run since."""
         for name in _CACHED:
             self.__dict__.pop(name, None)
+        self._memo.clear()
+        self.thread_reader.generation += 1  # Threads read before refuse to read on
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()``, kept until ``invalidate``: for a view over this stop's state that a
+        caller above the model derives (the gdb extension's image document...)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     # --- threads ------------------------------------------------------------------------------
 
     @cached_property
     def _threads(self) -> tuple[Thread, ...]:
-        return self.thread_reader.read_all()
+        return self.thread_reader.read_all(self.__dict__.get("_one_thread", {}))
 
     def threads(self) -> tuple[Thread, ...]:
         return self._threads
 
     def thread(self, thread_id: int) -> Thread | None:
-        return next((t for t in self._threads if t.id == thread_id), None)
+        """One thread; only its own state is read while the list is not (a fault's thread)."""
+        if "_threads" in self.__dict__:
+            return next((t for t in self._threads if t.id == thread_id), None)
+        one = self.__dict__.setdefault("_one_thread", {})
+        if thread_id not in one:
+            one[thread_id] = self.thread_reader.read_one(thread_id)
+        return one[thread_id]
 
     def context(self, thread_id: int) -> SavedContext | None:
         """The registers gdb should show for a thread: the live CPU for the running thread
@@ -88,9 +107,21 @@ class RtosState:
         return outcome(self, thread, mcause)
 
     def current_thread_id(self) -> int:
-        """The running thread's ID; 0 while the idle thread (or nothing yet) runs."""
-        running = next((t for t in self._threads if t.on_cpu), None)
-        return running.id if running else 0
+        """The running thread's ID; 0 while the idle thread (or nothing yet) runs. Two reads
+        (the scheduler's ``current`` and the block it names) until the thread list is read."""
+        if "_threads" in self.__dict__:
+            running = next((t for t in self._threads if t.on_cpu), None)
+            return running.id if running else 0
+        if "_current_id" not in self.__dict__:
+            self.__dict__["_current_id"] = self.thread_reader.current_id()
+        return self.__dict__["_current_id"]
+
+    def threads_started(self) -> bool:
+        """Whether the scheduler has constructed its thread blocks (before, the hart runs
+        boot code); reads no save area when the list is not read yet."""
+        if "_threads" in self.__dict__:
+            return any(t.state != ThreadState.NOT_STARTED for t in self._threads)
+        return bool(self.current_thread_id()) or self.thread_reader.any_started()
 
     # --- futexes, sealing, heap ---------------------------------------------------------------
 

@@ -179,7 +179,7 @@ def test_reset_tells_its_listeners(run, context) -> None:
 
 def test_a_command_is_one_entry_in_a_family() -> None:
     echo = Command("echo", "say WORD back", lambda c, a: a.word,
-                   (Argument("WORD", "anything"),))
+                   (Argument("WORD", "anything"),), changes_target=False)
     registry = CommandRegistry((CommandFamily("test", (echo,)),))
     assert registry.run("echo hi", None) == "hi\n"  # type: ignore[arg-type]
     assert "echo WORD" in registry.help()
@@ -199,7 +199,8 @@ def test_refusals_inside_a_command_are_error_text() -> None:
     def refuse(context: DebugContext, args: argparse.Namespace) -> str:
         raise RegisterWriteError("no")
 
-    registry = CommandRegistry((CommandFamily("f", (Command("no", "refuses", refuse),)),))
+    registry = CommandRegistry((CommandFamily("f", (Command("no", "refuses", refuse,
+                                                            changes_target=False),)),))
     assert registry.run("no", None) == "error: no\n"  # type: ignore[arg-type]
 
 

@@ -1,4 +1,5 @@
-"""The trace made by compiled code (the fast path's records) is the reference mode's trace.
+"""The trace made by compiled code (the fast path's records) is the reference mode's trace, and
+the lines made by compiled code (core/tracefmt.c) are the Python formatter's.
 
 In reference mode every instruction reaches the Python slow path and is traced from there; in
 the fast mode fastpath.c records the instructions it runs and the registers they change. Both
@@ -23,13 +24,13 @@ from cheriot_gdbserver.rtos import bundled
 from cheriot_gdbserver.trace import Tracer
 
 
-def _trace(elf, reference: bool, budget: int | None) -> tuple[str, int]:
+def _trace(elf, reference: bool, budget: int | None, *, compiled: bool = True) -> tuple[str, int]:
     with open(os.devnull, "wb") as sink:
         machine = Machine(load_board(bundled.DEFAULT_BOARD), load_elf(elf), uart_output=sink,
                           reference=reference)
         machine.engine.catch = Catch.NONE
         out = io.StringIO()
-        tracer = Tracer(machine, out)
+        tracer = Tracer(machine, out, compiled=compiled)
         tracer.attach()
         stop = machine.engine.run(budget)
         tracer.finish(stop.kind.value)
@@ -65,3 +66,23 @@ def test_a_small_buffer_changes_nothing(demo, monkeypatch) -> None:
     monkeypatch.setattr(fastpath.TraceRecorder, "__init__", small)
     batched, _ = _trace(demo, False, 30_000)
     assert batched == whole
+
+
+def test_compiled_lines_are_the_python_formatters(demo) -> None:
+    # The oracle: trace.py's own formatter, over the same records of the whole demo.
+    compiled, _ = _trace(demo, False, None)
+    python, _ = _trace(demo, False, None, compiled=False)
+    assert compiled.count("\n") > 500_000 and "={address=" in compiled
+    assert compiled == python
+
+
+def test_compiled_lines_with_a_small_buffer(demo, monkeypatch) -> None:
+    python, _ = _trace(demo, False, 30_000, compiled=False)
+    real = fastpath.TraceRecorder.__init__
+
+    def small(self, core, on_full, capacity: int = 0) -> None:  # noqa: ANN001
+        real(self, core, on_full, capacity=5)
+
+    monkeypatch.setattr(fastpath.TraceRecorder, "__init__", small)
+    batched, _ = _trace(demo, False, 30_000)
+    assert batched == python

@@ -42,6 +42,10 @@ class Command:
     summary: str
     run: Callable[[DebugContext, argparse.Namespace], str]
     arguments: tuple[Argument, ...] = ()
+    # Whether running it may change target state (memory, registers, devices, the machine
+    # itself). False only for commands that just read: the per-stop caches (registers, the
+    # RTOS model's threads...) then stay valid across them.
+    changes_target: bool = True
 
     @property
     def usage(self) -> str:
@@ -85,7 +89,7 @@ def _splitter(command: Command) -> _Parser:
 
 
 HELP = Command("help", "list the commands, or describe one", lambda c, a: "",
-               (Argument("COMMAND", "a command name", optional=True),))
+               (Argument("COMMAND", "a command name", optional=True),), changes_target=False)
 
 
 class CommandRegistry:
@@ -99,6 +103,7 @@ class CommandRegistry:
             if not cmd.name.isidentifier():
                 raise ValueError(f"command name {cmd.name!r} is not a plain word")
             self.commands[cmd.name] = cmd
+        self._splitters = {name: _splitter(cmd) for name, cmd in self.commands.items()}
 
     def help(self, name: str | None = None) -> str:
         if name is None:
@@ -116,8 +121,25 @@ class CommandRegistry:
             lines += [f"  {name:<{width}}{text}" for name, text in shown]
         return "\n".join(lines) + "\n"
 
+    def command_for(self, line: str) -> Command | None:
+        """The command a line would run (None: an empty, unsplittable or unknown line, which
+        runs nothing)."""
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            return None
+        return self.commands.get(words[0]) if words else None
+
+    def changes_target(self, line: str) -> bool:
+        """Whether running ``line`` may change target state (see ``Command.changes_target``)."""
+        cmd = self.command_for(line)
+        return cmd is not None and cmd.changes_target
+
     def run(self, line: str, context: DebugContext) -> str:
-        """Run one command line and return its output text."""
+        """Run one command line and return its output text. A command that changes the target
+        ends with ``context.state_changed()``: nothing read before or during it is served
+        after it (what it reads after its own change, it reads after its own
+        ``state_changed()``)."""
         try:
             words = shlex.split(line)
         except ValueError as e:
@@ -128,8 +150,16 @@ class CommandRegistry:
         cmd = self.commands.get(name)
         if cmd is None:
             return self._unknown(name)
+        if not cmd.changes_target:
+            return self._run(cmd, name, rest, context)
         try:
-            raw = _splitter(cmd).parse_args(rest)
+            return self._run(cmd, name, rest, context)
+        finally:
+            context.state_changed()
+
+    def _run(self, cmd: Command, name: str, rest: list[str], context: DebugContext) -> str:
+        try:
+            raw = self._splitters[name].parse_args(rest)
         except (_UsageError, argparse.ArgumentError) as e:
             return f"error: {name}: {e}\nusage: {cmd.usage}\n"
         if cmd is HELP:

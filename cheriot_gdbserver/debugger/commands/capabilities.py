@@ -95,12 +95,12 @@ def tags(context: DebugContext, args: argparse.Namespace) -> str:
 FAMILY = CommandFamily("capabilities", (
     Command("cap", "show a capability register, or the capability stored at ADDR", cap,
             (Argument("REG_OR_ADDR", "register ($csp, pcc, mtdc...), address or symbol",
-                      location),)),
+                      location),), changes_target=False),
     Command("caps", "capabilities of many registers or addresses, as one JSON line",
             caps, (Argument("LOCATIONS", "comma-separated registers, addresses or symbols "
-                            f"(at most {MAX_CAPS})", _locations),)),
+                            f"(at most {MAX_CAPS})", _locations),), changes_target=False),
     Command("tags", "show the capability tags of the memory from ADDR", tags,
             (Argument("ADDR", "start: address, symbol or register ($sp)", address),
              Argument("LENGTH", f"number of bytes (default 64, at most {MAX_TAGS_BYTES:#x} "
-                      "shown)", number, True, 64))),
+                      "shown)", number, True, 64)), changes_target=False),
 ))

@@ -86,11 +86,11 @@ def uart(context: DebugContext, args: argparse.Namespace) -> str:
 
 
 FAMILY = CommandFamily("execution", (
-    Command("fault", "explain the last trap", fault),
+    Command("fault", "explain the last trap", fault, changes_target=False),
     Command("catch", "show or set which traps stop the target", catch,
             (Argument("MODE", f"one of {', '.join(CATCH_HELP)}; without it, show the current "
                       "setting", catch_mode, optional=True),)),
     Command("reset", "reset the machine to its power-on state", reset),
-    Command("stats", "show execution statistics since reset", stats),
-    Command("uart", "show what the firmware wrote to the UART", uart),
+    Command("stats", "show execution statistics since reset", stats, changes_target=False),
+    Command("uart", "show what the firmware wrote to the UART", uart, changes_target=False),
 ))

@@ -310,7 +310,12 @@ def _cap_document(cap: Cap | None) -> dict | None:
 
 def _image_document(context: DebugContext, state: RtosState) -> dict:
     """What the unwinder needs of the image, the same at every stop: the switcher's code and
-    entry points, its library functions, every export's first instruction, code ranges."""
+    entry points, its library functions, every export's first instruction, code ranges. Read
+    once per stop (the PCC bases are live memory)."""
+    return state.memo("image_document", lambda: _read_image_document(context, state))
+
+
+def _read_image_document(context: DebugContext, state: RtosState) -> dict:
     image = state.image
     switcher = next((c for c in image.components if c.kind.value == "switcher"), None)
     entries, library = [], []
@@ -512,28 +517,31 @@ LOCATION = Argument("REG_OR_ADDR", "register ($ca0, csp...), address or symbol",
 
 FAMILY = CommandFamily("rtos", (
     Command("compartments", "list the RTOS image's compartments and libraries",
-            _rtos(compartments)),
+            _rtos(compartments), changes_target=False),
     Command("compartment", "one compartment: ranges, exports, imports, threads inside it now",
-            _rtos(compartment), (NAME,)),
+            _rtos(compartment), (NAME,), changes_target=False),
     Command("reboot", "ask the firmware to micro-reboot a compartment (when the target runs)",
             _rtos(reboot), (NAME,)),
     Command("exports", "the export table of a compartment or library", _rtos(exports),
-            (NAME,)),
+            (NAME,), changes_target=False),
     Command("imports", "the import table of a compartment or library, decoded by kind",
-            _rtos(imports), (NAME,)),
+            _rtos(imports), (NAME,), changes_target=False),
     Command("threads", "the RTOS threads: state, compartment, priority, stack use",
-            _rtos(threads)),
+            _rtos(threads), changes_target=False),
     Command("callchain", "a thread's compartment call chain (default: gdb's thread)",
             _rtos(callchain), (Argument("THREAD", "an RTOS thread ID", thread_id, True),
                                Argument("JSON", "one JSON document (what the gdb extension "
-                                        "unwinds with)", flag=True))),
-    Command("futexes", "every futex word with a waiter, and its waiters", _rtos(futexes)),
+                                        "unwinds with)", flag=True)), changes_target=False),
+    Command("futexes", "every futex word with a waiter, and its waiters", _rtos(futexes),
+            changes_target=False),
     Command("sealed", "what a sealed capability (a register, or the one at ADDR) is",
-            _rtos(sealed), (LOCATION,)),
+            _rtos(sealed), (LOCATION,), changes_target=False),
     Command("heap", "the heap: totals, quotas, chunks; or the chunk holding ADDR",
-            _rtos(heap), (Argument("ADDR", "an address, symbol or register", address, True),)),
+            _rtos(heap), (Argument("ADDR", "an address, symbol or register", address, True),),
+            changes_target=False),
     Command("where", "which compartment, stack, heap chunk, device... an address belongs to",
-            _rtos(where), (LOCATION,)),
+            _rtos(where), (LOCATION,), changes_target=False),
     Command("audit", "the image as JSON shaped like the linker's audit report",
-            _rtos(audit), (Argument("NAME", "only this compartment or library", word, True),)),
+            _rtos(audit), (Argument("NAME", "only this compartment or library", word, True),),
+            changes_target=False),
 ))
