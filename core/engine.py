@@ -183,6 +183,8 @@ class Engine:
         self._stop_on_trap = False
         self._resume_pc: int | None = None
         self._resume_instret = 0
+        self._resume_watch_exempt = False  # the run starts on the access its last stop reported
+        self._last_stop: Stop | None = None
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
@@ -304,6 +306,7 @@ class Engine:
         self._exit_requested = None
         self._stop_requested = False
         self._resume_pc = None
+        self._last_stop = None
         self._update_attention()
 
     # --- running ---------------------------------------------------------------------------
@@ -336,6 +339,7 @@ class Engine:
         self._stop_on_trap = stop_on_trap
         self._resume_pc = pc
         self._resume_instret = core.instret
+        self._resume_watch_exempt = self._resumes_watch_stop(pc)
         started = time.perf_counter()
         try:
             return self._finish(self._loop(pc))
@@ -369,6 +373,7 @@ class Engine:
         self._stop_on_trap = stop_on_trap
         self._resume_pc = self.pc
         self._resume_instret = self.core.instret
+        self._resume_watch_exempt = self._resumes_watch_stop(self._resume_pc)
         started = time.perf_counter()
         try:
             if self._pending is not None:
@@ -382,7 +387,12 @@ class Engine:
             self.run_time += time.perf_counter() - started
             self._stepping = False
 
+    def _resumes_watch_stop(self, pc: int) -> bool:
+        last = self._last_stop
+        return last is not None and last.kind is StopKind.WATCHPOINT and last.pc == pc
+
     def _finish(self, stop: Stop) -> Stop:
+        self._last_stop = stop
         self._sync_from_uc()
         self._stop_at = NEVER
         if self.timebase is not None and self.core.instret >= self._device_event:
@@ -446,9 +456,12 @@ class Engine:
     def _slow(self, pc: int, size: int) -> int:
         core, hart = self.core, self.hart
         hart.pc = pc
-        # The instruction a run starts on is not stopped at again by its own breakpoint or
-        # watchpoint (gdb removes them before resuming; other clients may not).
+        # The instruction a run starts on is not stopped at again by its own breakpoint, nor by
+        # the watchpoint its last stop reported (gdb removes them before resuming; other clients
+        # may not). Any other watched access it makes stops before it runs, stepped or not, as
+        # a RISC-V trigger of timing "before" does (gdb: riscv has nonsteppable watchpoints).
         resuming = self._resume_pc == pc and self._resume_instret == core.instret
+        watch_exempt = resuming and self._resume_watch_exempt
         self._resume_pc = None
         if self._exit_requested is not None:  # a device ended the simulation mid-instruction
             self._exit(pc)
@@ -472,7 +485,7 @@ class Engine:
         try:
             semantics.check_fetch(hart, size)
             instr = self._instr_at(pc)
-            if self.watchpoints and not resuming:
+            if self.watchpoints and not watch_exempt:
                 hit = self._watch_hit(instr)
                 if hit is not None:
                     return self._stop_here(Stop(StopKind.WATCHPOINT, pc, watch=hit))

@@ -116,6 +116,22 @@ def test_watchpoints_stop_before_the_access(loop, reference):
     assert engine.read_memory(0x80020008, 4) == (1000).to_bytes(4, "little")
 
 
+def test_a_step_onto_a_watched_store_stops_before_it_then_steps_past_it(loop, reference):
+    # RISC-V debug spec 0.13 mcontrol.timing = 0 ("before"): the data trigger fires on the access,
+    # also when single-stepping onto it. Resumed from that stop, the access is made (the stop is
+    # not reported twice), as after gdb's step over a nonsteppable watchpoint.
+    engine = engine_for(loop, reference=reference)
+    engine.add_breakpoint(loop["stored"])
+    assert (engine.run(BUDGET).kind, engine.pc) == (StopKind.BREAKPOINT, loop["stored"])
+    engine.add_watchpoint(0x80020008, 4, WatchKind.WRITE)
+    stop = engine.step(1)
+    assert (stop.kind, stop.pc) == (StopKind.WATCHPOINT, loop["stored"])
+    assert engine.read_memory(0x80020008, 4) == bytes(4)
+    stop = engine.single_step()
+    assert stop.kind is StopKind.STEP and stop.pc != loop["stored"]
+    assert engine.read_memory(0x80020008, 4) != bytes(4)
+
+
 def test_access_watchpoint_sees_reads_and_writes(loop, reference):
     engine = engine_for(loop, reference=reference)
     engine.add_watchpoint(0x80020008, 8, WatchKind.ACCESS)

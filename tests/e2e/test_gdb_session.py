@@ -191,6 +191,21 @@ def test_watchpoints_stop_at_the_accessing_instruction(gdb: Gdb, firmware: Firmw
     assert frame_of(stop.payload)[:2] == ("bump", bump + 12)
 
 
+def test_stepi_onto_a_watched_store_reports_the_watchpoint(gdb: Gdb, firmware: Firmware) -> None:
+    # A data trigger of timing "before" (RISC-V debug spec 0.13, mcontrol.timing = 0, which gdb
+    # assumes for riscv: nonsteppable watchpoints) fires on the access itself, whether the hart
+    # got there by a step or by running: stepi over bump's store reports it, then is past it.
+    bump = firmware.symbols["bump"]
+    gdb.mi(f"-break-insert *{bump + 8:#x}")
+    assert gdb.run("-exec-continue").payload["reason"] == "breakpoint-hit"
+    gdb.mi("-break-delete")
+    gdb.console("watch *(int *)&counter")
+    stop = gdb.run("-exec-step-instruction")
+    assert stop.payload["reason"] == "watchpoint-trigger", stop.payload
+    assert stop.payload["value"] == {"old": "0", "new": "1"}
+    assert frame_of(stop.payload)[:2] == ("bump", bump + 12)
+
+
 def test_a_read_watchpoint_ignores_writes(gdb: Gdb, firmware: Firmware) -> None:
     # cap_slot is stored to once (_start's csc) and never read by the firmware; gdb's read
     # watchpoint must not stop there (a watchpoint that ignored its kind would stop at the
