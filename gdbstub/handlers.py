@@ -281,7 +281,9 @@ def _resume_and_report(s: Session, action: ResumeAction) -> Reply:
 
 
 def halt_reason(s: Session, p: pk.HaltReason) -> Reply:
-    """?: why the target is stopped (last_stop)."""
+    """?: why the target is stopped (last_stop). gdb takes the thread it names as the current
+    one, so it is selected, as gdbserver's handle_status sets its general thread."""
+    s.target.select_thread(s.target.current_thread())
     return report_stop(s, s.target.last_stop)
 
 

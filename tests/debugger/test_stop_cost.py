@@ -244,3 +244,17 @@ def test_a_thread_read_at_an_earlier_stop_reads_no_later_state(machine: Machine)
     with pytest.raises(RuntimeError, match="earlier stop"):
         _ = early.call_chain
     assert kept.context is not None  # what was read at its stop stays
+
+
+def test_the_halt_reason_selects_the_thread_it_names(at_fault) -> None:
+    """``?`` is a stop reply too: as gdbserver's (its handle_status sets the general thread to
+    the event's), it names the running thread and selects it, so its expedited registers are
+    the CPU's even after ``Hg`` chose a waiting thread."""
+    target, client, _ = at_fault
+    assert client.ask(b"Hg2") == b"OK"
+    saved = client.ask(b"p20")
+    reply = client.ask(b"?")
+    assert b"thread:1;" in reply
+    pc = reply.split(b"20:")[1][:8]
+    assert int.from_bytes(bytes.fromhex(pc.decode()), "little") == target.machine.engine.pc
+    assert client.ask(b"p20") != saved      # and later reads are the running thread's too
