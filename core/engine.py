@@ -216,6 +216,11 @@ class Engine:
                     spans.append([lo, hi])
         for lo, hi in spans:
             self._map_mmio(lo, hi - lo)
+        # A device whose next event moves on a read (an OpenTitan UART's receive timeout) is
+        # not re-evaluated by the read itself, so a step may leave the cached event stale.
+        self._events_follow_reads = any(
+            isinstance(r, MmioRegion) and getattr(r.device, "events_follow_reads", False)
+            for r in memory.regions)
 
     def _map_mmio(self, base: int, size: int) -> None:
         """Unicorn calls these only for an access the fast path let run natively (aligned,
@@ -326,10 +331,11 @@ class Engine:
         """``step(1)`` for a debugger, the same stop without the run's set-up: no device walk
         before it (the device event cached at the last stop is current: every device change
         since went through ``events_changed``/``refresh``, and a due event is handled in the
-        loop as in ``run``), and the pc read once. A pending trap or an exited firmware takes
-        the full path."""
-        if self._pending is not None or self.exit_code is not None:
-            return self.step(1, stop_on_trap=stop_on_trap)
+        loop as in ``run``), and the pc read once. A pending trap, an exited firmware or a
+        machine that has not stopped since power-on (its devices not yet brought to time)
+        takes the full path."""
+        if self._pending is not None or self.exit_code is not None or self._last_stop is None:
+            return self.step(1, stop_on_trap=stop_on_trap)  # (no stop yet: devices not up to time)
         core = self.core
         pc = self.pc
         self._stop_at = core.instret + 1
@@ -342,7 +348,7 @@ class Engine:
         self._resume_watch_exempt = self._resumes_watch_stop(pc)
         started = time.perf_counter()
         try:
-            return self._finish(self._loop(pc))
+            return self._finish(self._loop(pc), walk=self._events_follow_reads)
         finally:
             self.run_time += time.perf_counter() - started
             self._stepping = False
@@ -391,7 +397,10 @@ class Engine:
         last = self._last_stop
         return last is not None and last.kind is StopKind.WATCHPOINT and last.pc == pc
 
-    def _finish(self, stop: Stop) -> Stop:
+    def _finish(self, stop: Stop, *, walk: bool = True) -> Stop:
+        """``walk=False`` (a single step, on boards whose device events move only on writes
+        and with time): the cached soonest event is kept, as the loop keeps it between
+        instructions, unless an event fell due; it is re-asked of every device otherwise."""
         self._last_stop = stop
         self._sync_from_uc()
         self._stop_at = NEVER
@@ -400,7 +409,11 @@ class Engine:
             # _slow brings the devices up to time): its outputs follow now. Asked later, a device
             # whose output is a function of time (the CLINT's MTIP) would report no event at all.
             self.timebase.advance()
-        self._refresh_event_at()
+            walk = True
+        if walk:
+            self._refresh_event_at()
+        else:
+            self.core.event_at = self._device_event
         return stop
 
     def _loop(self, pc: int | None = None) -> Stop:

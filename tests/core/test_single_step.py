@@ -158,3 +158,28 @@ def _symbol(tmp_path: Path, name: str) -> int:
     with (tmp_path / "single_step.elf").open("rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
         return next(s["st_value"] for s in symtab.iter_symbols() if s.name == name)
+
+
+@pytest.mark.parametrize("board", ["sail", "ibex-safe-simulator", "sonata"])
+def test_single_steps_through_the_rtos_keep_the_device_event_current(board: str,
+                                                                      tmp_path: Path) -> None:
+    """single_step keeps the soonest device event cached at its stop instead of asking every
+    device again. Through the bundled RTOS (UART writes, timer reprogramming, interrupts
+    taken by the following run), that cache must equal asking every device, and the machine
+    must follow step(1)'s exactly."""
+    from cheriot_gdbserver.core.engine import NEVER
+    from cheriot_gdbserver.rtos import bundled
+
+    elf = bundled.build("rtos", out_dir=tmp_path, board=board)
+    machines = [Machine(load_board(board), load_elf(elf)) for _ in range(2)]
+    fast, oracle = (m.engine for m in machines)
+    for round_ in range(40):
+        for _ in range(250):
+            a, b = fast.single_step(), oracle.step(1)
+            assert (a.kind, a.pc) == (b.kind, b.pc)
+            due = fast.timebase.next_event()
+            assert fast._device_event == (NEVER if due is None else due)
+            assert fast.core.event_at == fast._device_event
+            assert (fast.core.instret, fast.hart.mip) == (oracle.core.instret, oracle.hart.mip)
+        a, b = fast.run(997), oracle.run(997)     # interrupts are taken by runs, not steps
+        assert (a.kind, a.pc, fast.core.instret) == (b.kind, b.pc, oracle.core.instret), round_
