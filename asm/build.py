@@ -27,7 +27,8 @@ def include_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def _run(command: list[str], what: str) -> None:
+def run_tool(command: list[str], what: str) -> None:
+    """Run one binutils command; a missing tool or a failure is a ToolchainError."""
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     except FileNotFoundError:
@@ -56,7 +57,7 @@ def assemble(sources: list[Path] | str, out_dir: Path, *, text_address: int = 0x
     for index, source in enumerate(sources):
         obj = out_dir / f"{name}.{index}.{Path(source).stem}.o"
         flags = [*AS_FLAGS, "-g"] if debug else list(AS_FLAGS)
-        _run([AS, *flags, "-I", str(include_dir()), "-I", str(Path(source).parent),
+        run_tool([AS, *flags, "-I", str(include_dir()), "-I", str(Path(source).parent),
               "-o", str(obj), str(source)], f"assembling {source}")
         objects.append(str(obj))
     elf = out_dir / f"{name}.elf"
@@ -64,5 +65,5 @@ def assemble(sources: list[Path] | str, out_dir: Path, *, text_address: int = 0x
     command = [LD, *LD_FLAGS, "-T", str(linker_script or include_dir() / "link.ld"),
                "-o", str(elf)]
     command += [f"--defsym={symbol}={value:#x}" for symbol, value in symbols.items()]
-    _run(command + objects, f"linking {elf}")
+    run_tool(command + objects, f"linking {elf}")
     return elf

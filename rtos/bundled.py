@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..asm.build import AS, AS_FLAGS, LD, LD_FLAGS, ToolchainError, assemble, include_dir
+from ..asm.build import AS, AS_FLAGS, LD, LD_FLAGS, ToolchainError, assemble, include_dir, run_tool
 
 if TYPE_CHECKING:
     from ..boards.board import Board
@@ -148,16 +147,6 @@ def _devices(board: Board) -> list:  # type: ignore[type-arg]
     return [r for r in board.regions if r.device and (r.kind == "mmio" or r is board.shadow)]
 
 
-def _run(command: list[str], what: str) -> None:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise ToolchainError(f"{command[0]} not found (needed for {what}): install Debian's "
-                             "binutils-riscv64-unknown-elf package") from None
-    if result.returncode != 0:
-        raise ToolchainError(f"{what} failed:\n{result.stderr.strip()}")
-
-
 def _build_rtos(sources: list[Path], board: Board, board_inc: str, out: Path) -> Path:
     (out / "board.inc").write_text(board_inc)
     objects = []
@@ -165,7 +154,7 @@ def _build_rtos(sources: list[Path], board: Board, board_inc: str, out: Path) ->
         obj = out / f"{source.parent.name}.{source.stem}.o"
         # --strip-local-absolute: the layout constants (.equ) stay out of the symbol table,
         # so that addresses never print as constant names.
-        _run([AS, *AS_FLAGS, "-g", "--strip-local-absolute",
+        run_tool([AS, *AS_FLAGS, "-g", "--strip-local-absolute",
               "-I", str(FIRMWARE_DIR / "include"), "-I", str(include_dir()), "-I", str(out),
               "-o", str(obj), str(source)], f"assembling {source}")
         objects.append(str(obj))
@@ -174,5 +163,5 @@ def _build_rtos(sources: list[Path], board: Board, board_inc: str, out: Path) ->
     # order, so a --defsym after -T would not count and the data would follow the code.
     command = [LD, *LD_FLAGS, *(f"--defsym={k}={v:#x}" for k, v in link_symbols(board).items()),
                "-T", str(FIRMWARE_DIR / "firmware.ld"), "-o", str(elf)]
-    _run(command + objects, f"linking {elf}")
+    run_tool(command + objects, f"linking {elf}")
     return elf
