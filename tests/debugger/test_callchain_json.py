@@ -8,20 +8,12 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from cheriot_gdbserver.boards.board import load_board
 from cheriot_gdbserver.boards.image import load_elf
 from cheriot_gdbserver.boards.machine import Machine
 from cheriot_gdbserver.debugger.commands.catalog import default_registry
 from cheriot_gdbserver.debugger.debug_context import DebugContext
-from cheriot_gdbserver.rtos import bundled
 from tests.gdb_support import nm
-
-
-@pytest.fixture(scope="module")
-def rtos_elf() -> Path:
-    return bundled.build()
 
 
 def test_the_document_at_a_compartment_call(rtos_elf: Path) -> None:

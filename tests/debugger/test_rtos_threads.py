@@ -17,17 +17,12 @@ from cheriot_gdbserver.debugger.rtos_threads import RtosThreads
 from cheriot_gdbserver.debugger.target import DebugTarget
 from cheriot_gdbserver.debugger.threads import HartThreads
 from cheriot_gdbserver.gdbstub.server import GdbServer
-from cheriot_gdbserver.rtos import bundled
 from cheriot_gdbserver.rtos.cheriot import RtosImage, RtosState
 from tests.gdbstub.rsp_client import TIMEOUT
 from tests.gdbstub.test_gdb_e2e import GDB, MARK
 
 pytestmark = pytest.mark.skipif(GDB is None, reason="gdb-multiarch is not installed")
 
-
-@pytest.fixture(scope="module")
-def rtos_elf() -> Path:
-    return bundled.build()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from cheriot_gdbserver.debugger.target import DebugTarget
 from cheriot_gdbserver.debugger.threads import HART_THREAD_ID
 from cheriot_gdbserver.debugger.view import MachineView
 from cheriot_gdbserver.gdbstub.server import GdbServer
-from cheriot_gdbserver.rtos import bundled
 from cheriot_gdbserver.rtos.cheriot import RtosImage, RtosState
 from tests.gdbstub.rsp_client import TIMEOUT, RspClient
 
@@ -32,10 +31,6 @@ READ_ONLY = {"help", "cap", "caps", "tags", "fault", "stats", "uart", "compartme
              "compartment", "exports", "imports", "threads", "callchain", "futexes", "sealed",
              "heap", "where", "audit"}
 
-
-@pytest.fixture(scope="module")
-def rtos_elf() -> Path:
-    return bundled.build()
 
 
 @pytest.fixture

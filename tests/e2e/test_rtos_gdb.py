@@ -22,7 +22,7 @@ import pytest
 from cheriot_gdbmi import Daemon, Gdb, GdbError
 
 from cheriot_gdbserver.rtos import bundled
-from tests.gdb_support import attach, nm, run_to, serve
+from tests.gdb_support import attach, nm, run_to
 
 from ..rtos_firmware.support import section, thread_records
 
@@ -90,14 +90,6 @@ def source_line(relative: str, text: str, occurrence: int = 0) -> int:
     return lines[occurrence]
 
 
-@pytest.fixture(scope="module")
-def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtosgdb"), board="sail")
-
-
-@pytest.fixture(scope="module")
-def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    yield from serve(rtos_elf)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 
 from cheriot_gdbserver.asm.build import assemble
 from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
-from cheriot_gdbserver.rtos import bundled
 from tests.gdb_support import MISSING, Daemon, Gdb, attach, nm, run_to, serve
 
 __all__ = ["nm", "run_to"]  # the feature tests' helpers, shared with every gdb test
@@ -46,19 +45,11 @@ def debugee_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return assemble([DEBUGEE], tmp_path_factory.mktemp("debugee"), name="debugee", debug=True)
 
 
-@pytest.fixture(scope="session")
-def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtosext"), board="sail")
-
 
 @pytest.fixture(scope="module")
 def pointers_daemon(pointers_elf: Path) -> Iterator[Daemon]:
     yield from serve(pointers_elf)
 
-
-@pytest.fixture(scope="module")
-def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    yield from serve(rtos_elf)
 
 
 def attach_with_extension(elf: Path, daemon: Daemon) -> Gdb:

@@ -16,9 +16,7 @@ from . import unwind_support
 from .unwind_support import DEMO, FAULTY, cli, line_of, needs_tools, nm, pc, run_to, where
 
 pytestmark = needs_tools
-rtos_elf = unwind_support.rtos_elf          # the module's fixtures
-rtos_daemon = unwind_support.rtos_daemon
-rtos_gdb = unwind_support.rtos_gdb
+rtos_gdb = unwind_support.rtos_gdb          # the module's fixture
 
 FIRST_CALL = line_of(DEMO, "ccall __import_faulty_faulty_read", 0)
 AFTER_CALL = FIRST_CALL + 1                 # demo.S: `mv s1, a0`, the result

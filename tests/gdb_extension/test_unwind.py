@@ -31,9 +31,7 @@ from .unwind_support import (
 )
 
 pytestmark = needs_tools
-rtos_elf = unwind_support.rtos_elf          # the module's fixtures
-rtos_daemon = unwind_support.rtos_daemon
-rtos_gdb = unwind_support.rtos_gdb
+rtos_gdb = unwind_support.rtos_gdb          # the module's fixture
 
 FIRST_CALL = line_of(DEMO, "ccall __import_faulty_faulty_read", 0)
 SECOND_CALL = line_of(DEMO, "ccall __import_faulty_faulty_read", 1)

@@ -18,7 +18,7 @@ import pytest
 
 from cheriot_gdbserver.gdb_extension import ENTRY_SCRIPT
 from cheriot_gdbserver.rtos import bundled
-from tests.gdb_support import MISSING, Daemon, Gdb, nm, run_to, serve
+from tests.gdb_support import MISSING, Daemon, Gdb, nm, run_to
 from tests.gdb_support import attach as attach_gdb
 
 __all__ = ["nm", "run_to"]
@@ -46,14 +46,6 @@ def disassembly(elf: Path, start: int, stop: int) -> list[tuple[int, str]]:
             re.finditer(r"^\s*([0-9a-f]+):\s+[0-9a-f]+\s+(.*)$", out, re.M)]
 
 
-@pytest.fixture(scope="module")
-def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtos-unwind"), board="sail")
-
-
-@pytest.fixture(scope="module")
-def rtos_daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    yield from serve(rtos_elf)
 
 
 def attach(elf: Path, daemon: Daemon, extension: bool = True) -> Gdb:

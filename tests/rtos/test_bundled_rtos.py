@@ -7,20 +7,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
 from elftools.elf.elffile import ELFFile
 
 from cheriot_gdbserver.boards.board import load_board
 from cheriot_gdbserver.debugger.view import MachineView
-from cheriot_gdbserver.rtos import bundled
 from cheriot_gdbserver.rtos.cheriot import ImportKind, RtosImage, RtosState, ThreadState
 
 from ..rtos_firmware.support import boot
-
-
-@pytest.fixture(scope="module")
-def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("rtos"), board="sail")
 
 
 def model(elf: Path) -> RtosImage:

@@ -16,7 +16,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from cheriot_gdbserver.rtos import bundled
-from tests.gdb_support import MISSING, Daemon, Gdb, attach, serve
+from tests.gdb_support import MISSING, Daemon, Gdb, attach
 
 FIRMWARE = Path(bundled.FIRMWARE_DIR)
 # Lines that emit no code: directives, labels, macro invocations that only emit data or
@@ -98,14 +98,10 @@ def test_every_code_section_function_has_call_frame_information(rtos_elf: Path) 
 needs_gdb = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)}")
 
 
-@pytest.fixture(scope="module")
-def daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    yield from serve(rtos_elf)
-
 
 @pytest.fixture
-def gdb(rtos_elf: Path, daemon: Daemon) -> Iterator[Gdb]:
-    session = attach(rtos_elf, daemon, fresh=True)
+def gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
+    session = attach(rtos_elf, rtos_daemon, fresh=True)
     session.monitor("catch none")
     yield session
     session.close()

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cheriot_gdbserver.rtos import bundled
-from tests.gdb_support import MISSING, Daemon, Gdb, attach, nm, serve
+from tests.gdb_support import MISSING, Daemon, Gdb, attach, nm
 
 from ..e2e.test_rtos_gdb import source_line
 
@@ -25,19 +24,11 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING
 INITIAL_CALLS = 100      # flaky.S: flaky_initial_globals, `calls` counts from 100
 
 
-@pytest.fixture(scope="module")
-def rtos_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundled.build("rtos", out_dir=tmp_path_factory.mktemp("reboot"), board="sail")
-
-
-@pytest.fixture(scope="module")
-def daemon(rtos_elf: Path) -> Iterator[Daemon]:
-    yield from serve(rtos_elf)
 
 
 @pytest.fixture
-def gdb(rtos_elf: Path, daemon: Daemon) -> Iterator[Gdb]:
-    session = attach(rtos_elf, daemon, fresh=True)
+def gdb(rtos_elf: Path, rtos_daemon: Daemon) -> Iterator[Gdb]:
+    session = attach(rtos_elf, rtos_daemon, fresh=True)
     session.monitor("catch none")     # the demo's own faults are the firmware's to handle
     yield session
     session.close()
@@ -58,7 +49,7 @@ def stop_at(gdb: Gdb, where: str) -> dict:
 
 
 def test_monitor_reboot_resets_the_compartment_while_the_system_runs(
-        gdb: Gdb, daemon: Daemon, rtos_elf: Path) -> None:
+        gdb: Gdb, rtos_daemon: Daemon, rtos_elf: Path) -> None:
     symbols = nm(rtos_elf)
     calls = symbols["flaky_globals_start"]       # flaky's first global, `calls`
     before = record(gdb.monitor("compartments"), "flaky")
@@ -70,7 +61,7 @@ def test_monitor_reboot_resets_the_compartment_while_the_system_runs(
     gdb.mi("-break-delete")
     assert stop["reason"] == "breakpoint-hit" and stop["thread-id"] == "1", stop
     assert gdb.address_of(f"*(unsigned int *){calls:#x}") == INITIAL_CALLS + 1
-    start = len(daemon.uart)
+    start = len(rtos_daemon.uart)
 
     answer = gdb.monitor("reboot flaky")
     assert answer.startswith("reboot flaky: requested"), answer
@@ -97,7 +88,7 @@ def test_monitor_reboot_resets_the_compartment_while_the_system_runs(
     # capability) and counts from the restored value again.
     done = gdb.run("-exec-continue").payload
     assert done["reason"] == "exited-normally", done
-    out = daemon.wait_for_uart(b"demo: done, exiting\n", start).decode()
+    out = rtos_daemon.wait_for_uart(b"demo: done, exiting\n", start).decode()
     assert "consumer: flaky_wait() = -1 (unwound by flaky's micro-reboot), exiting\n" in out
     assert "flaky: first call since a reboot: heap_free_all released 40 bytes\n" in out
     assert "demo: after the reboot flaky_work() = 101 (its globals were restored)\n" in out
