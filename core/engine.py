@@ -183,7 +183,6 @@ class Engine:
         self._stop_on_trap = False
         self._resume_pc: int | None = None
         self._resume_instret = 0
-        self._resume_watch_exempt = False  # the run starts on the access its last stop reported
         self._last_stop: Stop | None = None
         self._pending: _PendingTrap | None = None
         self._last_trap_instret: int | None = None
@@ -335,7 +334,7 @@ class Engine:
         machine that has not stopped since power-on (its devices not yet brought to time)
         takes the full path."""
         if self._pending is not None or self.exit_code is not None or self._last_stop is None:
-            return self.step(1, stop_on_trap=stop_on_trap)  # (no stop yet: devices not up to time)
+            return self.step(1, stop_on_trap=stop_on_trap)
         core = self.core
         pc = self.pc
         self._stop_at = core.instret + 1
@@ -345,7 +344,6 @@ class Engine:
         self._stop_on_trap = stop_on_trap
         self._resume_pc = pc
         self._resume_instret = core.instret
-        self._resume_watch_exempt = self._resumes_watch_stop(pc)
         started = time.perf_counter()
         try:
             return self._finish(self._loop(pc), walk=self._events_follow_reads)
@@ -379,7 +377,6 @@ class Engine:
         self._stop_on_trap = stop_on_trap
         self._resume_pc = self.pc
         self._resume_instret = self.core.instret
-        self._resume_watch_exempt = self._resumes_watch_stop(self._resume_pc)
         started = time.perf_counter()
         try:
             if self._pending is not None:
@@ -394,6 +391,7 @@ class Engine:
             self._stepping = False
 
     def _resumes_watch_stop(self, pc: int) -> bool:
+        """Whether the run resumes from a watchpoint's stop at ``pc`` (the stop it reported)."""
         last = self._last_stop
         return last is not None and last.kind is StopKind.WATCHPOINT and last.pc == pc
 
@@ -474,7 +472,7 @@ class Engine:
         # may not). Any other watched access it makes stops before it runs, stepped or not, as
         # a RISC-V trigger of timing "before" does (gdb: riscv has nonsteppable watchpoints).
         resuming = self._resume_pc == pc and self._resume_instret == core.instret
-        watch_exempt = resuming and self._resume_watch_exempt
+        watch_exempt = resuming and self._resumes_watch_stop(pc)
         self._resume_pc = None
         if self._exit_requested is not None:  # a device ended the simulation mid-instruction
             self._exit(pc)
