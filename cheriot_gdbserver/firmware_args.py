@@ -1,5 +1,5 @@
 """What the subcommands of ``cheriot-gdbserver`` share: how firmware, board and raw images are
-chosen on the command line, and where the UART goes."""
+chosen on the command line, where the UART goes, and the machine made of them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from .boards.board import Board, load_board, shipped_boards
 from .boards.image import Image, load_elf, load_raw, parse_load_spec
+from .boards.machine import Machine
 from .errors import CheriotGdbError
 
 
@@ -96,3 +97,12 @@ def resolve_firmware(args: argparse.Namespace) -> Firmware:
     if args.entry is not None:
         image.entry = args.entry
     return Firmware(board, image, description)
+
+
+def open_machine(firmware: Firmware, args: argparse.Namespace, stack: ExitStack,
+                 uart_default: BinaryIO) -> Machine:
+    """The machine running ``firmware``, its UART where the arguments say (``uart_default``
+    otherwise); ``stack`` closes the image and any UART file."""
+    stack.callback(firmware.image.close)
+    uart_output, uart_input = uart_streams(args, stack, uart_default)
+    return Machine(firmware.board, firmware.image, uart_output=uart_output, uart_input=uart_input)

@@ -21,7 +21,7 @@ from .debugger.commands.args import ArgumentError, number, symbol
 from .debugger.commands.catalog import default_registry
 from .debugger.debug_context import DebugContext
 from .errors import CheriotGdbError
-from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
+from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
 from .report import locate
 
 EXAMPLES = """\
@@ -53,10 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def handle(args: argparse.Namespace) -> int:
     firmware = resolve_firmware(args)
     with ExitStack() as stack:
-        stack.callback(firmware.image.close)
-        uart_output, uart_input = uart_streams(args, stack, sys.stderr.buffer)
-        machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
-                          uart_input=uart_input)
+        machine = open_machine(firmware, args, stack, sys.stderr.buffer)
         machine.engine.catch = Catch(args.catch)
         context = DebugContext(machine)  # with the RTOS model on an RTOS image
         if args.break_at is not None or args.max_instructions is not None:

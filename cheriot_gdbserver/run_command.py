@@ -31,7 +31,7 @@ from .boards.machine import Machine
 from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
-from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
+from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
 from .rtos.cheriot import RtosState
 from .trace import Tracer
 
@@ -188,10 +188,7 @@ def handle(args: argparse.Namespace) -> int:
     firmware = resolve_firmware(args)
     stdout: BinaryIO = sys.stdout.buffer
     with ExitStack() as stack:
-        stack.callback(firmware.image.close)
-        uart_output, uart_input = uart_streams(args, stack, stdout)
-        machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
-                          uart_input=uart_input)
+        machine = open_machine(firmware, args, stack, stdout)
         tracer = None
         if args.trace is not None:
             try:

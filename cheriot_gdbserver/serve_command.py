@@ -27,11 +27,10 @@ from types import FrameType
 
 import structlog
 
-from .boards.machine import Machine
 from .core.engine import Catch
 from .debugger.registers import ARCHITECTURE
 from .debugger.target import DebugTarget
-from .firmware_args import add_firmware_arguments, resolve_firmware, uart_streams
+from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
 from .gdb_extension import ENTRY_SCRIPT
 from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
 
@@ -124,10 +123,7 @@ def handle(args: argparse.Namespace) -> int:
     firmware = resolve_firmware(args)
     elf = _firmware_elf(args)
     with ExitStack() as stack:
-        stack.callback(firmware.image.close)
-        uart_output, uart_input = uart_streams(args, stack, sys.stdout.buffer)
-        machine = Machine(firmware.board, firmware.image, uart_output=uart_output,
-                          uart_input=uart_input)
+        machine = open_machine(firmware, args, stack, sys.stdout.buffer)
         machine.engine.catch = Catch(args.catch)
         target = DebugTarget(machine)
         return _serve(target, args.host, args.port, elf, firmware.description)
