@@ -1,5 +1,6 @@
 """What the subcommands of ``cheriot-gdbserver`` share: how firmware, board and raw images are
-chosen on the command line, where the UART goes, and the machine made of them."""
+chosen on the command line, where the UART goes, the machine made of them, and how often a
+waiting main thread looks for a signal's handler to run."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .boards.board import Board, load_board, shipped_boards
 from .boards.image import Image, load_elf, load_raw, parse_load_spec
 from .boards.machine import Machine
 from .errors import CheriotGdbError
+
+SIGNAL_POLL_SECONDS = 0.05  # a main thread waiting for a worker wakes this often (see serve)
 
 
 @dataclass

@@ -31,7 +31,12 @@ from .boards.machine import Machine
 from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
-from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
+from .firmware_args import (
+    SIGNAL_POLL_SECONDS,
+    add_firmware_arguments,
+    open_machine,
+    resolve_firmware,
+)
 from .rtos.cheriot import RtosState
 from .trace import Tracer
 
@@ -174,7 +179,8 @@ def _run_interruptibly(machine: Machine, max_instructions: int | None
         worker.start()
         log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
                  budget=max_instructions)
-        done.wait()
+        while not done.wait(SIGNAL_POLL_SECONDS):  # see serve_command: a signal may land on
+            pass                                   # the worker, and only bytecode runs handlers
         worker.join()
     finally:
         for number in handled:

@@ -30,7 +30,12 @@ import structlog
 from .core.engine import Catch
 from .debugger.registers import ARCHITECTURE
 from .debugger.target import DebugTarget
-from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
+from .firmware_args import (
+    SIGNAL_POLL_SECONDS,
+    add_firmware_arguments,
+    open_machine,
+    resolve_firmware,
+)
 from .gdb_extension import ENTRY_SCRIPT
 from .gdbstub.server import DEFAULT_HOST, DEFAULT_PORT, GdbServer
 
@@ -180,7 +185,10 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
         log.info("serving", firmware=description, board=target.machine.board.name,
                  entry=hex(target.machine.image.entry or 0))
         worker.start()
-        wake.wait()
+        # Polled: the kernel may deliver SIGTERM to any thread, and Python runs the handler
+        # only when this one next runs bytecode, which a wait with no timeout never does.
+        while not wake.wait(SIGNAL_POLL_SECONDS):
+            pass
     finally:
         server.close()  # ends the session: a running target is interrupted
         if worker.ident is not None:
