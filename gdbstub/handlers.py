@@ -252,14 +252,16 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
         return exit_reply(stop)
     expedited = s.table.expedited
     values = target.read_registers(s.table.expedited_regnums)
-    registers = [(spec.regnum, _checked(spec, value))  # gdb fetches what is not expedited
-                 for spec, value in zip(expedited, values, strict=True) if value is not None]
+    registers = [(spec.regnum, value if len(value) == spec.size else _checked(spec, value))
+                 for spec, value in zip(expedited, values, strict=True)
+                 if value is not None]  # gdb fetches what is not expedited
     signal: int
     if stop is None:
         signal, reason = GdbSignal.TRAP, None
     else:
         signal = signal_for_stop(stop, target.exception_signal)
-        reason = stop_reason(stop, _breakpoint_kind(s, stop))
+        kind = _breakpoint_kind(s, stop) if stop.kind is StopKind.BREAKPOINT else None
+        reason = stop_reason(stop, kind)
     return stop_reply(signal=signal, thread=target.current_thread(), registers=registers,
                       reason=reason)
 

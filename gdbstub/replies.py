@@ -60,11 +60,15 @@ def stop_reply(*, signal: int, thread: int, registers: Sequence[tuple[int, bytes
     """``T`` reply: signal, expedited registers, ``thread:``, then the stop reason if any
     (``watch:ADDR``, ``swbreak:`` ..., already formatted by ``stop_reason``)."""
     parts = [b"T%02x" % signal]
-    parts += [b"%x:%s;" % (regnum, value.hex().encode()) for regnum, value in registers]
+    for regnum, value in registers:
+        parts += (_REGNUM_FIELD.get(regnum) or b"%x:" % regnum, value.hex().encode(), b";")
     parts.append(b"thread:%x;" % thread)
     if reason is not None:
         parts.append(reason)
     return b"".join(parts)
+
+
+_REGNUM_FIELD = {regnum: b"%x:" % regnum for regnum in range(256)}  # formatted once
 
 
 def stop_reason(stop: Stop, breakpoint_kind: bytes | None) -> bytes | None:

@@ -83,12 +83,22 @@ class DebugTarget:
         return value
 
     def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
+        """``read_register`` of each, finding the selected thread's context once."""
+        cache = self._register_bytes
+        context: RegisterContext | None = None
         out: list[bytes | None] = []
         for regnum in regnums:
-            try:
-                out.append(self.read_register(regnum))
-            except CheriotGdbError:
-                out.append(None)
+            value = cache.get(regnum)
+            if value is None:
+                if context is None:
+                    context = self._registers()  # may empty the cache: it is read again below
+                    value = cache.get(regnum)
+            if value is None:
+                try:
+                    value = cache[regnum] = self.register_file.read(context, regnum)
+                except CheriotGdbError:
+                    pass
+            out.append(value)
         return out
 
     def write_register(self, regnum: int, data: bytes) -> None:

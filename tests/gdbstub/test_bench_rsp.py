@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "scripts" / "bench_rsp"
-ROUND_TRIPS = ("vcont_s_us", "g_us", "p_cap_us", "m64_us")
+ROUND_TRIPS = ("vcont_s_us", "g_us", "p_cap_us", "m64_us", "echo_us")
 
 pytestmark = pytest.mark.skipif(shutil.which("riscv64-unknown-elf-as") is None,
                                 reason="needs riscv64-unknown-elf-as")
