@@ -330,13 +330,14 @@ class Engine:
         """``step(1)`` for a debugger, the same stop without the run's set-up: no device walk
         before it (the device event cached at the last stop is current: every device change
         since went through ``events_changed``/``refresh``, and a due event is handled in the
-        loop as in ``run``), and the pc read once. A pending trap, an exited firmware or a
+        loop as in ``run``), and the pc read once, from the last stop's register copy while
+        that is current (no call into Unicorn). A pending trap, an exited firmware or a
         machine that has not stopped since power-on (its devices not yet brought to time)
         takes the full path."""
         if self._pending is not None or self.exit_code is not None or self._last_stop is None:
             return self.step(1, stop_on_trap=stop_on_trap)
         core = self.core
-        pc = self.pc
+        pc = self.hart.pc if self._synced else self.pc  # synced: the stop's copy is Unicorn's
         self._stop_at = core.instret + 1
         core.event_at = min(self._device_event, self._stop_at)
         self._step_kind = StopKind.STEP

@@ -10,6 +10,7 @@ answered E01 by the session.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from binascii import hexlify
 from collections.abc import Iterable, Iterator, Sequence
 from enum import IntEnum
 
@@ -61,7 +62,7 @@ def stop_reply(*, signal: int, thread: int, registers: Sequence[tuple[int, bytes
     (``watch:ADDR``, ``swbreak:`` ..., already formatted by ``stop_reason``)."""
     parts = [b"T%02x" % signal]
     for regnum, value in registers:
-        parts += (_REGNUM_FIELD.get(regnum) or b"%x:" % regnum, value.hex().encode(), b";")
+        parts += (_REGNUM_FIELD.get(regnum) or b"%x:" % regnum, hexlify(value), b";")
     parts.append(b"thread:%x;" % thread)
     if reason is not None:
         parts.append(reason)

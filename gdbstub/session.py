@@ -129,7 +129,8 @@ class Session:
             if self._lost:  # the peer left before the resume started: no one could stop it
                 raise TransportClosed("connection lost before the resume started")
             self._state = SessionState.RUNNING
-            early_interrupt = any(isinstance(e, codec.Interrupt) for e in self._inbox)
+            early_interrupt = bool(self._inbox) and any(
+                isinstance(e, codec.Interrupt) for e in self._inbox)
         if early_interrupt:
             self.target.interrupt()
         watch = self.watch

@@ -4,7 +4,8 @@ Two machines run the same firmware on the sail board; one is driven with ``singl
 other with ``step(1)``, through the same script: a CLINT timer interrupt that becomes pending in
 the middle of the steps (stepping takes no interrupt, as QEMU's default single-step; the
 following continue takes it), a store to a write watchpoint, a step onto and a step off a
-breakpoint, and a CHERI exception caught before it is taken, then delivered by the next step.
+breakpoint, a step from where the debugger moved the PC, and a CHERI exception caught before it
+is taken, then delivered by the next step.
 After every operation both machines must agree on the stop, the registers (read through the
 cached ``read_registers`` and afresh through ``read_caps``), the instruction count and the
 interrupt lines. The timer line must be high at the first stop at or after the instant mtime
@@ -146,6 +147,12 @@ def test_single_step_matches_step_one(tmp_path: Path, reference: bool) -> None:
     for machine in (fast, oracle):
         machine.engine.remove_watchpoint(data, 4, WatchKind.WRITE)
         machine.engine.remove_breakpoint(loop + 8)
+    for _ in range(2):  # the debugger moves the PC at a stop whose registers were read
+        for machine in (fast, oracle):
+            machine.engine.read_registers()
+            machine.engine.set_pc(loop + 2)  # the store (after a compressed addi)
+        both("step")
+        assert fast.engine.pc == loop + 6
     for _ in range(200):  # on to the caught exception and the step that delivers it
         both("step")
     assert {StopKind.STEP, StopKind.WATCHPOINT, StopKind.EXCEPTION} <= seen
