@@ -112,6 +112,8 @@ class Machine:
         return devices
 
     def _load(self) -> None:
+        if self.image.entry is None:  # a raw image without --entry
+            raise BoardError(f"{self.image.path}: no entry point: give one with --entry ADDR")
         for segment in self.image.segments:
             self.memory.write(segment.address, segment.data)
         self.engine.reset(self.image.entry)
