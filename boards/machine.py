@@ -16,7 +16,7 @@ from ..core.hart import IRQ_MEI, IRQ_MSI, IRQ_MTI
 from ..core.memory import Memory, MmioRegion, RamRegion, Region, Revocation
 from ..errors import BoardError
 from .board import Board
-from .devices.registry import DeviceSet, Wiring, build_devices
+from .devices.device_set import DeviceSet, Wiring, build_devices
 from .image import Image, check_fits
 
 
