@@ -94,6 +94,10 @@ class DaemonCommand(gdb.Command):
             text = monitor(f"{self.name} {argument}".strip())
         except DaemonError as exc:
             raise gdb.GdbError(str(exc)) from None
+        if self.name == "reset":
+            # gdb keeps the registers and frames it read before: the daemon cannot tell it
+            gdb.execute("maintenance flush register-cache", to_string=True)
+            text = "reset done; gdb's registers and frames re-read\n"
         gdb.write(text)
 
     def complete(self, text: str, word: str) -> list[str] | int:

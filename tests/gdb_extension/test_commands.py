@@ -38,3 +38,18 @@ def test_arguments_complete_from_the_image_and_the_daemon(rtos_gdb: Gdb) -> None
     assert completions(rtos_gdb, "cheriot callchain ") == [
         "cheriot callchain 1", "cheriot callchain 2", "cheriot callchain 3"]
     assert completions(rtos_gdb, "cheriot where faulty_r") == ["cheriot where faulty_read"]
+
+
+def test_cheriot_reset_shows_the_reset_machine(rtos_gdb: Gdb) -> None:
+    """``monitor reset`` leaves gdb with the registers it had read (the daemon has no way to
+    tell it); ``cheriot reset`` flushes them, so gdb shows the entry point at once."""
+    entry = int(next(line for line in rtos_gdb.console("info files").splitlines()
+                     if "Entry point:" in line).split()[-1], 16)
+    run_to(rtos_gdb, "faulty_read")
+    before = rtos_gdb.address_of("$pc")
+    assert before != entry
+    rtos_gdb.monitor("reset")
+    assert rtos_gdb.address_of("$pc") == before          # gdb's stale cache
+    run_to(rtos_gdb, "faulty_read")
+    assert rtos_gdb.console("cheriot reset") == "reset done; gdb's registers and frames re-read\n"
+    assert rtos_gdb.address_of("$pc") == entry
