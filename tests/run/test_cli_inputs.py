@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 from pathlib import Path
@@ -30,6 +31,17 @@ def test_hello_test_image_greets_and_exits_0(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert done.returncode == 0
     assert len(list(tmp_path.glob("hello-sail-*/hello.elf"))) == 1
+
+
+def test_a_cached_image_is_never_older_than_its_sources(tmp_path: Path) -> None:
+    """Sources newer by date but not by content (a checkout, a merge) reuse the cached image,
+    made newer than them: else gdb warns for each that it is "more recent than executable"."""
+    elf = bundled.build("hello", out_dir=tmp_path)
+    built = elf.read_bytes()
+    os.utime(elf, (1_000_000, 1_000_000))     # 1970: older than any source
+    assert bundled.build("hello", out_dir=tmp_path) == elf
+    assert elf.read_bytes() == built            # reused, not rebuilt
+    assert elf.stat().st_mtime >= (bundled.FIRMWARE_DIR / "hello.S").stat().st_mtime
 
 
 def test_raw_binary_with_load_and_entry(build: Build, tmp_path: Path) -> None:
