@@ -131,3 +131,11 @@ def test_help_documents_the_exit_statuses() -> None:
                  "  124    the --max-instructions budget was used up",
                  "  130    interrupted (Ctrl-C)"):
         assert line in done.stdout.splitlines()
+
+
+def test_an_unknown_option_is_refused_with_the_subcommands_usage() -> None:
+    done = cli("run", "--bogus")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("usage: cheriot-gdbserver run [-h]")
+    assert lines[-1] == "cheriot-gdbserver run: error: unrecognized arguments: --bogus"
