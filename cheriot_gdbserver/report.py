@@ -226,6 +226,15 @@ def trap_handler_usable(machine: Machine) -> bool:
     return region is not None and region.dtab is not None
 
 
+def _instructions(machine: Machine, instructions: int) -> str:
+    """``N instructions``, and how many of those instruction times the hart slept in wfi
+    (time skips to the next device event; a far timer makes that most of them)."""
+    asleep = machine.engine.asleep
+    if not asleep:
+        return f"{instructions} instructions"
+    return f"{instructions} instructions ({instructions - asleep} run, {asleep} asleep in wfi)"
+
+
 def ending(machine: Machine, stop: Stop, instructions: int) -> Ending:
     """The headline and exit status for a stop that is not the firmware's own exit."""
     trap = stop.trap
@@ -234,13 +243,13 @@ def ending(machine: Machine, stop: Stop, instructions: int) -> Ending:
         if trap_handler_usable(machine):
             return Ending(f"double fault: {trap_words(trap)}", EXIT_DOUBLE_FAULT)
         return Ending(f"unhandled {what}: {trap_words(trap)}", EXIT_UNHANDLED_FAULT)
+    after = _instructions(machine, instructions)
     if stop.kind is StopKind.BUDGET:
-        return Ending(f"instruction budget exhausted after {instructions} instructions",
-                      EXIT_BUDGET)
+        return Ending(f"instruction budget exhausted after {after}", EXIT_BUDGET)
     if stop.kind is StopKind.HALTED:
         return Ending(f"halted: {stop.message or 'nothing can wake the hart'}", EXIT_HALTED)
     if stop.kind is StopKind.INTERRUPTED:
-        return Ending(f"interrupted after {instructions} instructions", EXIT_INTERRUPTED)
+        return Ending(f"interrupted after {after}", EXIT_INTERRUPTED)
     return Ending(f"stopped: {stop.kind.value} {stop.message}".rstrip(), EXIT_UNHANDLED_FAULT)
 
 

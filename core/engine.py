@@ -172,6 +172,7 @@ class Engine:
         self.last_trap: TrapInfo | None = None
         self.exit_code: int | None = None
         self.run_time = 0.0
+        self.asleep = 0   # of minstret, the instruction times wfi skipped (since reset)
         self._decoded: dict[int, Instr] = {}
         self._stop: Stop | None = None
         self._error: BaseException | None = None
@@ -306,6 +307,7 @@ class Engine:
         self._pending = None
         self._last_trap_instret = None
         self.last_trap = None
+        self.asleep = 0
         self.exit_code = None
         self._exit_requested = None
         self._stop_requested = False
@@ -558,6 +560,11 @@ class Engine:
     def _wait_for_interrupt(self, pc: int) -> int:
         """``wfi``: fast-forward time to the next device event until an interrupt is pending."""
         core, hart = self.core, self.hart
+        if not (hart.mip & hart.mie) and not hart.mie:
+            # wfi wakes on an interrupt pending and enabled in mie, whatever mstatus.MIE says
+            # (RISC-V privileged spec, WFI): with mie clear no device event can end it
+            return self._stop_here(Stop(
+                StopKind.HALTED, pc, message="wfi with every interrupt masked (mie = 0)"))
         while not (hart.mip & hart.mie):
             due = self.timebase.next_event() if self.timebase is not None else None
             if due is None:
@@ -565,8 +572,10 @@ class Engine:
                     StopKind.HALTED, pc,
                     message="wfi with no interrupt source that can ever fire"))
             if due > self._stop_at:
+                self.asleep += self._stop_at - core.instret
                 core.instret = self._stop_at
                 return self._stop_here(Stop(self._step_kind, pc))
+            self.asleep += max(0, due - core.instret)
             core.instret = max(core.instret, due)
             assert self.timebase is not None
             self.timebase.advance()
@@ -834,6 +843,7 @@ class Engine:
         instret = self.core.instret
         return {
             "instructions": instret,
+            "asleep": self.asleep,
             "fast": self.core.n_fast,
             "slow": self.core.n_slow,
             "exits": self.core.n_exit,
