@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .boards.image import Image
 from .boards.machine import Machine
 from .core.capability import Cap, describe
-from .core.csr import cheri_cause_words, describe_trap
+from .core.csr import INTERRUPT, cheri_cause_words, describe_trap
 from .core.decode import Instr, Kind, decode, disassemble
 from .core.demangle import demangle
 from .core.hart import CAP_REG_NAMES, MCAUSE_CHERI, SCR_MTCC, register_name
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 PREFIX = "cheriot-gdbserver"
 LAST_INSTRUCTIONS = 10
-INTERRUPT = 1 << 31
 _MEMORY_OPS = ("clc", "csc")
 _GPR_INDEX = {name: i for i, name in enumerate(CAP_REG_NAMES)}
 

@@ -33,6 +33,7 @@ from ..errors import EngineError, RegisterWriteError
 from . import semantics
 from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
+from .csr import INTERRUPT
 from .debug_points import DebugPoints
 from .decode import Instr, decode
 from .engine_mapping import map_memory
@@ -407,7 +408,7 @@ class Engine:
         if not self._stepping:
             code = semantics.pending_interrupt(hart)
             if code is not None:
-                return self._trap(pc, Trap((1 << 31) | code, 0, "interrupt"), None)
+                return self._trap(pc, Trap(INTERRUPT | code, 0, "interrupt"), None)
         if pc in self.breakpoints and not resuming:
             return self._stop_here(Stop(StopKind.BREAKPOINT, pc))
         instr: Instr | None = None
@@ -496,7 +497,7 @@ class Engine:
 
     def _trap(self, pc: int, trap: Trap, instr: Instr | None) -> int:
         info = self._explain(pc, trap, instr)
-        interrupt = bool(trap.mcause >> 31)
+        interrupt = bool(trap.mcause & INTERRUPT)
         if not interrupt and self._last_trap_instret == self.core.instret:
             # The handler's first instruction faulted: the trap cannot be delivered.
             first = self.last_trap or info
@@ -524,7 +525,7 @@ class Engine:
         self.uc.reg_write(UC_RISCV_REG_PC, self.hart.next_pc)
         self._synced = False
         self.last_trap = info
-        if not mcause >> 31:
+        if not mcause & INTERRUPT:
             self._last_trap_instret = self.core.instret
         self._update_attention()
         for listener in self.trap_listeners:
@@ -536,7 +537,7 @@ class Engine:
         cheri = mcause == MCAUSE_CHERI
         description = trap.description or semantics.describe_trap(mcause, mtval)
         return TrapInfo(
-            mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause >> 31),
+            mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause & INTERRUPT),
             description=description, cheri_cause=(mtval & 0x1F) if cheri else None,
             register=register_name((mtval >> 5) & 0x3F) if cheri else None,
             capability=trap.capability, decoded=instr)
