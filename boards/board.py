@@ -7,7 +7,7 @@ optional object, ``"emulator"``:
 * ``memory``: name -> ``{start, end | length, kind: "ram" | "rom", tagged}``. Default: one
   tagged RAM per ``instruction_memory`` and ``data_memory``, extended up to ``heap.end``.
 * ``devices``: device name -> model name, or ``{"model": name, options...}`` (models and
-  options: ``devices/registry.py``). Default: by the RTOS device names ``clint``, ``plic``,
+  options: ``devices/catalog.py``). Default: by the RTOS device names ``clint``, ``plic``,
   ``uart``, ``shadow``, ``revoker``; ``"memory"`` makes a device plain register storage.
   Any other device name is an error until it is mapped. The CLINT variant defaults to
   ``cheriot-safe`` when ``defines`` has ``MICROSOFT_CHERIOT_SAFE`` (as the RTOS chooses).
@@ -49,8 +49,8 @@ from cheriot_gdbserver.errors import BoardError
 
 from ..core.isa import ALL, CORES, EXTENSIONS, SCRS, Isa
 from ..core.state import MAX_REGIONS
+from .devices.catalog import DEFAULT_MODELS, MODELS
 from .devices.clint import LAYOUTS
-from .devices.registry import DEFAULT_MODELS, MODELS
 from .devices.shadow import RevocationMap
 
 PAGE = 0x1000
@@ -87,7 +87,7 @@ class MemoryRegion:
     kind: str                      # "ram" | "rom" | "mmio"
     tagged: bool = False
     device: str | None = None      # the board's device name, for devices
-    model: str | None = None       # the device model (devices/registry.py), for devices
+    model: str | None = None       # the device model (devices/catalog.py), for devices
     options: Mapping[str, int | str] = field(default_factory=dict, compare=False)
     field_name: str = field(default="", compare=False)   # where the board file defines it
 

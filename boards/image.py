@@ -219,8 +219,11 @@ def _segments(elf: ELFFile, path: Path) -> list[Segment]:
     return segments
 
 
-_SYM_TYPES = {value: name for name, value in ENUM_ST_INFO_TYPE.items()}
-_SYM_BINDS = {value: name for name, value in ENUM_ST_INFO_BIND.items()}
+# st_info's two nibbles -> pyelftools' names; a value it does not name keeps its number
+_SYM_TYPES = {value: name for name, value in ENUM_ST_INFO_TYPE.items() if isinstance(value, int)}
+_SYM_TYPES = {n: _SYM_TYPES.get(n, f"STT_{n}") for n in range(16)}
+_SYM_BINDS = {value: name for name, value in ENUM_ST_INFO_BIND.items() if isinstance(value, int)}
+_SYM_BINDS = {n: _SYM_BINDS.get(n, f"STB_{n}") for n in range(16)}
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,7 @@ def _symbols(table: _SymbolTable) -> list[Symbol]:
     strings, find, types, binds = table.strings, table.strings.find, _SYM_TYPES, _SYM_BINDS
     for name_at, value, size, info, _other, _shndx in struct.iter_unpack(table.layout,
                                                                         table.entries):
-        kind = types.get(info & 0xF, info & 0xF)
+        kind = types[info & 0xF]
         # Skip file and section symbols and the psABI's mapping symbols ($x..., $d...).
         if kind == "STT_FILE" or kind == "STT_SECTION":
             continue
@@ -257,21 +260,21 @@ def _symbols(table: _SymbolTable) -> list[Symbol]:
         name = strings[name_at:end if end >= 0 else None].decode(errors="replace")
         if not name or (name[0] == "$" and _is_mapping(name)):
             continue
-        result.append(Symbol(name, value, size, kind, binds.get(info >> 4, info >> 4)))
+        result.append(Symbol(name, value, size, kind, binds[info >> 4]))
     return result
 
 
 def _symbol(table: _SymbolTable, name_at: int, value: int, size: int, info: int
             ) -> Symbol | None:
     """One raw entry as ``_symbols`` makes it, or None where ``_symbols`` skips it."""
-    kind = _SYM_TYPES.get(info & 0xF, info & 0xF)
+    kind = _SYM_TYPES[info & 0xF]
     if kind == "STT_FILE" or kind == "STT_SECTION":
         return None
     end = table.strings.find(b"\0", name_at)
     name = table.strings[name_at:end if end >= 0 else None].decode(errors="replace")
     if not name or (name[0] == "$" and _is_mapping(name)):
         return None
-    return Symbol(name, value, size, kind, _SYM_BINDS.get(info >> 4, info >> 4))
+    return Symbol(name, value, size, kind, _SYM_BINDS[info >> 4])
 
 
 def _symbols_near(table: _SymbolTable, address: int) -> list[Symbol]:
@@ -315,8 +318,8 @@ def _find_symbol(table: _SymbolTable, name: str) -> int | None:
     best: tuple[bool, int] | None = None
     for name_at, value, _size, info, _other, _shndx in struct.iter_unpack(table.layout,
                                                                          table.entries):
-        if name_at in offsets and _SYM_TYPES.get(info & 0xF) not in ("STT_FILE", "STT_SECTION"):
-            key = (_SYM_BINDS.get(info >> 4) == "STB_LOCAL", value)
+        if name_at in offsets and _SYM_TYPES[info & 0xF] not in ("STT_FILE", "STT_SECTION"):
+            key = (_SYM_BINDS[info >> 4] == "STB_LOCAL", value)
             best = key if best is None or key < best else best
     return None if best is None else best[1]
 

@@ -16,7 +16,7 @@ from ..core.hart import IRQ_MEI, IRQ_MSI, IRQ_MTI
 from ..core.memory import Memory, MmioRegion, RamRegion, Region, Revocation
 from ..errors import BoardError
 from .board import Board
-from .devices.registry import DeviceSet, Wiring, build_devices
+from .devices.device_set import DeviceSet, Wiring, build_devices
 from .image import Image, check_fits
 
 
@@ -112,6 +112,8 @@ class Machine:
         return devices
 
     def _load(self) -> None:
+        if self.image.entry is None:  # a raw image without --entry
+            raise BoardError(f"{self.image.path}: no entry point: give one with --entry ADDR")
         for segment in self.image.segments:
             self.memory.write(segment.address, segment.data)
         self.engine.reset(self.image.entry)

@@ -49,13 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="cheriot-gdbserver",
         description="Emulate a CHERIoT microcontroller: run firmware headless or serve it to gdb.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    # the metavar names every subcommand, also when only the one asked for is registered
+    commands = parser.add_subparsers(dest="command", required=True,
+                                     metavar="{" + ",".join([*_MODULES, "gdb-extension"]) + "}")
     for name in _wanted(argv):
         if name == "gdb-extension":
             _register_gdb_extension(commands)
         else:
             importlib.import_module(f".{_MODULES[name]}", __package__).register(commands)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # said with the subcommand's usage, not the top level's
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     configure(args.log_level)
     try:
         return int(args.handler(args))

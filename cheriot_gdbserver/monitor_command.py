@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from contextlib import ExitStack
+from pathlib import Path
 
 from .boards.machine import Machine
 from .core.engine import Catch
@@ -22,6 +22,7 @@ from .debugger.commands.catalog import default_registry
 from .debugger.debug_context import DebugContext
 from .errors import CheriotGdbError
 from .firmware_args import add_firmware_arguments, open_machine, resolve_firmware
+from .interruptible import run_interruptibly
 from .report import locate
 
 EXAMPLES = """\
@@ -51,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def handle(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    given = str(args.firmware or "")
+    if given.split(" ")[0] in registry.commands and not Path(given).exists():
+        raise CheriotGdbError(f"no firmware file '{given}'; monitor commands go after -c: "
+                              f"cheriot-gdbserver monitor [FIRMWARE] -c '{given}'")
     firmware = resolve_firmware(args)
     with ExitStack() as stack:
         machine = open_machine(firmware, args, stack, sys.stderr.buffer)
@@ -61,7 +67,6 @@ def handle(args: argparse.Namespace) -> int:
             context.live.invalidate()
             print(f"cheriot-gdbserver: stopped ({stop.kind.value}) at "
                   f"{locate(machine.image, stop.pc)}", file=sys.stderr, flush=True)
-        registry = default_registry()
         failed = False
         for line in args.lines or ["help"]:
             output = registry.run(line, context)
@@ -85,28 +90,13 @@ def _breakpoint(where: str | None, context: DebugContext) -> int | None:
 
 
 def _run(machine: Machine, breakpoint: int | None, budget: int | None) -> Stop:
-    """Run on a worker thread, so that Ctrl-C stops the engine wherever it is."""
+    """Run to ``breakpoint`` (or for ``budget`` instructions); Ctrl-C or SIGTERM stops the
+    engine wherever it is, and the commands then run on the state it stopped in."""
     engine = machine.engine
     if breakpoint is not None:
         engine.add_breakpoint(breakpoint)
-    outcome: list[Stop | BaseException] = []
-    worker = threading.Thread(target=lambda: outcome.append(_guarded(engine.run, budget)),
-                              name="cheriot-monitor", daemon=True)
-    worker.start()
     try:
-        worker.join()
-    except KeyboardInterrupt:
-        engine.request_stop()
-        worker.join()
-    if breakpoint is not None:
-        engine.remove_breakpoint(breakpoint)
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
-def _guarded(run, budget: int | None) -> Stop | BaseException:  # noqa: ANN001 - Engine.run
-    try:
-        return run(budget)
-    except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-        return exc
+        return run_interruptibly(engine, budget)[0]
+    finally:
+        if breakpoint is not None:
+            engine.remove_breakpoint(breakpoint)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .boards.image import Image
 from .boards.machine import Machine
 from .core.capability import Cap, describe
-from .core.csr import cheri_cause_words, describe_trap
+from .core.csr import INTERRUPT, cheri_cause_words, describe_trap
 from .core.decode import Instr, Kind, decode, disassemble
 from .core.demangle import demangle
 from .core.hart import CAP_REG_NAMES, MCAUSE_CHERI, SCR_MTCC, register_name
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 PREFIX = "cheriot-gdbserver"
 LAST_INSTRUCTIONS = 10
-INTERRUPT = 1 << 31
 _MEMORY_OPS = ("clc", "csc")
 _GPR_INDEX = {name: i for i, name in enumerate(CAP_REG_NAMES)}
 
@@ -226,6 +225,15 @@ def trap_handler_usable(machine: Machine) -> bool:
     return region is not None and region.dtab is not None
 
 
+def _instructions(machine: Machine, instructions: int) -> str:
+    """``N instructions``, and how many of those instruction times the hart slept in wfi
+    (time skips to the next device event; a far timer makes that most of them)."""
+    asleep = machine.engine.asleep
+    if not asleep:
+        return f"{instructions} instructions"
+    return f"{instructions} instructions ({instructions - asleep} run, {asleep} asleep in wfi)"
+
+
 def ending(machine: Machine, stop: Stop, instructions: int) -> Ending:
     """The headline and exit status for a stop that is not the firmware's own exit."""
     trap = stop.trap
@@ -234,13 +242,13 @@ def ending(machine: Machine, stop: Stop, instructions: int) -> Ending:
         if trap_handler_usable(machine):
             return Ending(f"double fault: {trap_words(trap)}", EXIT_DOUBLE_FAULT)
         return Ending(f"unhandled {what}: {trap_words(trap)}", EXIT_UNHANDLED_FAULT)
+    after = _instructions(machine, instructions)
     if stop.kind is StopKind.BUDGET:
-        return Ending(f"instruction budget exhausted after {instructions} instructions",
-                      EXIT_BUDGET)
+        return Ending(f"instruction budget exhausted after {after}", EXIT_BUDGET)
     if stop.kind is StopKind.HALTED:
         return Ending(f"halted: {stop.message or 'nothing can wake the hart'}", EXIT_HALTED)
     if stop.kind is StopKind.INTERRUPTED:
-        return Ending(f"interrupted after {instructions} instructions", EXIT_INTERRUPTED)
+        return Ending(f"interrupted after {after}", EXIT_INTERRUPTED)
     return Ending(f"stopped: {stop.kind.value} {stop.message}".rstrip(), EXIT_UNHANDLED_FAULT)
 
 

@@ -5,11 +5,8 @@ stderr. The process exits with the firmware's own status when it exits (HTIF ``t
 ``sail``, the UART exit byte on ``ibex-safe-simulator``), and with one of the statuses of
 ``report.py`` when the run ends any other way, after printing a report.
 
-The engine runs on a worker thread so that Ctrl-C or SIGTERM (delivered to the main thread) can
-stop it wherever it is, including inside a loop the fast path runs without ever calling Python.
-Both end the run with the same report; SIGTERM (what CI runners send on a time-out) exits 143.
-The worker is always joined before the process exits: an emulator thread left running while
-the interpreter shuts down could crash it.
+Ctrl-C and SIGTERM stop the engine wherever it is (interruptible.py); both end the run with
+the same report, and SIGTERM (what CI runners send on a time-out) exits 143.
 """
 
 from __future__ import annotations
@@ -17,11 +14,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import BinaryIO
 
 import structlog
@@ -32,11 +27,11 @@ from .core.engine import Catch
 from .core.stops import Stop, StopKind
 from .errors import CheriotGdbError
 from .firmware_args import (
-    SIGNAL_POLL_SECONDS,
     add_firmware_arguments,
     open_machine,
     resolve_firmware,
 )
+from .interruptible import run_interruptibly
 from .rtos.cheriot import RtosState
 from .trace import Tracer
 
@@ -101,8 +96,10 @@ def run_machine(machine: Machine, max_instructions: int | None = None, *,
     engine.catch = Catch.NONE  # the firmware's trap handler takes its faults (docs/run.md)
     if trace is not None:
         trace.attach()
+    log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
+             budget=max_instructions)
     try:
-        stop, signalled = _run_interruptibly(machine, max_instructions)
+        stop, signalled = run_interruptibly(engine, max_instructions)
     finally:
         if trace is not None:
             trace.detach()
@@ -135,59 +132,6 @@ def _rtos(machine: Machine) -> RtosState | None:
     from .debugger.view import MachineView
 
     return attach_rtos(machine, MachineView(machine)).state
-
-
-def _run_interruptibly(machine: Machine, max_instructions: int | None
-                       ) -> tuple[Stop, signal.Signals | None]:
-    """Run on a worker thread; SIGINT or SIGTERM stops the engine at the next instruction
-    boundary. Returns the stop and the first signal that asked for it (None: no signal)."""
-    engine = machine.engine
-    outcome: list[Stop] = []
-    failure: list[BaseException] = []
-    signalled: list[signal.Signals] = []
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome.append(engine.run(max_instructions))
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            failure.append(exc)
-        finally:
-            done.set()
-
-    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
-        if not signalled:
-            signalled.append(signal.Signals(signum))
-        engine.request_stop()  # the engine stops at the next instruction boundary
-
-    # The handlers must not raise: an exception arrives at whatever bytecode this thread is
-    # on, inside worker.start() too, and once it escapes, the interpreter shuts down with the
-    # worker inside uc.emu_start. The worker's next call into Python (the slow path) then ends
-    # the thread with pthread_exit, and unwinding through Unicorn's generated code, which has
-    # no unwind tables, is a SIGSEGV. So a signal only asks the engine to stop (a second one
-    # asks again, so it cannot cut the report short), and this thread always waits for the
-    # worker. A signal before the first instruction leaves the request pending: the run stops
-    # at once with the usual report.
-    on_main = threading.current_thread() is threading.main_thread()
-    saved = ({s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-             if on_main else {})
-    handled = [s for s, handler in saved.items() if handler not in (None, signal.SIG_IGN)]
-    worker = threading.Thread(target=work, name="cheriot-run", daemon=True)
-    try:
-        for number in handled:
-            signal.signal(number, stop_on_signal)
-        worker.start()
-        log.info("running", board=machine.board.name, entry=hex(machine.image.entry or 0),
-                 budget=max_instructions)
-        while not done.wait(SIGNAL_POLL_SECONDS):  # see serve_command: a signal may land on
-            pass                                   # the worker, and only bytecode runs handlers
-        worker.join()
-    finally:
-        for number in handled:
-            signal.signal(number, saved[number])
-    if failure:
-        raise failure[0]
-    return outcome[0], (signalled[0] if signalled else None)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -165,7 +165,7 @@ def _serve(target: DebugTarget, host: str, port: int, elf: Path | None,
     def stop_on_signal(signum: int, frame: FrameType | None) -> None:
         # Never raise here: an exception can arrive inside worker.start() or threading's own
         # locks, and one that escapes lets the interpreter shut down under a worker running
-        # the emulator (a crash; see run_command._run_interruptibly). A second signal during
+        # the emulator (a crash; see interruptible.py). A second signal during
         # the clean-up below only sets the event again.
         log.info("stopping", signal=signal.Signals(signum).name)
         wake.set()

@@ -47,7 +47,7 @@ ALL_PERMS = 0xFFF
 SEALING_PERMS = Perm.SE | Perm.US | Perm.U0
 # The order in which gdb (the target description's flags type), the monitor and reports list
 # permission names: bit order, as CGetPerm returns them.
-PERM_ORDER = tuple(p.name for p in Perm)
+PERM_ORDER = tuple(p.name for p in Perm if p.name)  # Flag members all have names
 # The CHERIoT RTOS's own notation (cheriot-rtos docs/Debugging.md, sdk/lib/debug/debug.cc):
 # "G RWcgml Xa SU0", one letter or '-' per permission, in these groups.
 RTOS_PERM_GROUPS = (((Perm.GL, "G"),),

@@ -24,7 +24,6 @@ from unicorn import (
     UC_ERR_FETCH_UNALIGNED,
     UC_ERR_FETCH_UNMAPPED,
     UC_MODE_RISCV32,
-    UC_PROT_ALL,
     Uc,
     UcError,
 )
@@ -34,10 +33,13 @@ from ..errors import EngineError, RegisterWriteError
 from . import semantics
 from .bitmanip import OPERATIONS as BITMANIP_OPERATIONS
 from .capability import NULL, P_OF_PERMS, PERMS_OF_P, Cap, is_derivable
-from .decode import Instr, Kind, decode
+from .csr import INTERRUPT
+from .debug_points import DebugPoints
+from .decode import Instr, decode
+from .engine_mapping import map_memory
 from .hart import MCAUSE_CHERI, AccessFault, Hart, Trap, register_name
 from .isa import ALL, Isa
-from .memory import Memory, MmioRegion, RamRegion
+from .memory import Memory, MmioRegion
 from .state import (
     ACT_JUMP,
     ACT_NATIVE,
@@ -48,12 +50,10 @@ from .state import (
     F_SIGNED,
     FAST_CSRS,
     FAST_KINDS,
-    WATCH_READ,
-    WATCH_WRITE,
     CoreState,
     DecodedInsn,
 )
-from .stops import Stop, StopKind, TrapInfo, WatchHit, WatchKind
+from .stops import Stop, StopKind, TrapInfo, WatchKind
 
 if TYPE_CHECKING:
     from . import fastpath
@@ -61,11 +61,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 NEVER = (1 << 64) - 1
-PAGE = 0x1000
 _UNTIL = 0xFFFF_FFFF  # odd, so never a PC: emu_start runs until we stop it
-_WATCH_MODE = {WatchKind.READ: WATCH_READ, WatchKind.WRITE: WATCH_WRITE,
-               WatchKind.ACCESS: WATCH_READ | WATCH_WRITE}
-_DATA_OPS = {"clc": False, "csc": True}
 
 
 class Timebase(Protocol):
@@ -88,13 +84,6 @@ class Catch(Enum):
     NONE = "none"
     CHERI = "cheri"
     ALL = "all"
-
-
-@dataclass(frozen=True)
-class Watchpoint:
-    address: int
-    length: int
-    kind: WatchKind
 
 
 @dataclass
@@ -150,8 +139,13 @@ class Engine:
         self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
         # E31 has no F/D: nothing collides with CHERIoT's reuse of the FP compressed slots.
         self.uc.ctl_set_cpu_model(UC_CPU_RISCV32_SIFIVE_E31)
-        self._mmio_callbacks: list[object] = []
-        self._map(memory)
+        self._mmio_callbacks = map_memory(self.uc, memory, self.core, self._device_failed,
+                                          self._device_wrote)
+        # A device whose next event moves on a read (an OpenTitan UART's receive timeout) is
+        # not re-evaluated by the read itself, so a step may leave the cached event stale.
+        self._events_follow_reads = any(
+            isinstance(r, MmioRegion) and getattr(r.device, "events_follow_reads", False)
+            for r in memory.regions)
         memory.describe_into(self.core)
         self._publish_codec_tables()
         memory.flush_code = self._flush_code
@@ -161,9 +155,11 @@ class Engine:
         self.core.reference = 1 if reference else 0
         self.timebase: Timebase | None = None
         self.catch = Catch.CHERI
-        self.breakpoints: set[int] = set()
-        self.watchpoints: list[Watchpoint] = []
-        self.store_observers: list[tuple[int, int]] = []
+        self.points = DebugPoints(self.core, memory)
+        # the same collections: the slow path asks them at every instruction it sees
+        self.breakpoints = self.points.breakpoints
+        self.watchpoints = self.points.watchpoints
+        self.store_observers = self.points.store_observers
         self.trap_listeners: list[Callable[[TrapInfo], None]] = []
         # Optional instruction tracer: called with (pc, instr) for each instruction that reaches
         # the slow path, after fetch, decode and watchpoint checks and before it executes. In
@@ -172,6 +168,7 @@ class Engine:
         self.last_trap: TrapInfo | None = None
         self.exit_code: int | None = None
         self.run_time = 0.0
+        self.asleep = 0   # of minstret, the instruction times wfi skipped (since reset)
         self._decoded: dict[int, Instr] = {}
         self._stop: Stop | None = None
         self._error: BaseException | None = None
@@ -192,85 +189,6 @@ class Engine:
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
-
-    def _map(self, memory: Memory) -> None:
-        import ctypes
-
-        for region in memory.regions:
-            if isinstance(region, RamRegion):
-                if region.base % PAGE or region.size % PAGE:
-                    raise EngineError(f"RAM region {region.name} must be 4 KiB aligned")
-                self.uc.mem_map_ptr(region.base, region.size, UC_PROT_ALL,
-                                    ctypes.addressof(region.buffer))
-        # Unicorn maps whole pages; several small devices may share one (Sonata), so map page
-        # spans and dispatch each access to the device that holds the address.
-        spans: list[list[int]] = []
-        for region in memory.regions:
-            if isinstance(region, MmioRegion):
-                lo = region.base & ~(PAGE - 1)
-                hi = -(-(region.base + region.size) // PAGE) * PAGE
-                if spans and lo <= spans[-1][1]:
-                    spans[-1][1] = max(spans[-1][1], hi)
-                else:
-                    spans.append([lo, hi])
-        for lo, hi in spans:
-            self._map_mmio(lo, hi - lo)
-        # A device whose next event moves on a read (an OpenTitan UART's receive timeout) is
-        # not re-evaluated by the read itself, so a step may leave the cached event stale.
-        self._events_follow_reads = any(
-            isinstance(r, MmioRegion) and getattr(r.device, "events_follow_reads", False)
-            for r in memory.regions)
-
-    def _map_mmio(self, base: int, size: int) -> None:
-        """Unicorn calls these only for an access the fast path let run natively (aligned,
-        authorised, inside a published device window; memory.describe_into). The reference
-        does the same access in Memory.load/store; to match it exactly the device sees the
-        instruction count before the instruction retires (the hook has already counted it),
-        and a write re-evaluates device events as Memory.on_mmio_write does. They are called
-        straight from C (fastpath.map_mmio): each is a device access of the firmware's."""
-        core = self.core
-        windows = [r for r in self.memory.regions
-                   if isinstance(r, MmioRegion) and r.base < base + size and r.base + r.size > base]
-
-        def window(address: int, width: int) -> MmioRegion | None:
-            for region in windows:
-                if region.base <= address and address + width <= region.base + region.size:
-                    return region
-            return None
-
-        def read(_uc: object, offset: int, width: int, _data: object) -> int:
-            region = window(base + offset, width)
-            if region is None:
-                return 0  # a hole in a device page reads as zero
-            core.instret -= 1
-            try:
-                value = region.device.read(base + offset - region.base, width)
-            except BaseException as exc:  # noqa: BLE001 - a device bug must not kill the run
-                self._error = exc         # silently; re-raised once emu_start returns
-                self.request_stop()
-                value = 0
-            finally:
-                core.instret += 1
-            return value & ((1 << (8 * width)) - 1)
-
-        def write(_uc: object, offset: int, width: int, value: int, _data: object) -> None:
-            region = window(base + offset, width)
-            if region is None:
-                return
-            core.instret -= 1
-            try:
-                device = region.device
-                device.write(base + offset - region.base, width, value & ((1 << (8 * width)) - 1))
-                self._device_wrote(device)
-            except BaseException as exc:  # noqa: BLE001 - as above
-                self._error = exc
-                self.request_stop()
-            finally:
-                core.instret += 1
-
-        from .fastpath import map_mmio
-
-        self._mmio_callbacks.append(map_mmio(self.uc, base, size, read, write))
 
     def _publish_codec_tables(self) -> None:
         """Give the fast path what it must not re-derive: permissions and the revocation map."""
@@ -306,6 +224,7 @@ class Engine:
         self._pending = None
         self._last_trap_instret = None
         self.last_trap = None
+        self.asleep = 0
         self.exit_code = None
         self._exit_requested = None
         self._stop_requested = False
@@ -490,7 +409,7 @@ class Engine:
         if not self._stepping:
             code = semantics.pending_interrupt(hart)
             if code is not None:
-                return self._trap(pc, Trap((1 << 31) | code, 0, "interrupt"), None)
+                return self._trap(pc, Trap(INTERRUPT | code, 0, "interrupt"), None)
         if pc in self.breakpoints and not resuming:
             return self._stop_here(Stop(StopKind.BREAKPOINT, pc))
         instr: Instr | None = None
@@ -498,7 +417,7 @@ class Engine:
             semantics.check_fetch(hart, size)
             instr = self._instr_at(pc)
             if self.watchpoints and not watch_exempt:
-                hit = self._watch_hit(instr)
+                hit = self.points.watch_hit(instr, self.hart.read_x(instr.rs1))
                 if hit is not None:
                     return self._stop_here(Stop(StopKind.WATCHPOINT, pc, watch=hit))
             if self.tracer is not None:
@@ -540,25 +459,14 @@ class Engine:
                    breakpoint=pc in self.breakpoints)
         return instr
 
-    def _watch_hit(self, instr: Instr) -> WatchHit | None:
-        if instr.kind in (Kind.LOAD, Kind.STORE):
-            is_write = instr.kind is Kind.STORE
-        elif instr.op in _DATA_OPS:
-            is_write = _DATA_OPS[instr.op]
-        else:
-            return None
-        va = (self.hart.read_x(instr.rs1) + instr.imm) & 0xFFFF_FFFF
-        for wp in self.watchpoints:
-            wanted = WatchKind.WRITE if is_write else WatchKind.READ
-            if wp.kind not in (wanted, WatchKind.ACCESS):
-                continue
-            if va < wp.address + wp.length and va + instr.width > wp.address:
-                return WatchHit(wp.address, va, wp.kind, is_write)
-        return None
-
     def _wait_for_interrupt(self, pc: int) -> int:
         """``wfi``: fast-forward time to the next device event until an interrupt is pending."""
         core, hart = self.core, self.hart
+        if not (hart.mip & hart.mie) and not hart.mie:
+            # wfi wakes on an interrupt pending and enabled in mie, whatever mstatus.MIE says
+            # (RISC-V privileged spec, WFI): with mie clear no device event can end it
+            return self._stop_here(Stop(
+                StopKind.HALTED, pc, message="wfi with every interrupt masked (mie = 0)"))
         while not (hart.mip & hart.mie):
             due = self.timebase.next_event() if self.timebase is not None else None
             if due is None:
@@ -566,8 +474,10 @@ class Engine:
                     StopKind.HALTED, pc,
                     message="wfi with no interrupt source that can ever fire"))
             if due > self._stop_at:
+                self.asleep += self._stop_at - core.instret
                 core.instret = self._stop_at
                 return self._stop_here(Stop(self._step_kind, pc))
+            self.asleep += max(0, due - core.instret)
             core.instret = max(core.instret, due)
             assert self.timebase is not None
             self.timebase.advance()
@@ -588,7 +498,7 @@ class Engine:
 
     def _trap(self, pc: int, trap: Trap, instr: Instr | None) -> int:
         info = self._explain(pc, trap, instr)
-        interrupt = bool(trap.mcause >> 31)
+        interrupt = bool(trap.mcause & INTERRUPT)
         if not interrupt and self._last_trap_instret == self.core.instret:
             # The handler's first instruction faulted: the trap cannot be delivered.
             first = self.last_trap or info
@@ -616,7 +526,7 @@ class Engine:
         self.uc.reg_write(UC_RISCV_REG_PC, self.hart.next_pc)
         self._synced = False
         self.last_trap = info
-        if not mcause >> 31:
+        if not mcause & INTERRUPT:
             self._last_trap_instret = self.core.instret
         self._update_attention()
         for listener in self.trap_listeners:
@@ -628,7 +538,7 @@ class Engine:
         cheri = mcause == MCAUSE_CHERI
         description = trap.description or semantics.describe_trap(mcause, mtval)
         return TrapInfo(
-            mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause >> 31),
+            mcause=mcause, mtval=mtval, pc=pc, interrupt=bool(mcause & INTERRUPT),
             description=description, cheri_cause=(mtval & 0x1F) if cheri else None,
             register=register_name((mtval >> 5) & 0x3F) if cheri else None,
             capability=trap.capability, decoded=instr)
@@ -659,6 +569,12 @@ class Engine:
         """A device re-programmed when it next needs attention (e.g. a timer compare)."""
         self._refresh_event_at()
 
+    def _device_failed(self, exc: BaseException) -> None:
+        """A device raised during a native access: a device bug must not kill the run
+        silently; the run stops and ``exc`` is raised once emu_start returns."""
+        self._error = exc
+        self.request_stop()
+
     def _device_wrote(self, device: object) -> None:
         due = self.timebase.next_event_after_write(device) if self.timebase is not None else None
         self._device_event = NEVER if due is None else due
@@ -677,56 +593,24 @@ class Engine:
         if self._stop_requested:  # request_stop ran on another thread since it was read above
             self.core.attention = 1
 
-    # --- breakpoints and watchpoints -------------------------------------------------------
+    # --- breakpoints and watchpoints (debug_points.py) ------------------------------------
 
     def add_breakpoint(self, address: int) -> None:
-        self.breakpoints.add(address)
-        self._mark_breakpoint(address, True)
+        self.points.add_breakpoint(address)
 
     def remove_breakpoint(self, address: int) -> None:
-        self.breakpoints.discard(address)
-        self._mark_breakpoint(address, False)
-
-    def _mark_breakpoint(self, address: int, on: bool) -> None:
-        region = self.memory.ram_at(address)
-        if region is None or region.dtab is None:
-            return  # a breakpoint outside executable RAM can never be reached by the fast path
-        entry = region.dtab[(address - region.base) >> 1]
-        entry.flags = (entry.flags | F_BREAKPOINT) if on else (entry.flags & ~F_BREAKPOINT)
+        self.points.remove_breakpoint(address)
 
     def add_watchpoint(self, address: int, length: int, kind: WatchKind) -> None:
         """EngineError when every slot is taken; a refused watchpoint leaves nothing behind."""
-        self.watchpoints.append(Watchpoint(address, length, kind))
-        try:
-            self._publish_watches()
-        except EngineError:
-            self.watchpoints.pop()
-            raise
+        self.points.add_watchpoint(address, length, kind)
 
     def remove_watchpoint(self, address: int, length: int, kind: WatchKind) -> bool:
-        wp = Watchpoint(address, length, kind)
-        if wp not in self.watchpoints:
-            return False
-        self.watchpoints.remove(wp)
-        self._publish_watches()
-        return True
+        return self.points.remove_watchpoint(address, length, kind)
 
     def observe_stores(self, address: int, length: int) -> None:
         """Route stores to [address, address+length) through Python (e.g. HTIF ``tohost``)."""
-        self.store_observers.append((address, length))
-        self._publish_watches()
-
-    def _publish_watches(self) -> None:
-        ranges = [(wp.address, wp.length, _WATCH_MODE[wp.kind]) for wp in self.watchpoints]
-        ranges += [(a, n, _WATCH_MODE[WatchKind.WRITE]) for a, n in self.store_observers]
-        if len(ranges) > len(self.core.watch_lo):
-            free = len(self.core.watch_lo) - len(self.store_observers)
-            raise EngineError(f"at most {free} watchpoints are supported on this board")
-        for i, (address, length, mode) in enumerate(ranges):
-            self.core.watch_lo[i] = address
-            self.core.watch_hi[i] = min(address + length, 0xFFFF_FFFF)
-            self.core.watch_mode[i] = mode
-        self.core.nwatch = len(ranges)
+        self.points.observe_stores(address, length)
 
     # --- state access for debuggers and loaders --------------------------------------------
 
@@ -835,6 +719,7 @@ class Engine:
         instret = self.core.instret
         return {
             "instructions": instret,
+            "asleep": self.asleep,
             "fast": self.core.n_fast,
             "slow": self.core.n_slow,
             "exits": self.core.n_exit,
@@ -843,4 +728,4 @@ class Engine:
         }
 
 
-__all__ = ["Catch", "Engine", "NULL", "Timebase", "Watchpoint"]
+__all__ = ["Catch", "Engine", "NULL", "Timebase"]

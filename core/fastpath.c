@@ -1299,7 +1299,7 @@ void cheriot_trace_slow(core_t *s, uint32_t pc, uint32_t length, uint32_t bits) 
     s->trace_pending = 2;
 }
 
-static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
+static __attribute__((noinline)) void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
     s->n_slow++;
     for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
     s->xdirty = 0;
@@ -1317,24 +1317,36 @@ static void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
     if (act & ACT_STOP) s->emu_stop(uc);
 }
 
-void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
-    core_t *s = (core_t *)user_data;
-    uint32_t pc = (uint32_t)address;
+/* The hook is split so that the common instruction costs little (scripts/bench, integer loop):
+ * cheriot_code_hook itself only does the checks every instruction needs and completes a plain
+ * integer instruction; every other kind continues in hook_dispatch, and a traced run in
+ * hook_traced, so neither the trace's bookkeeping nor the other kinds' register pressure (a
+ * large stack frame) is paid by an untraced integer instruction. */
 
-    if (s->history[(s->hist_pos - 1) & 63] != pc) s->history[s->hist_pos++ & 63] = pc;
-    if (s->trace_on) trace_settle(uc, s, 0);
-
-    if (s->attention || s->instret >= s->event_at || s->reference) goto slow;
-    /* Instruction fetch (isa.md §7.4): tagged PCC and every parcel inside its bounds. */
-    if (!s->pcc_tag || pc < s->pcc_base || (uint64_t)pc + size > s->pcc_top) goto slow;
+/* The checks before any instruction runs natively: no pending attention, an instruction fetch
+ * PCC allows (isa.md §7.4: tagged, every parcel inside its bounds), code in a region with a
+ * decode cache. The instruction's cache entry, or NULL for the slow path. */
+static inline __attribute__((always_inline)) dinsn_t *
+fetch_ok(core_t *s, uint32_t pc, uint32_t size, region_t **rp) {
+    if (s->attention || s->instret >= s->event_at || s->reference) return NULL;
+    if (!s->pcc_tag || pc < s->pcc_base || (uint64_t)pc + size > s->pcc_top) return NULL;
     region_t *r = find_region(s, pc);
-    if (!r || !r->dtab) goto slow;
-    dinsn_t *d = &r->dtab[(pc - r->base) >> 1];
-    if (d->flags & F_BREAKPOINT) goto slow;
-    if (d->kind == K_UNDECODED && !predecode_at(s, r, pc, d)) goto slow;
-    if (s->trace_on) trace_before(uc, s, d);
+    if (!r || !r->dtab) return NULL;
+    *rp = r;
+    return &r->dtab[(pc - r->base) >> 1];
+}
 
+/* Run the instruction whose cache entry is d (pre-decoding it on its first execution) in
+ * compiled code, or hand it to the slow path; 1 when it ran here. The caller has done
+ * fetch_ok. */
+static __attribute__((noinline)) int
+hook_dispatch(void *uc, core_t *s, uint32_t pc, uint32_t size, dinsn_t *d) {
+    if (d->flags & F_BREAKPOINT) goto slow;
+dispatch:
     switch (d->kind) {
+    case K_UNDECODED: /* its first execution (the hook found its region) */
+        if (!predecode_at(s, find_region(s, pc), pc, d) || d->kind == K_UNDECODED) goto slow;
+        goto dispatch;
     case K_NATIVE_INT:
         clear_int(s, d->rd);
         break;
@@ -1359,11 +1371,51 @@ void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_dat
         if (d->kind >= K_BITMANIP) fast_bitmanip(uc, s, d, pc, size);
         else if (d->kind < K_CMOVE || !fast_cap(uc, s, d, pc, size)) goto slow;
     }
-    if (s->trace_on) trace_fast(s, r, pc, size);
     s->instret++;
     s->n_fast++;
-    return;
+    return 1;
 
 slow:
     slow_path(uc, s, pc, size);
+    return 0;
+}
+
+/* The hook while tracing: the effects of the previous instruction, then, for one run here, the
+ * value its rd had before (trace_before reads it from Unicorn, so ahead of any change) and its
+ * record. An instruction the slow path runs is recorded by Python (cheriot_trace_slow). */
+static __attribute__((noinline)) void hook_traced(void *uc, core_t *s, uint32_t pc, uint32_t size) {
+    trace_settle(uc, s, 0);
+    region_t *r;
+    dinsn_t *d = fetch_ok(s, pc, size, &r);
+    if (!d || (d->flags & F_BREAKPOINT) ||
+        (d->kind == K_UNDECODED && !predecode_at(s, r, pc, d))) {
+        slow_path(uc, s, pc, size);
+        return;
+    }
+    trace_before(uc, s, d);
+    if (hook_dispatch(uc, s, pc, size, d)) trace_fast(s, r, pc, size);
+}
+
+void cheriot_code_hook(void *uc, uint64_t address, uint32_t size, void *user_data) {
+    core_t *s = (core_t *)user_data;
+    uint32_t pc = (uint32_t)address;
+
+    if (s->history[(s->hist_pos - 1) & 63] != pc) s->history[s->hist_pos++ & 63] = pc;
+    if (s->trace_on) {
+        hook_traced(uc, s, pc, size);
+        return;
+    }
+    region_t *r;
+    dinsn_t *d = fetch_ok(s, pc, size, &r);
+    if (!d) {
+        slow_path(uc, s, pc, size);
+        return;
+    }
+    if (d->kind == K_NATIVE_INT && !(d->flags & F_BREAKPOINT)) { /* the common case */
+        clear_int(s, d->rd);
+        s->instret++;
+        s->n_fast++;
+        return;
+    }
+    (void)hook_dispatch(uc, s, pc, size, d);
 }

@@ -61,6 +61,9 @@ class _AbiEntry(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_uint64)]
 
 
+_typed: set[str] = set()   # library functions whose ctypes signatures are declared
+
+
 def library() -> ctypes.CDLL:
     global _lib
     if _lib is None:
@@ -256,7 +259,7 @@ class TraceFormatter:
 
     def __init__(self, prefix, int_names, cap_names, tails, capacity: int = 1 << 20) -> None:  # noqa: ANN001
         lib = self._lib = library()
-        if not getattr(lib, "_tracefmt_typed", False):
+        if "cheriot_tracefmt_run" not in _typed:
             lib.cheriot_tracefmt_new.restype = ctypes.c_void_p
             lib.cheriot_tracefmt_free.argtypes = [ctypes.c_void_p]
             lib.cheriot_tracefmt_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
@@ -274,7 +277,7 @@ class TraceFormatter:
                                                  ctypes.c_void_p, ctypes.c_size_t,
                                                  ctypes.POINTER(ctypes.c_size_t)]
             lib.cheriot_tracefmt_run.restype = ctypes.c_uint32
-            lib._tracefmt_typed = True
+            _typed.add("cheriot_tracefmt_run")
         self._f = lib.cheriot_tracefmt_new()
         if not self._f:
             raise MemoryError("the trace formatter could not allocate its tables")

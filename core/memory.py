@@ -99,7 +99,8 @@ class Memory:
         mmio = [r for r in self.regions if isinstance(r, MmioRegion)]
         if len(ram) > MAX_REGIONS:
             raise ValueError(f"at most {MAX_REGIONS} RAM regions are supported")
-        published: list[Region] = [*ram, *mmio][:len(core.regions)]
+        published: list[Region] = [*ram]
+        published = (published + mmio)[:len(core.regions)]
         core.nregions = len(published)
         for slot, region in zip(core.regions, published, strict=False):
             slot.base, slot.size = region.base, region.size

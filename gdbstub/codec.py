@@ -196,8 +196,8 @@ class Decoder:
             if self._state is _State.IDLE and chunk[i] == _DOLLAR:
                 whole = self._whole_packet(chunk, i)
                 if whole is not None:
-                    event, i = whole
-                    yield event
+                    packet, i = whole
+                    yield packet
                     continue
             event = self._step(chunk[i])
             i += 1
@@ -216,9 +216,10 @@ class Decoder:
             return None
         data = bytes(raw)
         if RLE_MARK in raw:
-            data = _expand_runs(raw)
-            if data is None or len(data) > self.max_length:
+            expanded = _expand_runs(raw)
+            if expanded is None or len(expanded) > self.max_length:
                 return None
+            data = expanded
         total = sum(raw) & 0xFF
         hi, lo = _hex_value(chunk[end + 1]), _hex_value(chunk[end + 2])
         received = None if hi is None or lo is None else (hi << 4) | lo

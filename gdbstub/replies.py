@@ -122,7 +122,7 @@ def xfer_chunk(document: bytes, offset: int, length: int, max_payload: int) -> b
     """
     limit = max(1, min(length, max_payload - 1))
     window = document[offset:offset + limit]
-    out = escape(window)
+    out: bytes | bytearray = escape(window)
     pos = offset + len(window)
     if len(out) > limit:  # escapes made it longer: keep the longest prefix that fits
         out, pos = bytearray(), offset

@@ -69,6 +69,11 @@ def build(name: str = DEFAULT_FIRMWARE, out_dir: Path | None = None,
     target = (out_dir or cache_dir()) / f"{name}-{board.name}-{digest.hexdigest()[:16]}"
     elf = target / f"{name}.elf"
     if elf.exists():
+        # the same sources by content, maybe newer by date (a checkout, a merge): gdb would warn
+        # that each source is "more recent than executable"
+        newest = max(path.stat().st_mtime for path in inputs)
+        if elf.stat().st_mtime < newest:
+            os.utime(elf)
         return elf
     target.mkdir(parents=True, exist_ok=True)
     if name == RTOS_FIRMWARE:

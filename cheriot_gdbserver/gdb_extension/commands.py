@@ -91,10 +91,25 @@ class DaemonCommand(gdb.Command):
 
     def invoke(self, argument: str, from_tty: bool) -> None:
         try:
-            text = monitor(f"{self.name} {argument}".strip())
+            text = monitor(f"{self.name} {self._with_thread(argument)}".strip())
         except DaemonError as exc:
             raise gdb.GdbError(str(exc)) from None
+        if self.name == "reset":
+            # gdb keeps the registers and frames it read before: the daemon cannot tell it
+            gdb.execute("maintenance flush register-cache", to_string=True)
+            text = "reset done; gdb's registers and frames re-read\n"
         gdb.write(text)
+
+    def _with_thread(self, argument: str) -> str:
+        """A command with an optional THREAD is about gdb's selected thread when none is named.
+        The daemon knows only the thread of gdb's last register access (``Hg``), which gdb sends
+        lazily: after ``info threads`` it is the last thread listed, not the selected one."""
+        if "THREAD" not in self.arguments or any(w.isdigit() for w in argument.split()):
+            return argument
+        thread = gdb.selected_thread()
+        if thread is None or not thread.ptid[1]:
+            return argument
+        return f"{thread.ptid[1]} {argument}".strip()
 
     def complete(self, text: str, word: str) -> list[str] | int:
         position = len(text.split()) - (0 if text.endswith(" ") or not text else 1)

@@ -12,6 +12,8 @@ from typing import Any
 
 import gdb
 
+Document = dict[str, Any]  # a machine-readable monitor command's answer, parsed
+
 
 class DaemonError(Exception):
     """The daemon refused a monitor command or printed something that is not JSON."""

@@ -25,6 +25,7 @@ import gdb
 
 from ..core.decode import decode
 from . import unwind
+from .daemon import Document
 
 _state: dict[str, Any] = {"command": None, "depth": None, "targets": None, "phase": None,
                           "points": [], "stops": None, "deferred": False}
@@ -83,7 +84,7 @@ class SwitcherPoint(gdb.Breakpoint):
         return True
 
 
-def return_points(image: dict) -> list[int]:
+def return_points(image: Document) -> list[int]:
     """Where a callee's return sentry can lead: just after each ``cjalr cra, ...`` of the
     switcher's call path (the link the callee returns through, rtos.md 3.2), and the return
     label when the image has one."""
@@ -149,7 +150,7 @@ def _plant() -> None:
     _state["phase"] = "running on"
 
 
-def _arrived(command: str, kind: str, sync: bool) -> None:
+def _arrived(command: str, kind: str | None, sync: bool) -> None:
     """At the switcher's destination: finish the caller's line as gdb would after a return,
     else show where we are as ``step`` shows a new function."""
     pc = gdb.selected_frame().pc()

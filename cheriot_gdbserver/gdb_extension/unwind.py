@@ -33,7 +33,7 @@ from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
 from ..core.decode import decode
-from .daemon import DaemonError, monitor_json
+from .daemon import DaemonError, Document, monitor_json
 
 NAME = "cheriot-compartments"
 RETURN_SENTRIES = (4, 5)        # backward sentries (isa.md 4.4): what a call links into cra
@@ -60,10 +60,10 @@ class Documents:
 
     def __init__(self) -> None:
         self.generation = 0
-        self.cache: dict[tuple[int, int], dict | None] = {}
-        self.last: dict[int, dict] = {}     # per thread, the latest document of any stop
-        self.reused: dict[tuple[int, int], dict] = {}   # taken from ``last`` at this stop
-        self.static: dict | None = None     # the image part, the same at every stop
+        self.cache: dict[tuple[int, int], Document | None] = {}
+        self.last: dict[int, Document] = {}     # per thread, the latest document of any stop
+        self.reused: dict[tuple[int, int], Document] = {}   # taken from ``last`` at this stop
+        self.static: Document | None = None     # the image part, the same at every stop
         self.unavailable = False            # not an RTOS image: never ask again
 
     def invalidate(self, *_: Any) -> None:
@@ -78,7 +78,7 @@ class Documents:
         self.static = None
         self.unavailable = False
 
-    def current(self, fresh: bool = True) -> dict | None:
+    def current(self, fresh: bool = True) -> Document | None:
         """The selected thread's document at this stop. ``fresh=False`` (a compartment's entry
         frame) also takes the one of an earlier stop while the trusted stack's frame offset
         is unchanged: its frames and spills are then the same, and one memory read is much
@@ -97,13 +97,14 @@ class Documents:
             if not fresh and earlier is not None and self._unchanged(earlier):
                 self.reused[key] = earlier
                 return earlier
-            self.cache[key] = self._fetch(tid)
-            if self.cache[key] is not None:
-                self.last[tid] = self.cache[key]
+            doc = self._fetch(tid)
+            self.cache[key] = doc
+            if doc is not None:
+                self.last[tid] = doc
         return self.cache[key]
 
     @staticmethod
-    def _unchanged(doc: dict) -> bool:
+    def _unchanged(doc: Document) -> bool:
         """The frame offset, and each call's frame record (spill, export entry) and return
         address, are what the document says."""
         field, records = doc.get("frameoffset") or {}, doc.get("frame_records")
@@ -128,7 +129,7 @@ class Documents:
             return False
         return True
 
-    def _fetch(self, tid: int) -> dict | None:
+    def _fetch(self, tid: int) -> Document | None:
         try:
             doc = monitor_json(f"callchain --json {tid}")
         except DaemonError as exc:
@@ -139,7 +140,7 @@ class Documents:
             self.static = doc["image"]
         return doc if doc.get("thread") else None
 
-    def image(self) -> dict | None:
+    def image(self) -> Document | None:
         if self.static is None and not self.unavailable:
             self.current()
         return self.static
@@ -150,10 +151,10 @@ DOCUMENTS = Documents()
 
 def in_switcher(pc: int) -> bool:
     image = DOCUMENTS.image()
-    return bool(image) and image["switcher_code"][0] <= pc < image["switcher_code"][1]
+    return image is not None and image["switcher_code"][0] <= pc < image["switcher_code"][1]
 
 
-def trap_region(image: dict) -> tuple[int, int] | None:
+def trap_region(image: Document) -> tuple[int, int] | None:
     """From the trap entry to the switcher's first library function after it (rtos.md 3.4)."""
     trap = image.get("trap_entry")
     if trap is None:
@@ -187,7 +188,7 @@ def _u32(value: gdb.Value) -> int:
     return int(value) & 0xFFFFFFFF
 
 
-def _cap(frame: Any, name: str) -> dict:
+def _cap(frame: Any, name: str) -> Document:
     value = frame.read_register(name)
     return {"address": _u32(value["address"]), "tag": bool(value["tag"]),
             "otype": int(value["otype"])}
@@ -257,7 +258,7 @@ class CompartmentUnwinder(Unwinder):
         return info
 
     # A compartment's entry function, called through the switcher.
-    def _entry_frame(self, pending: Any, pc: int, image: dict) -> Any:
+    def _entry_frame(self, pending: Any, pc: int, image: Document) -> Any:
         look = pc if pending.level() == 0 else pc - 2   # a return address: its call's function
         start = function_start(look)
         if start is None or start not in image["entries"]:
@@ -282,7 +283,7 @@ class CompartmentUnwinder(Unwinder):
                 regs[reg] = caller[slot]["address"]
         return self._info(pending, frame["spill"], start, regs)
 
-    def _outermost(self, pending: Any, start: int, doc: dict) -> Any:
+    def _outermost(self, pending: Any, start: int, doc: Document) -> Any:
         """The thread's entry frame, identified by its stack's top. Its caller gets pc 0,
         where gdb ends a backtrace (a frame whose pc is 0 has no caller); the frame filter
         leaves that frame out of ``bt``."""
@@ -290,7 +291,7 @@ class CompartmentUnwinder(Unwinder):
         return self._info(pending, top, start, {"pc": 0, "ra": 0, "sp": top})
 
     # Inside the switcher.
-    def _switcher_frame(self, pending: Any, pc: int, image: dict) -> Any:
+    def _switcher_frame(self, pending: Any, pc: int, image: Document) -> Any:
         trap = trap_region(image)
         if trap is not None and trap[0] <= pc < trap[1]:
             return self._trap_frame(pending, pc, trap[0])
@@ -338,7 +339,7 @@ class CompartmentUnwinder(Unwinder):
             return None
         return self._from_spill(pending, top_caller, region)
 
-    def _from_spill(self, pending: Any, caller: dict, region: int) -> Any:
+    def _from_spill(self, pending: Any, caller: Document, region: int) -> Any:
         regs = {"pc": caller["pc"], "ra": caller["pc"], "sp": caller["csp"]}
         for reg, slot in CALLEE_SAVED:
             if caller.get(slot) is not None:
@@ -351,9 +352,9 @@ class CompartmentUnwinder(Unwinder):
             return None
         ts = doc["trusted_stack"]
         level0 = pending.level() == 0
-        mtdc, csp = _cap(pending, "mtdc"), _cap(pending, "csp") if level0 else None
+        mtdc = _cap(pending, "mtdc")
         if level0 and (pc == trap or (mtdc["tag"] and mtdc["address"] != ts and
-                                       csp["address"] == ts)):
+                                       _cap(pending, "csp")["address"] == ts)):
             # nothing saved yet: the interrupted registers are live (csp swapped into MTDC
             # after the first instruction)
             regs = {name: _u32(pending.read_register(name)) for name in GPRS}

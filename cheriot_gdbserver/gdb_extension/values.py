@@ -19,6 +19,11 @@ Where the tag comes from:
 - anything else: the metadata word alone, its tag shown as ``v:?``.
 
 The cache lives for one stop: any resume, memory or register write forgets it.
+
+Capability registers (``$csp``, ``$pcc``, ``info registers``) are structures the daemon's target
+description defines; gdb prints their ``top`` and ``length`` (64-bit integers, since top may be
+2**32) in decimal beside a hex address and base. Their printer writes them in hex, the rest as
+gdb does; fields stay addressable (``$csp.top``).
 """
 
 from __future__ import annotations
@@ -189,8 +194,29 @@ def _address_text(value: gdb.Value, address: int) -> str:
     return text
 
 
+# the capability register types of the daemon's target description (debugger/registers.py)
+REGISTER_TYPES = ("cheriot_code_cap", "cheriot_data_cap")
+HEX_FIELDS = ("top", "length")
+
+
+class RegisterPrinter:
+    """A capability register: gdb's own rendering of each field, with top and length in hex."""
+
+    def __init__(self, value: gdb.Value) -> None:
+        self.value = value
+
+    def to_string(self) -> str:
+        parts = []
+        for f in self.value.type.strip_typedefs().fields():
+            item = self.value[f.name]
+            text = f"{int(item):#x}" if f.name in HEX_FIELDS else item.format_string()
+            parts.append(f"{f.name} = {text}")
+        return "{" + ", ".join(parts) + "}"
+
+
 class CapabilityPrinters(gdb.printing.PrettyPrinter):
-    """Matches every pointer type of capability size (CHERIoT's ``T *``)."""
+    """Matches every pointer type of capability size (CHERIoT's ``T *``) and the capability
+    register types."""
 
     def __init__(self) -> None:
         super().__init__(NAME)
@@ -201,6 +227,8 @@ class CapabilityPrinters(gdb.printing.PrettyPrinter):
         kind = value.type.strip_typedefs()
         if kind.code == gdb.TYPE_CODE_PTR and kind.sizeof == CAPABILITY_BYTES:
             return CapabilityPrinter(value)
+        if kind.code == gdb.TYPE_CODE_STRUCT and kind.name in REGISTER_TYPES:
+            return RegisterPrinter(value)
         return None
 
 

@@ -52,7 +52,7 @@ def _import(imp: Import) -> dict[str, Any] | None:
 
 
 def _export(comp: Component) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for exp in comp.exports:
         if exp.is_sealing_type:
             out.append({"kind": "SealingKey", "export_symbol": exp.symbol,

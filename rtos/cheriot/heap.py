@@ -99,7 +99,7 @@ def _walk(state: RtosState, area: Span, names: dict[int, str]) -> tuple[tuple[Ch
     if data is None:
         return (), False
     shadow = _shadow(state)
-    out = []
+    out: list[Chunk] = []
     h = 0
     while h + 8 <= len(data) and len(out) < MAX_CHUNKS:
         size = lay.get(data, "currSize", h) * 8

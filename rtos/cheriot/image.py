@@ -142,10 +142,11 @@ class RtosImage:
             kind = Kind.PRIVILEGED_LIBRARY if not rec.globals else Kind.PRIVILEGED_COMPARTMENT
             out.append(Component(rec.name, kind, rec.code, rec.globals, rec.imports,
                                  rec.export_table, rec.sealed_objects))
-        for rec in (*h.libraries, *h.compartments):
-            kind = Kind.LIBRARY if rec.is_library else Kind.COMPARTMENT
-            out.append(Component(self._name_of(rec.code.start), kind, rec.code, rec.globals,
-                                 rec.imports, rec.export_table, rec.sealed_objects))
+        for record in (*h.libraries, *h.compartments):
+            kind = Kind.LIBRARY if record.is_library else Kind.COMPARTMENT
+            out.append(Component(self._name_of(record.code.start), kind, record.code,
+                                 record.globals, record.imports, record.export_table,
+                                 record.sealed_objects))
         return out
 
     @cached_property
@@ -215,7 +216,7 @@ class RtosImage:
             sym = self.symbols.at_with_prefix(address, "__export", "__library_export")
             symbol = sym.name if sym else None
             function = split_entry_symbol(symbol, names)[1] if symbol else f"entry{off // 4 - 5}"
-            exported = bool(symbol) and self._is_global(symbol, address)
+            exported = symbol is not None and self._is_global(symbol, address)
             exports.append(Export(address, symbol, function, start, stack * 8, flags, flags & 7,
                                   _POSTURES[(flags >> 3) & 3], bool(flags & SEALING_TYPE_FLAG),
                                   exported))
@@ -252,13 +253,15 @@ class RtosImage:
     @cached_property
     def threads(self) -> tuple[StaticThread, ...]:
         section = self.elf.get_section_by_name(".thread_config")
+        data: bytes | None = b""
         if section is not None and section["sh_type"] != "SHT_NOBITS":
             data = section.data()
         else:
             start = self.symbols.address(".thread_config_start") or \
                 self.symbols.address("__thread_count")
             count = self.memory.u16(start) if start is not None else None
-            data = self.memory.read(start, 2 + 18 * count) if count is not None else b""
+            if start is not None and count is not None:
+                data = self.memory.read(start, 2 + 18 * count)
         frames_off = self.trusted_stack_layout["frames"].offset
         frame = self.frame_layout.size
         out = []
@@ -459,8 +462,8 @@ class RtosImage:
                                   thread.stack.start, thread.stack.end))
             regions.append(Region("trusted stack", f"thread {thread.id} ({thread.name})",
                                   thread.trusted_stack.start, thread.trusted_stack.end))
-        for obj in self.shared_objects:
-            regions.append(Region("shared object", obj.name, obj.start, obj.end))
+        for shared in self.shared_objects:
+            regions.append(Region("shared object", shared.name, shared.start, shared.end))
         for name, (base, top) in self.mmio_devices.items():
             regions.append(Region("MMIO", name, base, top))
         for span, what in zip(self.loader_ephemeral, ("loader code (erased after boot)",

@@ -11,6 +11,7 @@ import struct
 from functools import cached_property
 
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section
 
 SHF_ALLOC = 0x2
 
@@ -21,8 +22,8 @@ class ImageMemory:
         self._cache: dict[int, bytes] = {}
 
     @cached_property
-    def _sections(self) -> list[tuple[int, int, object]]:
-        found = []
+    def _sections(self) -> list[tuple[int, int, Section]]:
+        found: list[tuple[int, int, Section]] = []
         for section in self._elf.iter_sections():
             if section["sh_flags"] & SHF_ALLOC and section["sh_size"]:
                 found.append((section["sh_addr"], section["sh_size"], section))

@@ -154,7 +154,7 @@ class Region:
     start: int
     end: int
     detail: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def describe(self) -> str:
         text = f"{self.kind} of {self.owner} [{self.start:#010x}, {self.end:#010x})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import struct
 
 from ...core.capability import Cap
@@ -37,7 +38,7 @@ class Reader:
     def field(self, base: int, fld: Field) -> int:
         return fld.get(self.bytes(base + fld.offset, fld.size), -fld.offset)
 
-    def struct(self, base: int, layout: StructLayout, size: int | None = None) -> bytes:
+    def struct(self, base: int, layout: StructLayout, size: int | None = None) -> builtins.bytes:
         return self.bytes(base, size or layout.size)
 
     def maybe(self, fn, *args):

@@ -196,7 +196,7 @@ class RtosState:
     def where(self, what: int | Cap) -> Region | None:
         """What an address (or a capability's address) belongs to."""
         cap = what if isinstance(what, Cap) else None
-        address = cap.address if cap is not None else what
+        address = what.address if isinstance(what, Cap) else what
         found = None
         in_heap = address in self.image.heap
         # Once the allocator runs, the heap range is heap only: the loader's code and data, the

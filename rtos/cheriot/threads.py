@@ -292,7 +292,7 @@ class ThreadReader:
     def _thread(self, static: StaticThread, block: int | None, current: int | None) -> Thread:
         lay = self.image.thread_layout
         raw = self.r.maybe(self.r.bytes, block, lay.size) if block is not None else None
-        if raw is None or lay.get(raw, "threadId") != static.id:
+        if block is None or raw is None or lay.get(raw, "threadId") != static.id:
             return Thread(static.id, static.name, ThreadState.NOT_STARTED, static.priority,
                           static.priority, block, static.trusted_stack,
                           _details=_Details(self, static, static.trusted_stack.start, False))
@@ -404,7 +404,7 @@ class ThreadReader:
         function = None
         if owner is not None:
             comp = self.image.component(owner.name)
-            exp = next((e for e in comp.exports if e.address == entry), None)
+            exp = next((e for e in comp.exports if e.address == entry), None) if comp else None
             static = self._static_of(ts) if k == 0 else None
             if exp is not None:
                 function = exp.function

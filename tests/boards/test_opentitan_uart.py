@@ -1,5 +1,5 @@
 """OpenTitan UART (Sonata): registers, FIFOs, interrupts, receive timeout, simulator exit string,
-and how the registry builds and wires Sonata's three UARTs."""
+and how device_set builds and wires Sonata's three UARTs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from cheriot_gdbserver.boards.board import ExitMechanism, load_board
 from cheriot_gdbserver.boards.devices.base import ManualClock
+from cheriot_gdbserver.boards.devices.device_set import Wiring, build_devices
 from cheriot_gdbserver.boards.devices.opentitan_uart import EXIT_MAGIC, OpenTitanUart
-from cheriot_gdbserver.boards.devices.registry import Wiring, build_devices
 
 INTR_STATE, INTR_ENABLE, INTR_TEST, ALERT_TEST = 0x00, 0x04, 0x08, 0x0C
 CTRL, STATUS, RDATA, WDATA = 0x10, 0x14, 0x18, 0x1C
@@ -323,7 +323,7 @@ def test_fifo_depth_is_checked():
         OpenTitanUart(ManualClock(), fifo_depth=256)
 
 
-# --- the registry: Sonata's UARTs ----------------------------------------------------------
+# --- device_set: Sonata's UARTs ----------------------------------------------------------
 
 def wiring(events: list, out: io.BytesIO, source=None) -> Wiring:
     return Wiring(ManualClock(), lambda v: events.append(("mtip", v)),

@@ -12,10 +12,10 @@ mux has source type, enable, threshold, claim and priorities only); the gateway'
 from __future__ import annotations
 
 from cheriot_gdbserver.boards.board import load_board
+from cheriot_gdbserver.boards.devices.device_set import build_devices
 from cheriot_gdbserver.boards.devices.plic import CLAIM, ENABLE, PENDING, THRESHOLD, Plic
-from cheriot_gdbserver.boards.devices.registry import build_devices
 
-from .test_device_registry import Hart
+from .test_device_set import Hart
 
 
 def make(variant: str = "cheriot-safe"):

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from cheriot_gdbserver.boards.board import load_board
-from cheriot_gdbserver.boards.devices.registry import DeviceSet
+from cheriot_gdbserver.boards.devices.device_set import DeviceSet
 from cheriot_gdbserver.boards.image import load_elf
 from cheriot_gdbserver.boards.machine import Machine
 from cheriot_gdbserver.core.engine import Catch

@@ -32,3 +32,10 @@ def test_help_by_default_and_errors_set_the_status(debugee: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr == ("cheriot-gdbserver: error: --break nowhere: no such symbol in the "
                               "image, and not an address\n")
+
+
+def test_a_command_given_as_the_firmware_says_where_commands_go() -> None:
+    done = cli("monitor", "threads")
+    assert done.returncode == 2
+    assert done.stderr == ("cheriot-gdbserver: error: no firmware file 'threads'; monitor commands "
+                           "go after -c: cheriot-gdbserver monitor [FIRMWARE] -c 'threads'\n")

@@ -12,6 +12,7 @@ word stores has the same bits and no tag (§3.3: integer stores clear the granul
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -140,3 +141,30 @@ def test_dereferencing_without_the_extension(pointers_elf: Path, pointers_daemon
             gdb.console("output *(int *)0x100000004")  # address 4: nothing there on the board
     finally:
         gdb.close()
+
+
+def test_capability_registers_print_top_and_length_in_hex(pointers_gdb: Gdb,
+                                                          symbols: dict[str, int]) -> None:
+    """ca0 holds &counter bounded to 4 bytes (firmware/pointers.S); gdb alone prints the
+    register's 64-bit top and length in decimal."""
+    from cheriot_gdbserver.debugger.registers import CODE_CAP_TYPE, DATA_CAP_TYPE
+    values = Path(__file__).parents[2] / "cheriot_gdbserver/gdb_extension/values.py"
+    source = ast.parse(values.read_text())  # it imports gdb: read, not imported
+    names = next(ast.literal_eval(node.value) for node in source.body
+                 if isinstance(node, ast.Assign) and node.targets[0].id == "REGISTER_TYPES")
+    assert names == (CODE_CAP_TYPE.id, DATA_CAP_TYPE.id)
+    run_to(pointers_gdb, "*get_pointer_return")
+    counter = symbols["counter"]
+    fields = ("perms = [ GL LG SD LM SL LD MC ], otype = unsealed, tag = true}")
+    assert value_of(pointers_gdb, "$ca0") == (
+        f"{{address = {counter:#x}, base = {counter:#x}, top = {counter + 4:#x}, length = 0x4, "
+        + fields)
+    pointers_gdb.console("disable pretty-printer global cheriot-capabilities")
+    try:
+        assert value_of(pointers_gdb, "$ca0") == (
+            f"{{address = {counter:#x}, base = {counter:#x}, top = {counter + 4}, length = 4, "
+            + fields)
+    finally:
+        pointers_gdb.console("enable pretty-printer global cheriot-capabilities")
+    assert value_of(pointers_gdb, "$ca0.length") == "4"       # fields are still values
+    assert value_of(pointers_gdb, "$pcc").startswith("{address = 0x")

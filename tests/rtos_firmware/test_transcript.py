@@ -4,6 +4,7 @@ run is deterministic), `scripts/run run` with no firmware, and source-level debu
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -102,3 +103,10 @@ def test_on_sonata_hardware_the_demo_runs_to_its_end_and_then_waits(tmp_path: Pa
     assert done.returncode == 124, done.stderr
     assert sorted(done.stdout.splitlines()) == sorted(TRANSCRIPT.read_text().splitlines())
     assert "in simulation_exit" in done.stderr or "<simulation_exit" in done.stderr
+    # most of the budget is time the hart slept in wfi (skipped to each timer compare), and the
+    # report says so rather than counting it as instructions run
+    found = re.search(r"budget exhausted after 40000000 instructions \((\d+) run, (\d+) asleep "
+                      r"in wfi\)", done.stderr)
+    assert found, done.stderr
+    ran, asleep = int(found[1]), int(found[2])
+    assert ran + asleep == 40_000_000 and ran < 2_000_000

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 from pathlib import Path
@@ -30,6 +31,17 @@ def test_hello_test_image_greets_and_exits_0(tmp_path: Path) -> None:
     assert done.stderr == ""
     assert done.returncode == 0
     assert len(list(tmp_path.glob("hello-sail-*/hello.elf"))) == 1
+
+
+def test_a_cached_image_is_never_older_than_its_sources(tmp_path: Path) -> None:
+    """Sources newer by date but not by content (a checkout, a merge) reuse the cached image,
+    made newer than them: else gdb warns for each that it is "more recent than executable"."""
+    elf = bundled.build("hello", out_dir=tmp_path)
+    built = elf.read_bytes()
+    os.utime(elf, (1_000_000, 1_000_000))     # 1970: older than any source
+    assert bundled.build("hello", out_dir=tmp_path) == elf
+    assert elf.read_bytes() == built            # reused, not rebuilt
+    assert elf.stat().st_mtime >= (bundled.FIRMWARE_DIR / "hello.S").stat().st_mtime
 
 
 def test_raw_binary_with_load_and_entry(build: Build, tmp_path: Path) -> None:
@@ -119,3 +131,11 @@ def test_help_documents_the_exit_statuses() -> None:
                  "  124    the --max-instructions budget was used up",
                  "  130    interrupted (Ctrl-C)"):
         assert line in done.stdout.splitlines()
+
+
+def test_an_unknown_option_is_refused_with_the_subcommands_usage() -> None:
+    done = cli("run", "--bogus")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("usage: cheriot-gdbserver run [-h]")
+    assert lines[-1] == "cheriot-gdbserver run: error: unrecognized arguments: --bogus"

@@ -85,7 +85,7 @@ DOUBLE_FAULT_REPORT = [
 ]
 
 HALT_REPORT = [
-    "cheriot-gdbserver: halted: wfi with no interrupt source that can ever fire",
+    "cheriot-gdbserver: halted: wfi with every interrupt masked (mie = 0)",
     "  pc 0x80000058 <halt+4> at faults.c:41",
     "  instruction: wfi",
     "  last instructions:",

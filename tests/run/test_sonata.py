@@ -10,7 +10,7 @@ from cheriot_gdbserver.core.stops import StopKind
 from .support import Build, cli, run_in_process
 
 HELLO = "Hello from Sonata\n"
-HALTED = "cheriot-gdbserver: halted: wfi with no interrupt source that can ever fire"
+HALTED = "cheriot-gdbserver: halted: wfi with every interrupt masked (mie = 0)"
 
 
 def test_sonata_firmware_prints_and_echoes_its_input(build: Build, tmp_path: Path) -> None:

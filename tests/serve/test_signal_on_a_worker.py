@@ -47,3 +47,13 @@ def test_run_stops_when_sigterm_lands_on_the_emulator_thread(states_elf: Path) -
     done = drive("cheriot-run", "run", str(states_elf))   # the firmware spins for ever
     assert done.returncode == 143, done.stderr
     assert "interrupted after" in done.stderr, done.stderr
+
+
+def test_monitor_stops_its_run_when_sigterm_lands_on_the_emulator_thread(
+        states_elf: Path) -> None:
+    # --break at an address the spinning firmware never reaches: only the signal ends the run,
+    # and the commands then run on the state it stopped in
+    done = drive("cheriot-run", "monitor", str(states_elf), "--break", "0x4", "-c", "uart")
+    assert done.returncode == 0, done.stderr
+    assert "cheriot-gdbserver: stopped (interrupted) at " in done.stderr, done.stderr
+    assert done.stdout == "spinning\n"

@@ -36,7 +36,8 @@ def cap(context: DebugContext, args: argparse.Namespace) -> str:
              f"  meta: {value.meta:#010x}"]
     rtos = context.rtos
     regions = rtos.image.static_regions() if rtos is not None else ()
-    covers = covering_name(context.image, *value.bounds, regions)
+    base, top = value.bounds
+    covers = covering_name(context.image, base, top, regions)
     if covers:
         lines.append(f"  covers: {covers}")
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from typing import Any
 
 from ...core.capability import Cap, describe
 from ...core.csr import MCAUSE_CHERI, describe_trap
@@ -31,6 +32,7 @@ class RtosCommandError(CheriotGdbError):
     """A name or thread the image does not have (answered as ``error: ...``)."""
 
 
+Document = dict[str, Any]  # a JSON answer (the --json forms)
 Run = Callable[[DebugContext, RtosState, argparse.Namespace], str]
 _STATE_WORDS = {"running": "running", "ready": "ready", "sleeping": "sleeping",
                 "yielding": "yielding", "waiting on futex": "futex",
@@ -302,20 +304,20 @@ SPILL = (("cs0", 0), ("cs1", 8), ("cgp", 16), ("cra", 24))   # the 32-byte spill
 SPILL_SIZE = 32
 
 
-def _cap_document(cap: Cap | None) -> dict | None:
+def _cap_document(cap: Cap | None) -> Document | None:
     if cap is None:
         return None
     return {"address": cap.address, "tag": cap.tag, "otype": cap.otype}
 
 
-def _image_document(context: DebugContext, state: RtosState) -> dict:
+def _image_document(context: DebugContext, state: RtosState) -> Document:
     """What the unwinder needs of the image, the same at every stop: the switcher's code and
     entry points, its library functions, every export's first instruction, code ranges. Read
     once per stop (the PCC bases are live memory)."""
     return state.memo("image_document", lambda: _read_image_document(context, state))
 
 
-def _read_image_document(context: DebugContext, state: RtosState) -> dict:
+def _read_image_document(context: DebugContext, state: RtosState) -> Document:
     image = state.image
     switcher = next((c for c in image.components if c.kind.value == "switcher"), None)
     entries, library = [], []
@@ -329,7 +331,7 @@ def _read_image_document(context: DebugContext, state: RtosState) -> dict:
                     library.append(found[2])
             else:
                 entries.append(found[2])
-    doc: dict = {key: image.symbols.address(name) for key, name in SWITCHER_POINTS.items()}
+    doc: Document = {key: image.symbols.address(name) for key, name in SWITCHER_POINTS.items()}
     doc.update(switcher_code=[switcher.code.start, switcher.code.end] if switcher else None,
                switcher_library=sorted(set(library)), entries=sorted(set(entries)),
                components=[[c.name, c.code.start, c.code.end] for c in image.components
@@ -343,7 +345,9 @@ def _entry_pc(context: DebugContext, state: RtosState, export: int) -> tuple[str
     code start) plus the entry's function offset."""
     owner = state.image.owner_of_export(export)
     comp = state.image.component(owner.name) if owner is not None else None
-    exp = next((e for e in comp.exports if e.address == export), None) if comp else None
+    if comp is None:
+        return None
+    exp = next((e for e in comp.exports if e.address == export), None)
     if exp is None or exp.is_sealing_type:
         return None
     base = comp.code.start
@@ -356,8 +360,8 @@ def _entry_pc(context: DebugContext, state: RtosState, export: int) -> tuple[str
     return comp.name, exp.function, base + exp.function_start
 
 
-def _spill_document(context: DebugContext, spill: int) -> dict:
-    caller: dict = {"csp": spill + SPILL_SIZE}
+def _spill_document(context: DebugContext, spill: int) -> Document:
+    caller: Document = {"csp": spill + SPILL_SIZE}
     for name, offset in SPILL:
         try:
             caller[name] = _cap_document(context.view.read_capability(spill + offset))
@@ -367,7 +371,7 @@ def _spill_document(context: DebugContext, spill: int) -> dict:
     return caller
 
 
-def callchain_document(context: DebugContext, state: RtosState, t: Thread) -> dict:
+def callchain_document(context: DebugContext, state: RtosState, t: Thread) -> Document:
     frames = []
     static = next((s for s in state.image.threads if s.id == t.id), None)
     for f in reversed(t.call_chain):  # innermost first
@@ -393,10 +397,10 @@ def callchain_document(context: DebugContext, state: RtosState, t: Thread) -> di
             target = {"export": ct1.address, "compartment": found[0], "function": found[1],
                       "entry": found[2]}
     field = state.image.trusted_stack_layout["frameoffset"]
-    frameoffset = {"address": t.trusted_stack.start + field.offset, "value": None}
+    address = t.trusted_stack.start + field.offset
+    frameoffset: dict[str, int | None] = {"address": address, "value": None}
     try:
-        frameoffset["value"] = int.from_bytes(context.view.read_memory(frameoffset["address"], 2),
-                                              "little")
+        frameoffset["value"] = int.from_bytes(context.view.read_memory(address, 2), "little")
     except ViewError:
         pass
     lay, frame = state.image.trusted_stack_layout, state.image.frame_layout

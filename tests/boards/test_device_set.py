@@ -9,9 +9,9 @@ import pytest
 from cheriot_gdbserver.boards.board import load_board
 from cheriot_gdbserver.boards.devices.base import ManualClock, PlainMemory
 from cheriot_gdbserver.boards.devices.clint import Clint
+from cheriot_gdbserver.boards.devices.device_set import Wiring, build_devices
 from cheriot_gdbserver.boards.devices.opentitan_uart import OpenTitanUart
 from cheriot_gdbserver.boards.devices.plic import Plic
-from cheriot_gdbserver.boards.devices.registry import Wiring, build_devices
 from cheriot_gdbserver.boards.devices.revoker import Revoker
 from cheriot_gdbserver.boards.devices.uart16550 import Uart16550
 
