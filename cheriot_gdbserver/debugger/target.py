@@ -85,21 +85,15 @@ class DebugTarget:
     def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
         """``read_register`` of each, finding the selected thread's context once."""
         cache = self._register_bytes
-        context: RegisterContext | None = None
-        out: list[bytes | None] = []
-        for regnum in regnums:
-            value = cache.get(regnum)
-            if value is None:
-                if context is None:
-                    context = self._registers()  # may empty the cache: it is read again below
-                    value = cache.get(regnum)
-            if value is None:
-                try:
-                    value = cache[regnum] = self.register_file.read(context, regnum)
-                except CheriotGdbError:
-                    pass
-            out.append(value)
-        return out
+        if any(regnum not in cache for regnum in regnums):
+            context = self._registers()  # may empty the cache: look only after this
+            for regnum in regnums:
+                if regnum not in cache:
+                    try:
+                        cache[regnum] = self.register_file.read(context, regnum)
+                    except CheriotGdbError:
+                        pass
+        return [cache.get(regnum) for regnum in regnums]
 
     def write_register(self, regnum: int, data: bytes) -> None:
         self.register_file.write(self._registers(), regnum, data)
