@@ -127,7 +127,7 @@ class Engine:
     """One CHERIoT hart over a ``Memory``; run it with ``run``/``step``."""
 
     def __init__(self, memory: Memory, *, reference: bool = False, isa: Isa = ALL) -> None:
-        from .fastpath import FastPath, RegisterBatch  # the binding needs the library built
+        from .fastpath import FastPath, RegisterBatch, emu_starter  # needs the library built
 
         self.memory = memory
         self.isa = isa  # the core's optional extensions and registers (core/isa.py)
@@ -174,7 +174,7 @@ class Engine:
         self._error: BaseException | None = None
         self._stop_requested = False
         self._exit_requested: int | None = None
-        self._stop_at = NEVER
+        self._stop_at = self.core.stop_at = NEVER  # the C hook's copy: budget stops (fastpath.c)
         self._step_kind = StopKind.BUDGET
         self._stepping = False
         self._stop_on_trap = False
@@ -185,7 +185,9 @@ class Engine:
         self._last_trap_instret: int | None = None
         self._device_event = NEVER
         self._uc_batch = RegisterBatch(self.uc)
+        self._emu_start = emu_starter(self.uc)
         self._synced = False  # the hart's x1-x15 and pc equal Unicorn's (since the last stop)
+        self._stop_synced = False  # _loop's stop came with the registers copied (budget_stop)
         self.reset(0)
 
     # --- set-up ----------------------------------------------------------------------------
@@ -257,7 +259,7 @@ class Engine:
             return self.step(1, stop_on_trap=stop_on_trap)
         core = self.core
         pc = self.hart.pc if self._synced else self.pc  # synced: the stop's copy is Unicorn's
-        self._stop_at = core.instret + 1
+        self._stop_at = core.stop_at = core.instret + 1
         core.event_at = min(self._device_event, self._stop_at)
         self._step_kind = StopKind.STEP
         self._stepping = True
@@ -291,7 +293,7 @@ class Engine:
         if self.exit_code is not None:
             return Stop(StopKind.EXIT, self.pc, exit_code=self.exit_code,
                         message="the firmware has exited; reset to run it again")
-        self._stop_at = NEVER if budget is None else self.core.instret + budget
+        self._stop_at = self.core.stop_at = NEVER if budget is None else self.core.instret + budget
         self._step_kind = kind
         self._stepping = stepping
         self._stop_on_trap = stop_on_trap
@@ -320,8 +322,12 @@ class Engine:
         and with time): the cached soonest event is kept, as the loop keeps it between
         instructions, unless an event fell due; it is re-asked of every device otherwise."""
         self._last_stop = stop
-        self._sync_from_uc()
-        self._stop_at = NEVER
+        if self._stop_synced:  # the C hook copied the registers at the budget's stop
+            self._stop_synced = False
+            self._synced = True
+        else:
+            self._sync_from_uc()
+        self._stop_at = self.core.stop_at = NEVER
         if self.timebase is not None and self.core.instret >= self._device_event:
             # A device event fell due at the stop's instant (a budget or step ends there before
             # _slow brings the devices up to time): its outputs follow now. Asked later, a device
@@ -335,13 +341,17 @@ class Engine:
         return stop
 
     def _loop(self, pc: int | None = None) -> Stop:
-        """Run from ``pc`` (default: Unicorn's PC) until a stop."""
+        """Run from ``pc`` (default: Unicorn's PC) until a stop. The budget's stop is made
+        here when the C hook ended the run at it without the slow path (``core.budget_stop``)."""
+        core = self.core
         while True:
             self._stop = None
             self._synced = False
             begin, pc = (self.pc if pc is None else pc), None
             try:
-                self.uc.emu_start(begin, _UNTIL)
+                status = self._emu_start(begin, _UNTIL, 0, 0)
+                if status:
+                    raise UcError(status)
             except UcError as exc:
                 if self._error is None:
                     stop = self._unicorn_error(exc)
@@ -353,6 +363,12 @@ class Engine:
                 raise error
             if self._stop is not None:
                 return self._stop
+            if core.budget_stop:  # x1-x15 are in core.x, the pc in budget_pc: no copy needed
+                core.budget_stop = 0
+                self._resume_pc = None
+                self._stop_synced = True
+                self.hart.pc = pc = core.budget_pc
+                return Stop(self._step_kind, pc)
 
     def _unicorn_error(self, exc: UcError) -> Stop | None:
         """Unicorn could not fetch: fetch checks first (isa.md §7.4), else an access fault."""

@@ -135,6 +135,13 @@ typedef struct {
     flush_fn trace_flush;
     uint32_t trace_on, trace_pending, trace_rd, pad6;
     uint32_t trace_x[16], trace_meta[16], trace_tag[16];
+    /* The instruction count a run or step ends at (Engine._stop_at's copy). Reached with nothing
+     * else needing attention, the hook stops Unicorn itself and notes the PC in budget_pc
+     * (budget_stop = 1), x1-x15 in x[], instead of calling the slow path, which would only report that stop:
+     * a debugger's single step then makes no call into Python (issue 13). Not in reference
+     * mode, where the slow path's own check stays the oracle. */
+    uint64_t stop_at;
+    uint32_t budget_stop, budget_pc;
 } core_t;
 
 /* --- the ABI shared with Python (core/state.py), checked field by field at load and by
@@ -167,7 +174,8 @@ static const abi_entry_t abi_layout[] = {
     CORE(mcause), CORE(mtval), CORE(hook_executes), CORE(decode_opts), CORE(pad5),
     CORE(bitmanip_legal), CORE(trace_buf), CORE(trace_cap), CORE(trace_len),
     CORE(trace_flush), CORE(trace_on), CORE(trace_pending), CORE(trace_rd), CORE(pad6),
-    CORE(trace_x), CORE(trace_meta), CORE(trace_tag),
+    CORE(trace_x), CORE(trace_meta), CORE(trace_tag), CORE(stop_at), CORE(budget_stop),
+    CORE(budget_pc),
     {NULL, 0},
 };
 
@@ -1300,6 +1308,17 @@ void cheriot_trace_slow(core_t *s, uint32_t pc, uint32_t length, uint32_t bits) 
 }
 
 static __attribute__((noinline)) void slow_path(void *uc, core_t *s, uint32_t pc, uint32_t size) {
+    if (s->instret >= s->stop_at && !s->attention && !s->reference) {
+        /* The budget is spent and no stop request, exit or deliverable interrupt is pending
+         * (each sets attention): the slow path's first checks would stop here, before this
+         * instruction, touching no state. */
+        for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
+        s->budget_pc = pc;  /* with x[] just read, the stop's register copy (Engine._finish) */
+        s->budget_stop = 1;
+        s->n_exit++;
+        s->emu_stop(uc);
+        return;
+    }
     s->n_slow++;
     for (int i = 1; i < 16; i++) s->reg_read(uc, s->reg_ids[i], &s->x[i]);
     s->xdirty = 0;

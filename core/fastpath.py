@@ -8,7 +8,9 @@ near 1 MIPS; see research/perf.md). This module and engine.py are the only Unico
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.machinery
+from collections.abc import Callable
 from pathlib import Path
 
 from unicorn import UC_HOOK_CODE, Uc
@@ -337,6 +339,14 @@ class TraceFormatter:
 # 64-bit slots (wider than any RV32 register) that are cleared before each read.
 
 _COUNT = 16  # x1..x15, then pc
+
+
+def emu_starter(uc: Uc) -> Callable[[int, int, int, int], int]:
+    """``uc_emu_start`` of ``uc`` itself, returning Unicorn's status: the binding's ``emu_start``
+    adds a Python frame and a check for exceptions raised in the binding's own Python hooks,
+    which this project never registers (every hook is C, or a ctypes callback that records its
+    own exceptions). Its status is an error to raise as ``UcError``."""
+    return functools.partial(_binding.uclib.uc_emu_start, uc._uch)
 
 
 class RegisterBatch:

@@ -133,4 +133,5 @@ class CoreState(ctypes.Structure):
         ("trace_flush", TRACE_FLUSH_CALLBACK),
         ("trace_on", U32), ("trace_pending", U32), ("trace_rd", U32), ("pad6", U32),
         ("trace_x", U32 * 16), ("trace_meta", U32 * 16), ("trace_tag", U32 * 16),
+        ("stop_at", U64), ("budget_stop", U32), ("budget_pc", U32),
     ]
