@@ -250,11 +250,15 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
     target = s.target
     if stop is not None and stop.kind is StopKind.EXIT:
         return exit_reply(stop)
-    expedited = s.table.expedited
-    values = target.read_registers(s.table.expedited_regnums)
-    registers = [(spec.regnum, value if len(value) == spec.size else _checked(spec, value))
-                 for spec, value in zip(expedited, values, strict=True)
-                 if value is not None]  # gdb fetches what is not expedited
+    table = s.table
+    regnums = table.expedited_regnums
+    values = target.read_registers(regnums)
+    if None in values or tuple(map(len, values)) != table.expedited_sizes:
+        # gdb fetches what is not expedited; a wrong size is a target bug (_checked)
+        pairs = [(spec.regnum, _checked(spec, value))
+                 for spec, value in zip(table.expedited, values, strict=True)
+                 if value is not None]
+        regnums, values = tuple(r for r, _ in pairs), [v for _, v in pairs]
     signal: int
     if stop is None:
         signal, reason = GdbSignal.TRAP, None
@@ -262,8 +266,8 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
         signal = signal_for_stop(stop, target.exception_signal)
         kind = _breakpoint_kind(s, stop) if stop.kind is StopKind.BREAKPOINT else None
         reason = stop_reason(stop, kind)
-    return stop_reply(signal=signal, thread=target.current_thread(), registers=registers,
-                      reason=reason)
+    return stop_reply(signal=signal, thread=target.current_thread(), regnums=regnums,
+                      values=values, reason=reason)
 
 
 def _resume_and_report(s: Session, action: ResumeAction) -> Reply:

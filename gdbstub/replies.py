@@ -56,20 +56,22 @@ def exit_reply(stop: Stop) -> bytes:
     return b"W%02x" % ((stop.exit_code or 0) & 0xFF)
 
 
-def stop_reply(*, signal: int, thread: int, registers: Sequence[tuple[int, bytes]],
+def stop_reply(*, signal: int, thread: int, regnums: tuple[int, ...], values: Sequence[bytes],
                reason: bytes | None) -> bytes:
-    """``T`` reply: signal, expedited registers, ``thread:``, then the stop reason if any
-    (``watch:ADDR``, ``swbreak:`` ..., already formatted by ``stop_reason``)."""
-    parts = [b"T%02x" % signal]
-    for regnum, value in registers:
-        parts += (_REGNUM_FIELD.get(regnum) or b"%x:" % regnum, hexlify(value), b";")
-    parts.append(b"thread:%x;" % thread)
-    if reason is not None:
-        parts.append(reason)
-    return b"".join(parts)
+    """``T`` reply: signal, the expedited registers (``values[i]`` is ``regnums[i]``'s bytes),
+    ``thread:``, then the stop reason if any (``watch:ADDR``, ``swbreak:`` ..., already
+    formatted by ``stop_reason``)."""
+    template = _TEMPLATES.get(regnums)
+    if template is None:
+        template = _TEMPLATES[regnums] = b"".join(
+            [b"T%02x", *(b"%x:%%s;" % regnum for regnum in regnums), b"thread:%x;"])
+    reply = template % (signal, *[hexlify(value) for value in values], thread)
+    return reply if reason is None else reply + reason
 
 
-_REGNUM_FIELD = {regnum: b"%x:" % regnum for regnum in range(256)}  # formatted once
+# The reply's layout for each set of expedited registers (one in practice), built once: the
+# values are filled in with one formatting operation (a stop reply per gdb stepi).
+_TEMPLATES: dict[tuple[int, ...], bytes] = {}
 
 
 def stop_reason(stop: Stop, breakpoint_kind: bytes | None) -> bytes | None:

@@ -104,6 +104,7 @@ class RegisterTable:
     _expedited: tuple[RegisterSpec, ...] = field(init=False, repr=False, compare=False)
     _g_regnums: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _expedited_regnums: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _expedited_sizes: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -116,6 +117,7 @@ class RegisterTable:
         object.__setattr__(self, "_g_regnums", tuple(r.regnum for r in self._g_block))
         object.__setattr__(self, "_expedited_regnums",
                            tuple(r.regnum for r in self._expedited))
+        object.__setattr__(self, "_expedited_sizes", tuple(r.size for r in self._expedited))
 
     def by_regnum(self, regnum: int) -> RegisterSpec | None:
         return self._by_regnum.get(regnum)
@@ -135,6 +137,11 @@ class RegisterTable:
     @property
     def expedited_regnums(self) -> tuple[int, ...]:
         return self._expedited_regnums
+
+    @property
+    def expedited_sizes(self) -> tuple[int, ...]:
+        """The byte size of each of ``expedited_regnums``."""
+        return self._expedited_sizes
 
     def type_size(self, feature: Feature, type_id: str) -> int:
         """Size in bytes of a type as gdb lays it out, resolving the feature's own types."""

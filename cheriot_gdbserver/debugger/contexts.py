@@ -14,7 +14,7 @@ special capability registers ``mtcc``, ``mtdc``, ``mscratchc``, ``mepcc``; CSRs 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from ..boards.machine import Machine
@@ -27,6 +27,7 @@ SCR_BY_NAME = {name: number for number, name in SCR_NAMES.items()}
 CSR_BY_NAME = {csr.name: number for number, csr in CSRS.items()}
 CAPABILITY_NAMES = (*CAP_REG_NAMES, "pcc", *SCR_BY_NAME)
 _GPR_INDEX = {name: i for i, name in enumerate(CAP_REG_NAMES)}
+_WORD_INDEX = {**_GPR_INDEX, "pcc": len(CAP_REG_NAMES)}  # LiveContext.addresses' copy
 _ALIASES = {"c0": "cnull", "czero": "cnull", "zero": "cnull", "cfp": "cs0", "fp": "cs0",
             "pc": "pcc",
             **{name: CAP_REG_NAMES[i] for i, name in enumerate(INT_REG_NAMES)},
@@ -52,6 +53,10 @@ class RegisterContext(Protocol):
     def address(self, name: str) -> int:
         """``capability(name).address`` (the integer register gdb sees), without building the
         capability where the context need not."""
+        ...
+
+    def addresses(self, names: Sequence[str]) -> list[int]:
+        """``address`` of each (a stop reply's expedited registers in one call)."""
         ...
 
     def csr(self, name: str) -> int: ...
@@ -94,6 +99,14 @@ class LiveContext:
         if name == "pcc":
             return self._registers().pc
         return self.capability(name).address
+
+    def addresses(self, names: Sequence[str]) -> list[int]:
+        hart = self._registers()
+        words = hart.core.x[:]  # x0-x15 in one copy out of the engine's state
+        words[0] = 0
+        words.append(hart.pc)   # _WORD_INDEX["pcc"]
+        index = _WORD_INDEX
+        return [words[index[name]] if name in index else self.address(name) for name in names]
 
     def capability(self, name: str) -> Cap:
         cap = self._caps.get(name)
@@ -160,6 +173,9 @@ class SavedContext:
 
     def address(self, name: str) -> int:
         return self.capability(name).address
+
+    def addresses(self, names: Sequence[str]) -> list[int]:
+        return [self.address(name) for name in names]
 
     def csr(self, name: str) -> int:
         try:

@@ -96,6 +96,9 @@ class SaveAreaContext:
     def address(self, name: str) -> int:
         return self._context().address(name)
 
+    def addresses(self, names: Sequence[str]) -> list[int]:
+        return self._context().addresses(names)
+
     def csr(self, name: str) -> int:
         return self._context().csr(name)
 

@@ -85,6 +85,13 @@ class DebugTarget:
     def read_registers(self, regnums: Sequence[int]) -> list[bytes | None]:
         """``read_register`` of each, finding the selected thread's context once."""
         cache = self._register_bytes
+        if not cache:  # the first read at this stop (a stop reply's): all at once
+            values = self.register_file.read_many(self._registers(), tuple(regnums))
+            if None in values:  # unavailable ones are not kept: each read asks again
+                cache.update((r, v) for r, v in zip(regnums, values, strict=True) if v is not None)
+            else:
+                cache.update(zip(regnums, values, strict=True))
+            return values
         if any(regnum not in cache for regnum in regnums):
             context = self._registers()  # may empty the cache: look only after this
             for regnum in regnums:

@@ -56,6 +56,9 @@ class FakeRegisters:
     def address(self, name: str) -> int:
         return self.caps[name].address
 
+    def addresses(self, names: Sequence[str]) -> list[int]:
+        return [self.address(name) for name in names]
+
     def csr(self, name: str) -> int:
         return self.csrs[name]
 
