@@ -190,6 +190,12 @@ class Decoder:
         self._csum_hi: int | None = None
         self._error: str | None = None
 
+    def whole(self, chunk: bytes) -> Packet | None:
+        """The packet ``chunk`` is, if it is exactly one of the frames gdb sends most (a
+        single step) and no packet is part-way through; else None, and ``feed`` decodes it.
+        The same event ``feed`` would give, without decoding byte by byte."""
+        return _COMMON_FRAMES.get(chunk) if self._state is _State.IDLE else None
+
     def feed(self, chunk: bytes) -> Iterator[Event]:
         i, n = 0, len(chunk)
         while i < n:
@@ -294,3 +300,7 @@ class Decoder:
         if received != self._sum:
             return BadChecksum(data, self._sum, received)
         return Packet(data)
+
+
+# gdb's stepi (vCont;s, or s without vCont) in the framing ``frame`` gives, as gdb sends it.
+_COMMON_FRAMES = {frame(payload): Packet(payload) for payload in (b"vCont;s", b"s")}

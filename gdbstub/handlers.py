@@ -314,7 +314,12 @@ def v_cont(s: Session, p: pk.VCont) -> Reply:
         current = s.target.current_thread()
         chosen = next((a for a in p.actions if a.thread in (None, pk.ALL_THREADS, current)),
                       first)
-    return _resume_and_report(s, ResumeAction(chosen.step, chosen.signal))
+    action = _STEP if chosen.step and chosen.signal is None else \
+        ResumeAction(chosen.step, chosen.signal)
+    return _resume_and_report(s, action)
+
+
+_STEP = ResumeAction(True)  # gdb's stepi, made once
 
 
 def detach(s: Session, p: pk.Detach) -> Reply:

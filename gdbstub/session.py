@@ -149,7 +149,8 @@ class Session:
 
     def receive(self, chunk: bytes) -> None:
         """Bytes from the peer; never blocks on the target."""
-        for event in self._decoder.feed(chunk):
+        whole = self._decoder.whole(chunk)
+        for event in self._decoder.feed(chunk) if whole is None else (whole,):
             with self._lock:
                 if isinstance(event, codec.Interrupt) and self._state is SessionState.RUNNING:
                     self.log.info("gdbstub.interrupt")

@@ -47,4 +47,5 @@ def signal_for_stop(stop: Stop, exception_signal: Callable[[TrapInfo], int]) -> 
         return exception_signal(stop.trap)
     if stop.kind is StopKind.EXIT:
         raise ValueError("an EXIT stop is reported with W, not a signal")
-    return _KIND_SIGNAL[stop.kind]
+    kind = stop.kind
+    return GdbSignal.TRAP if kind is StopKind.STEP else _KIND_SIGNAL[kind]  # a stepi: no hash

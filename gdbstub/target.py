@@ -20,6 +20,8 @@ from .tdesc import RegisterTable
 class Feature(Enum):
     """Optional target abilities; each one switches on packets and advertisements."""
 
+    __hash__ = object.__hash__  # members are singletons: Enum's hash (a Python call) per lookup
+
     SW_BREAKPOINTS = "swbreak"      # Z0/z0, "swbreak:" stop reason
     HW_BREAKPOINTS = "hwbreak"      # Z1/z1, "hwbreak:" stop reason
     WRITE_WATCHPOINTS = "watch"     # Z2/z2
