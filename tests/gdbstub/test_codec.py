@@ -193,3 +193,19 @@ def reference_escape(data: bytes) -> bytes:
 @given(st.binary(max_size=300))
 def test_escape_matches_the_byte_at_a_time_escape(data: bytes) -> None:
     assert escape(data) == reference_escape(data)
+
+
+def test_whole_gives_the_event_feed_gives_for_a_step_frame() -> None:
+    for payload in (b"vCont;s", b"s"):
+        chunk = frame(payload)
+        assert Decoder(1024).whole(chunk) == decode(chunk)[0] == Packet(payload)
+
+
+def test_whole_leaves_other_chunks_and_a_packet_in_progress_to_feed() -> None:
+    decoder = Decoder(1024)
+    assert decoder.whole(frame(b"vCont;c")) is None
+    assert decoder.whole(b"+" + frame(b"vCont;s")) is None  # an ack in front: decoded
+    assert decoder.whole(b"$vCont;s#00") is None  # a bad checksum: decoded (BadChecksum)
+    assert list(decoder.feed(b"$m0,")) == []
+    assert decoder.whole(frame(b"s")) is None  # the partial packet is feed's to drop
+    assert list(decoder.feed(frame(b"s"))) == [Packet(b"s")]

@@ -506,3 +506,36 @@ def test_send_failure_ends_the_session(setup) -> None:
     transport.close()
     session.feed(frame(b"qC"))
     assert session.state is SessionState.DISCONNECTED
+
+
+def test_a_step_frame_after_a_partial_packet_is_decoded_in_order(setup) -> None:
+    """The direct path for gdb's step frames (Decoder.whole) never skips the byte decoder's
+    state: a packet cut short by a new '$' is dropped, and the next packet still parses."""
+    target, transport, session = setup
+    target.stops.append(Stop(StopKind.STEP, RAM_BASE))
+    session.feed(b"$m80000000")
+    session.feed(frame(b"vCont;s"))
+    session.feed(frame(b"m80000000,4")[len(b"$m80000000"):])  # the rest: noise, now
+    assert transport.take() == acked(b"T05" + EXPEDITED + b"thread:1;")
+    assert target.resumes == [ResumeAction(step=True)]
+    assert ask(session, transport, b"qC") == acked(b"QC1")
+
+
+def test_a_stop_reply_leaves_out_an_unavailable_register_and_refuses_a_wrong_size(
+        setup, monkeypatch) -> None:
+    target, transport, session = setup
+    real = target.read_registers
+
+    def without_s0(regnums):  # noqa: ANN001, ANN202
+        values = real(regnums)
+        return [None if regnum == 8 else value
+                for regnum, value in zip(regnums, values, strict=True)]
+
+    monkeypatch.setattr(target, "read_registers", without_s0)
+    target.stops.append(Stop(StopKind.STEP, RAM_BASE))
+    assert ask(session, transport, b"vCont;s") == acked(
+        b"T05" + EXPEDITED.replace(b"8:00000000;", b"") + b"thread:1;")
+    monkeypatch.setattr(target, "read_registers", lambda regnums: [b"\0" * 3 for _ in regnums])
+    target.stops.append(Stop(StopKind.STEP, RAM_BASE))
+    with capture_logs():
+        assert ask(session, transport, b"vCont;s") == acked(b"E01")
