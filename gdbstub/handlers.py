@@ -8,7 +8,7 @@ What is advertised (qSupported, vCont?, qXfer objects) is computed from ``target
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.stops import Stop, StopKind, WatchKind
 from ..errors import CheriotGdbError, MemoryAccessError, RegisterUnavailableError
@@ -252,13 +252,15 @@ def report_stop(s: Session, stop: Stop | None) -> bytes:
         return exit_reply(stop)
     table = s.table
     regnums = table.expedited_regnums
-    values = target.read_registers(regnums)
-    if None in values or tuple(map(len, values)) != table.expedited_sizes:
+    read = target.read_registers(regnums)
+    if None in read or tuple(map(len, cast("list[bytes]", read))) != table.expedited_sizes:
         # gdb fetches what is not expedited; a wrong size is a target bug (_checked)
         pairs = [(spec.regnum, _checked(spec, value))
-                 for spec, value in zip(table.expedited, values, strict=True)
+                 for spec, value in zip(table.expedited, read, strict=True)
                  if value is not None]
         regnums, values = tuple(r for r, _ in pairs), [v for _, v in pairs]
+    else:
+        values = cast("list[bytes]", read)  # none is None: checked above
     signal: int
     if stop is None:
         signal, reason = GdbSignal.TRAP, None

@@ -17,6 +17,7 @@ Resumes go to run_control.py, registers through the selected thread's register c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from ..boards.machine import Machine
 from ..core.stops import Stop, TrapInfo, WatchKind
@@ -90,7 +91,7 @@ class DebugTarget:
             if None in values:  # unavailable ones are not kept: each read asks again
                 cache.update((r, v) for r, v in zip(regnums, values, strict=True) if v is not None)
             else:
-                cache.update(zip(regnums, values, strict=True))
+                cache.update(zip(regnums, cast("list[bytes]", values), strict=True))
             return values
         if any(regnum not in cache for regnum in regnums):
             context = self._registers()  # may empty the cache: look only after this
