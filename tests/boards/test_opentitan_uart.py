@@ -13,6 +13,8 @@ from cheriot_gdbserver.boards.devices.base import ManualClock
 from cheriot_gdbserver.boards.devices.device_set import Wiring, build_devices
 from cheriot_gdbserver.boards.devices.opentitan_uart import EXIT_MAGIC, OpenTitanUart
 
+from .test_device_set import NoMemory
+
 INTR_STATE, INTR_ENABLE, INTR_TEST, ALERT_TEST = 0x00, 0x04, 0x08, 0x0C
 CTRL, STATUS, RDATA, WDATA = 0x10, 0x14, 0x18, 0x1C
 FIFO_CTRL, FIFO_STATUS, OVRD, VAL, TIMEOUT_CTRL = 0x20, 0x24, 0x28, 0x2C, 0x30
@@ -332,16 +334,6 @@ def wiring(events: list, out: io.BytesIO, source=None) -> Wiring:
                   lambda code: events.append(("exit", code)),
                   bus=NoMemory(), uart_output=out, uart_input=source)
 
-
-class NoMemory:
-    def load_cap(self, address: int) -> tuple[int, bool]:
-        return 0, False
-
-    def store_cap(self, address: int, bits: int, tag: bool) -> None:
-        raise AssertionError("nothing is tagged")
-
-    def revoked(self, address: int) -> bool:
-        return False
 
 
 def test_sonata_uarts_console_and_plic_sources():
