@@ -8,23 +8,14 @@
 .include "cheriot.inc"
 .include "testlib.inc"
 
-.equ UART,           0x10000000
-.equ CLINT,          0x02000000
-.equ CLINT_MTIMECMP, 0x4000
-.equ CLINT_MTIME,    0xBFF8
-.equ MIE_MTIE,       0x80
+.include "sail.inc"
 
 .section .text.start, "ax"
 .globl _start
 _start:
 	cspecialr ca5, mtdc
-	li t0, UART
-	csetaddr cs0, ca5, t0
-	csetbounds cs0, cs0, 0x100
-	li t0, CLINT
-	csetaddr cs1, ca5, t0
-	li t0, 0x10000
-	csetbounds cs1, cs1, t0
+	device_at cs0, UART, 0x100
+	device_at cs1, CLINT, 0x10000
 	csrci mstatus, 0x8             # interrupts globally off throughout
 	cjal arm_timer
 	li t0, MIE_MTIE

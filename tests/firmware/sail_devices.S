@@ -10,14 +10,11 @@
 .include "cheriot.inc"
 .include "testlib.inc"
 
-.equ UART,           0x10000000
-.equ CLINT,          0x02000000
-.equ CLINT_MTIMECMP, 0x4000
-.equ CLINT_MTIME,    0xBFF8
+.include "sail.inc"
+
 .equ TICKS,          100
 .equ SHADOW,         0x83000000
 .equ REVOCABLE_BASE, 0x80000000
-.equ MIE_MTIE,       0x80
 .equ MSTATUS_MIE,    0x8
 
 .weak EXIT_STATUS  # `--defsym EXIT_STATUS=N` at link time; 0 when not defined
@@ -28,18 +25,13 @@ _start:
 	cllc ct0, trap_handler
 	cspecialw mtcc, ct0
 	cspecialr ca5, mtdc
-	li t0, UART
-	csetaddr cs0, ca5, t0
-	csetbounds cs0, cs0, 0x100
+	device_at cs0, UART, 0x100
 
 	cllc ca0, hello
 	cjal print
 
 	# Timer: mtimecmp = mtime + TICKS (high word parked first), MTIE on, wait in wfi.
-	li t0, CLINT
-	csetaddr cs1, ca5, t0
-	li t1, 0x10000
-	csetbounds cs1, cs1, t1
+	device_at cs1, CLINT, 0x10000
 	li t1, CLINT_MTIME
 	cincoffset ca1, cs1, t1
 	clw a2, 0(ca1)
@@ -111,9 +103,7 @@ _start:
 .globl hang
 hang:
 	cspecialr ca5, mtdc
-	li t0, UART
-	csetaddr cs0, ca5, t0
-	csetbounds cs0, cs0, 0x100
+	device_at cs0, UART, 0x100
 	cllc ca0, hanging
 	cjal print
 .globl hang_loop
