@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 NEVER = (1 << 64) - 1
+WAKE_HORIZON = 1 << 62   # a wfi whose next device event is further away is halted for good
 _UNTIL = 0xFFFF_FFFF  # odd, so never a PC: emu_start runs until we stop it
 
 
@@ -493,6 +494,12 @@ class Engine:
                 self.asleep += self._stop_at - core.instret
                 core.instret = self._stop_at
                 return self._stop_here(Stop(self._step_kind, pc))
+            if due - core.instret > WAKE_HORIZON:
+                # a timer parked in the far future (mtimecmp's high word all ones, as the RTOS
+                # parks it): skipping there would leave minstret no room to count on
+                return self._stop_here(Stop(
+                    StopKind.HALTED, pc, message="wfi with no interrupt due within 2**62 "
+                                                 "instruction times (the timer is parked)"))
             self.asleep += max(0, due - core.instret)
             core.instret = max(core.instret, due)
             assert self.timebase is not None

@@ -80,9 +80,10 @@ class Clint(RegisterDevice):
         if self.mtip:
             return None
         target = self.mtimecmp + (1 if self.layout.strictly_greater else 0)
-        if target > MASK64:
-            return None  # never, short of mtime wrapping after 2**64 ticks
-        return (target - self._offset) * self.instructions_per_tick
+        due = (target - self._offset) * self.instructions_per_tick
+        if target > MASK64 or due > MASK64:
+            return None  # never: past 2**64 ticks, or past what minstret can count
+        return due
 
     def update(self) -> None:
         mtip = self.mtip

@@ -114,3 +114,15 @@ def test_bad_parameters():
         Clint(ManualClock(), print, print, variant="sifive")
     with pytest.raises(ValueError, match="instructions_per_tick must be at least 1"):
         Clint(ManualClock(), print, print, instructions_per_tick=0)
+
+
+def test_a_compare_beyond_what_minstret_can_count_is_never():
+    """mtime counts ticks of 100 instructions: a compare past 2**64 / 100 ticks is due after
+    more instruction times than the 64-bit minstret holds, so it is no event at all (the
+    engine's time would otherwise wrap)."""
+    clock, clint, _ = make("standard", 100)
+    clint.write(0x4004, 4, 0x0400_0000)
+    clint.write(0x4000, 4, 0)             # mtimecmp = 2**58 ticks: 2**58 * 100 > 2**64
+    assert clint.next_event() is None
+    clint.write(0x4004, 4, 0x0010_0000)   # 2**52 ticks: 2**52 * 100 < 2**64
+    assert clint.next_event() == (1 << 52) * 100

@@ -368,3 +368,47 @@ def test_accesses_next_to_a_watched_range_do_not_stop(orders, reference, kind):
         accesses = ["store_then_load", "load_after_store", "load_then_store", "store_after_load",
                     "csc_then_clc", "clc_after_csc", "clc_then_csc", "csc_after_clc"]
         assert [name for name in accesses if orders[name] in slow] == []
+
+
+class _FarTimer:
+    """A timebase whose one event (a timer compare) lies ``distance`` instruction times ahead."""
+
+    def __init__(self, engine, distance: int) -> None:  # noqa: ANN001
+        self.engine, self.distance = engine, distance
+        self.due = None
+
+    def next_event(self) -> int | None:
+        if self.due is None:
+            self.due = self.engine.core.instret + self.distance
+        return self.due
+
+    def next_event_after_write(self, device: object) -> int | None:
+        return self.next_event()
+
+    def advance(self) -> None:
+        if self.engine.core.instret >= self.due:
+            self.engine.hart.mip |= 0x80  # MTIP
+
+
+@pytest.mark.parametrize("distance, kind", [(1 << 40, StopKind.BREAKPOINT),
+                                            ((1 << 62) + 1000, StopKind.HALTED)])
+def test_wfi_skips_to_a_far_timer_but_not_past_minstrets_room(tmp_path, reference, distance,
+                                                              kind):
+    """wfi skips time to the next device event; one further away than 2**62 instruction times
+    (a timer parked as the RTOS parks it: mtimecmp's high word all ones) ends the run as
+    halted, since minstret would have no room left to count."""
+    program = build("csrwi mie, 0\n\tli t0, 0x80\n\tcsrw mie, t0\nsleep:\n\twfi\n"
+                    "woke:\n\tebreak\n", tmp_path)
+    engine = engine_for(program, reference=reference)
+    engine.timebase = _FarTimer(engine, distance)
+    engine.catch = Catch.ALL
+    engine.add_breakpoint(program["woke"])
+    stop = engine.run()
+    assert stop.kind is kind
+    if kind is StopKind.HALTED:
+        assert stop.pc == program["sleep"]
+        assert stop.message == ("wfi with no interrupt due within 2**62 instruction times "
+                                "(the timer is parked)")
+        assert engine.core.instret < 1000 and engine.asleep == 0
+    else:
+        assert engine.asleep >= distance - 10 and engine.core.instret >= distance

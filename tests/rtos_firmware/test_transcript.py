@@ -110,3 +110,11 @@ def test_on_sonata_hardware_the_demo_runs_to_its_end_and_then_waits(tmp_path: Pa
     assert found, done.stderr
     ran, asleep = int(found[1]), int(found[2])
     assert ran + asleep == 40_000_000 and ran < 2_000_000
+    # Without a budget: the last wfi waits for a timer the scheduler parked in the far future
+    # (mtimecmp's high word all ones), which the run reports as halted instead of skipping
+    # minstret to within reach of 2**64.
+    done = cli("run", "--board", "sonata", env={"XDG_CACHE_HOME": str(tmp_path)})
+    assert done.returncode == 122, done.stderr
+    assert done.stderr.splitlines()[0] == ("cheriot-gdbserver: halted: wfi with no interrupt due "
+                                           "within 2**62 instruction times (the timer is parked)")
+    assert sorted(done.stdout.splitlines()) == sorted(TRANSCRIPT.read_text().splitlines())
