@@ -479,7 +479,7 @@ class Engine:
     def _wait_for_interrupt(self, pc: int) -> int:
         """``wfi``: fast-forward time to the next device event until an interrupt is pending."""
         core, hart = self.core, self.hart
-        if not (hart.mip & hart.mie) and not hart.mie:
+        if not hart.mie:
             # wfi wakes on an interrupt pending and enabled in mie, whatever mstatus.MIE says
             # (RISC-V privileged spec, WFI): with mie clear no device event can end it
             return self._stop_here(Stop(
